@@ -1,0 +1,40 @@
+/**
+ * The bus seam. Collectors publish canonical records; pipeline stages subscribe as consumer
+ * groups. Two implementations sit behind this interface: the in-process bus (embedded
+ * default, pipeline/memory-bus.ts) and Kafka (scale-out). Parts depend on this file only.
+ */
+import type { Topic, TopicRecords } from './records.js';
+
+export type BatchHandler<T extends Topic> = (batch: TopicRecords[T][]) => Promise<void>;
+
+export interface Subscription {
+  /** Stops delivery to this subscriber; records it already accepted are still handled. */
+  close(): Promise<void>;
+}
+
+export interface BusStats {
+  published: Record<Topic, number>;
+  /** Records waiting for delivery, per topic and group. */
+  lag: Record<string, number>;
+}
+
+export interface Bus {
+  /**
+   * Publishes records. Resolves once the bus has accepted them (durably, for Kafka).
+   * Rejects with BackpressureError when the bus is full, so a collector can answer 429/503.
+   */
+  publish<T extends Topic>(topic: T, records: TopicRecords[T][]): Promise<void>;
+
+  /**
+   * Subscribes a consumer group. Within a group a record is handled once; batches are
+   * delivered in publish order per topic, one at a time per group.
+   */
+  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>): Subscription;
+
+  /** Resolves when every record published so far has been handled by every group. */
+  drain(): Promise<void>;
+
+  stats(): BusStats;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,117 @@
+/**
+ * One validated configuration for every command. Values come from, lowest to highest
+ * precedence: defaults, a config file (`--config F`, YAML or JSON), environment variables
+ * (`FABRICSCOPE_<NAME>`, e.g. FABRICSCOPE_OTLP_HTTP_PORT) and command-line flags
+ * (`--otlp-http-port`). Every source goes through the same zod schema.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const csv = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
+const bool = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
+
+export const configSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: port.default(8080),
+    data: z.string().default('data'),
+    clickhouse: z.string().url().optional(),
+    kafka: csv.optional(),
+    alertmanager: z.string().url().optional(),
+    simulator: bool.default(true),
+    scenario: z.string().optional(),
+    speed: z
+      .union([z.literal('max'), z.coerce.number().positive()])
+      .default(1)
+      .describe('simulation speed: a factor of real time, or "max"'),
+    otlp_http_port: port.default(4318),
+    otlp_grpc_port: port.default(4317),
+    scrape: csv.default([]),
+    scrape_file: z.string().optional(),
+    scrape_interval_ms: z.coerce.number().int().positive().optional(),
+    nccl_dir: z.string().optional(),
+    max_body_bytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    bus_capacity: z.coerce.number().int().positive().default(200_000),
+    api_tokens: csv.default([]),
+    log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigKey = keyof Config;
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+
+/** `otlp_http_port` ↔ `--otlp-http-port` ↔ `FABRICSCOPE_OTLP_HTTP_PORT`. */
+export const flagOf = (key: string): string => `--${key.replace(/_/g, '-')}`;
+export const envOf = (key: string): string => `FABRICSCOPE_${key.toUpperCase()}`;
+
+export interface ConfigSources {
+  /** Flags already split into key → value (keys in snake_case). */
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+  /** Per-command defaults that differ from the schema's (e.g. `run` defaults speed to max). */
+  defaults?: Partial<Record<ConfigKey, unknown>>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const merged: Record<string, unknown> = { ...(sources.defaults ?? {}) };
+  const origin: Record<string, string> = {};
+  const file = sources.file ?? (sources.flags?.config as string | undefined);
+  if (file) {
+    for (const [k, v] of Object.entries(readConfigFile(file))) {
+      merged[k] = v;
+      origin[k] = `${file}: ${k}`;
+    }
+  }
+  const env = sources.env ?? {};
+  for (const key of CONFIG_KEYS) {
+    const v = env[envOf(key)];
+    if (v !== undefined && v !== '') {
+      merged[key] = v;
+      origin[key] = envOf(key);
+    }
+  }
+  for (const [k, v] of Object.entries(sources.flags ?? {})) {
+    if (k === 'config' || v === undefined) continue;
+    merged[k] = v;
+    origin[k] = flagOf(k);
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    if (issue.code === 'unrecognized_keys') {
+      const unknown = issue.keys[0]!;
+      throw new ConfigError(`unknown setting "${unknown}"`, origin[unknown] ?? unknown);
+    }
+    throw new ConfigError(issue.message, origin[key] ?? key);
+  }
+  return parsed.data;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file: ${(e as Error).message}`, file);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`not valid YAML or JSON: ${(e as Error).message}`, file);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError('must be a mapping of settings', file);
+  }
+  // Files may use either snake_case or kebab-case keys.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/-/g, '_'), v]));
+}
