@@ -26,6 +26,8 @@ export const configSchema = z
     alertmanager: z.string().url().optional(),
     simulator: bool.default(true),
     scenario: z.string().optional(),
+    /** Topology file (as the simulator writes it) when telemetry comes from real devices. */
+    topology: z.string().optional(),
     speed: z
       .union([z.literal('max'), z.coerce.number().positive()])
       .default(1)

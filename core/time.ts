@@ -4,7 +4,9 @@
 export function parseTimestamp(value: string): number | undefined {
   if (/^\d+$/.test(value)) return Number(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
-  const ms = Date.parse(value);
+  // ISO-8601 without a zone is read as UTC, never as this server's local time.
+  const zoned = /T.*(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(zoned) ? `${zoned}T00:00:00Z` : zoned);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

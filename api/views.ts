@@ -1,0 +1,61 @@
+/** Stored records → the public JSON shapes of DESIGN.md (ISO-8601 UTC times, camelCase where the contract says so). */
+import type { Alert, Stall } from '../core/records.js';
+import type { GpuView } from '../core/store.js';
+import { isoOf } from '../core/time.js';
+
+/** The listing shape: exactly the contract fields. */
+export const stallSummaryView = (s: Stall) => ({
+  id: s.id,
+  job: s.job,
+  collective: s.collective,
+  seq: s.seq,
+  start: isoOf(s.start_ms),
+  end: isoOf(s.end_ms),
+  duration_us: s.duration_us,
+  expected_us: s.expected_us,
+  slowest_rank: s.slowest_rank,
+  root_cause: {
+    kind: s.root_cause.kind,
+    location: s.root_cause.location,
+    confidence: s.root_cause.confidence,
+    evidence: s.root_cause.evidence,
+  },
+});
+
+/** One stall in full: the summary plus every rank's timing. */
+export const stallDetailView = (s: Stall) => ({
+  ...stallSummaryView(s),
+  ranks: s.ranks.map((r) => ({
+    rank: r.rank,
+    host: r.host,
+    gpu: r.gpu,
+    start: isoOfMicros(r.start_us),
+    end: isoOfMicros(r.end_us),
+    start_us: r.start_us,
+    end_us: r.end_us,
+    exec_time_us: r.exec_time_us,
+  })),
+});
+
+export const alertView = (a: Alert) => ({
+  id: a.id,
+  rule: a.rule,
+  state: a.state,
+  labels: a.labels,
+  annotations: a.annotations,
+  startsAt: isoOf(a.starts_ms),
+  // ends_ms is 0 while pending or firing: no end yet.
+  endsAt: a.ends_ms > 0 ? isoOf(a.ends_ms) : null,
+  value: a.value,
+});
+
+export const gpuView = (g: GpuView) => ({
+  id: g.id,
+  node: g.node,
+  uuid: g.uuid,
+  model: g.model,
+  last_seen: isoOf(g.last_seen_ms),
+  metrics: g.metrics,
+});
+
+const isoOfMicros = (us: number): string => isoOf(Math.floor(us / 1000));

@@ -1,0 +1,51 @@
+/**
+ * Versioned schema migrations. Applied versions are recorded in `schema_migrations`; `migrate`
+ * runs the missing ones in order. Each step is idempotent, and the record table is itself a
+ * ReplacingMergeTree, so two processes migrating at once end up with one row per version.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../../core/log.js';
+import type { Migration } from './migration.js';
+import { initialSchema } from './0001-initial.js';
+
+/** Every migration, oldest first. Append only: never edit or renumber a released one. */
+export const MIGRATIONS: readonly Migration[] = [initialSchema];
+
+const CREATE_MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version    UInt32,
+    name       String,
+    applied_at DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY version`;
+
+export async function appliedVersions(client: ClickHouseClient): Promise<Set<number>> {
+  const rs = await client.query({ query: 'SELECT DISTINCT version FROM schema_migrations', format: 'JSONEachRow' });
+  const rows = await rs.json<{ version: number | string }>();
+  return new Set(rows.map((r) => Number(r.version)));
+}
+
+/** Brings the schema up to date; returns the versions it applied (empty when already current). */
+export async function runMigrations(
+  client: ClickHouseClient,
+  logger?: Logger,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await client.command({ query: CREATE_MIGRATIONS_TABLE });
+  const done = await appliedVersions(client);
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await client.command({ query: statement });
+    await client.insert({
+      table: 'schema_migrations',
+      format: 'JSONEachRow',
+      values: [{ version: m.version, name: m.name, applied_at: Date.now() }],
+    });
+    logger?.info('schema migration applied', { version: m.version, name: m.name });
+    applied.push(m.version);
+  }
+  return applied;
+}

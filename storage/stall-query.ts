@@ -1,0 +1,53 @@
+/**
+ * Builds the stall listing query from a filter. Every user-supplied value travels as a
+ * bound query parameter ({name:Type}); only fixed SQL text is concatenated here.
+ */
+import type { StallFilter } from '../core/store.js';
+import { STALL_COLUMNS } from './rows.js';
+
+export interface BoundQuery {
+  query: string;
+  query_params: Record<string, unknown>;
+}
+
+export function stallListQuery(filter: StallFilter): BoundQuery {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: filter.limit };
+  // A stall is in [from, to] when it overlaps the window, so one that began just before
+  // `from` and was still stalling is not lost.
+  if (filter.from_ms !== undefined) {
+    where.push(`end >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')`);
+    params.from_ms = filter.from_ms;
+  }
+  if (filter.to_ms !== undefined) {
+    where.push(`start <= fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`);
+    params.to_ms = filter.to_ms;
+  }
+  if (filter.job !== undefined) {
+    where.push('job = {job:String}');
+    params.job = filter.job;
+  }
+  if (filter.kind !== undefined) {
+    where.push('rc_kind = {kind:String}');
+    params.kind = filter.kind;
+  }
+  if (filter.location !== undefined) {
+    where.push('rc_location = {location:String}');
+    params.location = filter.location;
+  }
+  if (filter.min_duration_us !== undefined) {
+    where.push('duration_us >= {min_duration_us:UInt64}');
+    params.min_duration_us = filter.min_duration_us;
+  }
+  const query = [
+    `SELECT ${STALL_COLUMNS}`,
+    // FINAL collapses re-inserted versions of one stall before filtering.
+    'FROM stalls FINAL',
+    where.length ? `WHERE ${where.join(' AND ')}` : '',
+    'ORDER BY start DESC, id',
+    'LIMIT {limit:UInt32}',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return { query, query_params: params };
+}
