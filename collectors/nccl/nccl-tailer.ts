@@ -1,0 +1,242 @@
+/**
+ * Tails NCCL Inspector output: every `*.log` / `*.jsonl` (and `.gz` of either) under a
+ * directory, where each rank appends JSON lines to `<hostname>-pid<pid>.log`.
+ *
+ * Per file it remembers how far it has read and publishes only complete lines: a last line
+ * without its newline is still being written and waits for the next poll. A file that
+ * shrank was truncated and one with a new inode was rotated; both are read again from the
+ * start. The read position only moves once the lines' events are on the bus, so after
+ * backpressure the next poll retries the same lines and nothing accepted is lost.
+ * Gzipped files are complete when written (a rotated log), so they are read whole once
+ * they decompress cleanly.
+ */
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Bus } from '../../core/bus.js';
+import { BackpressureError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
+import { parseInspectorLines } from './inspector-record.js';
+
+const gunzipAsync = promisify(gunzip);
+const INSPECTOR_FILE = /\.(log|jsonl)(\.gz)?$/;
+const NEWLINE = 0x0a;
+
+export interface NcclTailerOptions {
+  bus: Bus;
+  dir: string;
+  /** Most bytes read from one file in one step (a poll takes as many steps as needed). */
+  maxChunkBytes?: number;
+  logger?: Logger;
+}
+
+export interface NcclTailerStats extends CollectorCounters {
+  files: number;
+  p2p_skipped: number;
+  truncations: number;
+  rotations: number;
+  /** Polls that stopped early because the bus pushed back (the lines are retried). */
+  backpressured: number;
+}
+
+interface FileState {
+  ino: number;
+  /** Bytes consumed (decompressed bytes for .gz). */
+  offset: number;
+  /** Lines consumed, for error messages. */
+  line: number;
+  /**
+   * The file's first bytes when we last read it: a file truncated and rewritten past our
+   * offset between two polls still shows up as a change here.
+   */
+  head?: string;
+}
+
+const HEAD_BYTES = 512;
+
+export class NcclTailer {
+  private readonly bus: Bus;
+  readonly dir: string;
+  private readonly maxChunkBytes: number;
+  private readonly log: Logger;
+  private readonly files = new Map<string, FileState>();
+  /** Gzip files fully read, by path → inode:size:mtime, so they are not inflated every poll. */
+  private readonly gzipDone = new Map<string, string>();
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<number>;
+  private readonly counters: NcclTailerStats = {
+    ...emptyCounters(),
+    files: 0,
+    p2p_skipped: 0,
+    truncations: 0,
+    rotations: 0,
+    backpressured: 0,
+  };
+
+  constructor(options: NcclTailerOptions) {
+    this.bus = options.bus;
+    this.dir = options.dir;
+    this.maxChunkBytes = options.maxChunkBytes ?? 8 * 1024 * 1024;
+    this.log = options.logger ?? createLogger('info', 'collectors.nccl');
+  }
+
+  /**
+   * Reads every new complete line of every file and publishes its collectives; resolves
+   * with the number of CollectiveEvents published. Concurrent calls share one pass.
+   */
+  poll(): Promise<number> {
+    if (!this.polling) this.polling = this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    const tick = () => void this.poll().catch((e) => this.log.error('NCCL poll failed', { error: (e as Error).message }));
+    this.timer = setInterval(tick, intervalMs);
+    tick();
+  }
+
+  /** Stops polling, then reads what is left so every complete line gets published. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.polling?.catch(() => undefined);
+    await this.poll().catch((e) => this.log.error('final NCCL poll failed', { error: (e as Error).message }));
+  }
+
+  stats(): NcclTailerStats {
+    return { ...this.counters, files: this.files.size };
+  }
+
+  private async pollOnce(): Promise<number> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir, { recursive: true })).filter((n) => INSPECTOR_FILE.test(n));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0; // not created yet
+      throw e;
+    }
+    const seen = new Set<string>();
+    let published = 0;
+    for (const name of names.sort()) {
+      const path = join(this.dir, name);
+      seen.add(path);
+      try {
+        published += name.endsWith('.gz') ? await this.readGzip(path) : await this.readPlain(path);
+      } catch (e) {
+        if (e instanceof BackpressureError) {
+          this.counters.backpressured++;
+          this.log.warn('bus full: NCCL lines will be retried', { file: name });
+          break;
+        }
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed between listing and reading
+        this.log.warn('cannot read NCCL Inspector file', { file: name, error: (e as Error).message });
+      }
+    }
+    for (const path of this.files.keys()) {
+      if (!seen.has(path)) {
+        this.files.delete(path);
+        this.gzipDone.delete(path);
+      }
+    }
+    return published;
+  }
+
+  private stateFor(path: string, ino: number, size: number, head?: string): FileState {
+    let s = this.files.get(path);
+    if (s && s.ino !== ino) {
+      this.counters.rotations++;
+      this.log.info('NCCL Inspector file rotated; reading it from the start', { file: this.rel(path) });
+      s = undefined;
+    } else if (s && (size < s.offset || (head !== undefined && s.head !== undefined && !head.startsWith(s.head) && !s.head.startsWith(head)))) {
+      this.counters.truncations++;
+      this.log.info('NCCL Inspector file truncated; reading it from the start', { file: this.rel(path) });
+      s = undefined;
+    }
+    if (!s) {
+      s = { ino, offset: 0, line: 0 };
+      this.files.set(path, s);
+    }
+    return s;
+  }
+
+  private async readPlain(path: string): Promise<number> {
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      const headBuf = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
+      await fh.read(headBuf, 0, headBuf.length, 0);
+      const head = headBuf.toString('latin1');
+      const state = this.stateFor(path, st.ino, st.size, head);
+      state.head = head;
+      let published = 0;
+      while (state.offset < st.size) {
+        const length = Math.min(this.maxChunkBytes, st.size - state.offset);
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await fh.read(buf, 0, length, state.offset);
+        const data = buf.subarray(0, bytesRead);
+        const end = data.lastIndexOf(NEWLINE);
+        if (end < 0) {
+          // One line longer than a chunk: read more at once next time rather than stall forever.
+          if (bytesRead === this.maxChunkBytes && state.offset + bytesRead < st.size) {
+            this.log.warn('NCCL Inspector line longer than the read chunk; skipping it', { file: this.rel(path) });
+            state.offset += bytesRead;
+            continue;
+          }
+          break; // a partial last line: wait for its newline
+        }
+        published += await this.consume(path, state, data.subarray(0, end + 1));
+      }
+      return published;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async readGzip(path: string): Promise<number> {
+    const st = await stat(path);
+    const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.gzipDone.get(path) === signature) return 0;
+    let data: Buffer;
+    try {
+      data = await gunzipAsync(await readFile(path));
+    } catch {
+      return 0; // still being written (or corrupt): try again next poll
+    }
+    const state = this.stateFor(path, st.ino, data.length);
+    let published = 0;
+    // A finished gzip file's last line is complete even without its newline.
+    if (state.offset < data.length) published = await this.consume(path, state, data.subarray(state.offset));
+    this.gzipDone.set(path, signature);
+    return published;
+  }
+
+  /** Parses complete lines, publishes their collectives, then moves the read position. */
+  private async consume(path: string, state: FileState, data: Buffer): Promise<number> {
+    const text = data.toString('utf8');
+    const batch = parseInspectorLines(text, this.rel(path), state.line + 1);
+    await this.bus.publish('collective_events', batch.events);
+    state.offset += data.length;
+    state.line += countNewlines(data);
+    const c = this.counters;
+    c.received += batch.lines;
+    c.rejected += batch.errors.length;
+    c.p2p_skipped += batch.p2p;
+    c.published += batch.events.length;
+    for (const err of batch.errors.slice(0, 3)) this.log.warn('NCCL Inspector line rejected', { error: err.message });
+    if (batch.errors.length > 3) this.log.warn('more NCCL Inspector lines rejected', { count: batch.errors.length - 3 });
+    return batch.events.length;
+  }
+
+  private rel(path: string): string {
+    return relative(this.dir, path);
+  }
+}
+
+function countNewlines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(NEWLINE); i >= 0; i = b.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,93 @@
+/**
+ * OTLP/HTTP protobuf bodies. The schema is the subset of opentelemetry-proto
+ * (collector/metrics/v1, metrics/v1, common/v1, resource/v1) the receiver reads, with the
+ * public field numbers; fields not listed are skipped by the decoder, as proto3 requires.
+ * Decoding yields the OTLP/JSON object shape (camelCase keys, 64-bit integers as decimal
+ * strings), so one validator serves both encodings.
+ */
+import protobuf from 'protobufjs';
+import { PayloadError } from '../../core/errors.js';
+
+const SCHEMA = `
+syntax = "proto3";
+package fabricscope.otlp;
+
+message ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }
+message ExportMetricsServiceResponse { ExportMetricsPartialSuccess partial_success = 1; }
+message ExportMetricsPartialSuccess { int64 rejected_data_points = 1; string error_message = 2; }
+
+message ResourceMetrics { Resource resource = 1; repeated ScopeMetrics scope_metrics = 2; string schema_url = 3; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message ScopeMetrics { InstrumentationScope scope = 1; repeated Metric metrics = 2; string schema_url = 3; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; }
+
+message Metric {
+  string name = 1;
+  string description = 2;
+  string unit = 3;
+  oneof data {
+    Gauge gauge = 5;
+    Sum sum = 7;
+    OtherPoints histogram = 9;
+    OtherPoints exponential_histogram = 10;
+    OtherPoints summary = 11;
+  }
+  repeated KeyValue metadata = 12;
+}
+message Gauge { repeated NumberDataPoint data_points = 1; }
+message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
+// Histogram-like kinds: only their data points are counted, so their content stays opaque.
+message OtherPoints { repeated bytes data_points = 1; }
+
+message NumberDataPoint {
+  repeated KeyValue attributes = 7;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  oneof value { double as_double = 4; sfixed64 as_int = 6; }
+  uint32 flags = 8;
+}
+
+message KeyValue { string key = 1; AnyValue value = 2; }
+message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+
+// google.rpc.Status, the OTLP/HTTP error body.
+message Status { int32 code = 1; string message = 2; }
+`;
+
+const root = protobuf.parse(SCHEMA).root;
+const Request = root.lookupType('fabricscope.otlp.ExportMetricsServiceRequest');
+const Response = root.lookupType('fabricscope.otlp.ExportMetricsServiceResponse');
+const Status = root.lookupType('fabricscope.otlp.Status');
+
+/** Protobuf ExportMetricsServiceRequest → the OTLP/JSON object shape. */
+export function decodeMetricsRequest(body: Uint8Array): unknown {
+  let message: protobuf.Message;
+  try {
+    message = Request.decode(body);
+  } catch (e) {
+    throw new PayloadError(`not a valid protobuf ExportMetricsServiceRequest: ${(e as Error).message}`, 'body');
+  }
+  // longs as decimal strings, as in OTLP/JSON; opaque bytes are only counted.
+  return Request.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
+}
+
+export function encodeMetricsResponse(partial?: { rejectedDataPoints: number; errorMessage: string }): Uint8Array {
+  const payload = partial ? { partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: partial.errorMessage } } : {};
+  return Response.encode(Response.fromObject(payload)).finish();
+}
+
+export function encodeStatus(code: number, message: string): Uint8Array {
+  return Status.encode(Status.fromObject({ code, message })).finish();
+}
