@@ -1,0 +1,272 @@
+/**
+ * The deterministic simulation engine: topology + fluid fabric + jobs + faults on one simulated
+ * clock (µs since t=0, which maps to the scenario's `start`). The player calls advanceTo() at each
+ * telemetry boundary and reads snapshots; nothing here depends on wall time, so the same seed and
+ * scenario always give the same telemetry.
+ */
+import { Topology } from '../core/topology.js';
+import type { GroundTruthFault } from '../core/records.js';
+import { nodeName, parseName, portName } from '../core/names.js';
+import { JobRun, type CollectiveHost } from './collective-engine.js';
+import { FaultSchedule } from './fault-schedule.js';
+import { FABRIC_DEFAULTS, FluidFabric } from './fluid-fabric.js';
+import { createGpuStates, sampleGpu, stragglerClockRatio, type GpuState } from './gpu-model.js';
+import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './outputs.js';
+import { Prng, hash32 } from './prng.js';
+import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
+
+/** A flapping link stays down for this part of every period (scaled by severity). */
+const FLAP_PERIOD_US = 1_000_000;
+const flapDownUs = (severity: number): number => (0.1 + 0.4 * severity) * FLAP_PERIOD_US;
+/** Jobs start a little after t=0, staggered, like processes that launched at different times. */
+const JOB_START_US = 1000;
+
+export class SimulationEngine implements CollectiveHost {
+  readonly scenario: Scenario;
+  readonly topology: Topology;
+  readonly fabric: FluidFabric;
+  readonly schedule: FaultSchedule;
+  /** Epoch ms of simulated t=0. */
+  readonly startMs: number;
+  readonly jobs: JobRun[] = [];
+  private readonly gpus: GpuState[];
+  private readonly gpuIndex = new Map<string, number>();
+  /** Busy intervals per GPU not yet fully accounted in a sample. */
+  private readonly busy: Array<Array<[number, number]>>;
+  private readonly gpuNoise: Prng;
+  private readonly completed: CollectiveRecord[] = [];
+  private readonly portsByDevice: Map<string, number[]>;
+  private nextFaultChangeUs = 0;
+  private lastSwitchSampleUs = 0;
+  private lastGpuSampleUs = 0;
+  nowUs = 0;
+
+  constructor(scenario: Scenario) {
+    this.scenario = scenario;
+    this.startMs = scenarioStartMs(scenario);
+    this.topology = new Topology(scenario.topology);
+    const { nodes, gpus_per_node } = scenario.topology;
+    this.fabric = new FluidFabric(this.topology, nodes * gpus_per_node);
+    this.fabric.backgroundLoad = scenario.background.load;
+    this.schedule = new FaultSchedule(scenario, this.startMs);
+    this.gpus = createGpuStates(scenario.seed, nodes, gpus_per_node);
+    this.gpus.forEach((g, i) => this.gpuIndex.set(g.name, i));
+    this.busy = this.gpus.map(() => []);
+    this.gpuNoise = new Prng(`${scenario.seed}|gpu-noise`);
+    this.portsByDevice = new Map();
+    this.fabric.names.forEach((name, i) => {
+      const dev = name.slice(0, name.indexOf('/'));
+      const list = this.portsByDevice.get(dev) ?? [];
+      list.push(i);
+      this.portsByDevice.set(dev, list);
+    });
+    this.applyFaults(0);
+    scenario.jobs.forEach((job, j) => {
+      this.jobs.push(new JobRun(job, jobNodes(job, nodes), this, scenario.seed, JOB_START_US * (j + 1)));
+    });
+  }
+
+  epochUs(tUs: number): number {
+    return this.startMs * 1000 + tUs;
+  }
+
+  epochMs(tUs: number): number {
+    return this.startMs + tUs / 1000;
+  }
+
+  /** Runs the simulation up to simulated time `tUs`. */
+  advanceTo(tUs: number): void {
+    const tick = FABRIC_DEFAULTS.tickUs;
+    while (this.nowUs < tUs) {
+      if (this.nowUs >= this.nextFaultChangeUs) this.applyFaults(this.nowUs);
+      let nextJob = Infinity;
+      for (const job of this.jobs) {
+        if (job.nextEventUs <= this.nowUs) this.completed.push(...job.step(this.nowUs));
+        if (job.nextEventUs < nextJob) nextJob = job.nextEventUs;
+      }
+      const horizon = Math.min(tUs, nextJob, this.nextFaultChangeUs);
+      if (horizon <= this.nowUs) continue;
+      if (this.fabric.busy()) {
+        const done = this.fabric.tick(Math.min(tick, horizon - this.nowUs));
+        this.nowUs = this.fabric.now;
+        for (const flow of done) for (const job of this.jobs) if (job.flowDone(flow, this.nowUs)) break;
+      } else {
+        this.fabric.skipTo(horizon);
+        this.nowUs = horizon;
+      }
+    }
+  }
+
+  /** Collective records completed since the last call. */
+  drainCollectives(): CollectiveRecord[] {
+    return this.completed.splice(0, this.completed.length);
+  }
+
+  /** Per-switch port counters at the current time; restarts the periodic watermarks. */
+  switchSnapshots(): SwitchSnapshot[] {
+    const ts = this.epochMs(this.nowUs);
+    const prev = this.epochMs(this.lastSwitchSampleUs);
+    this.lastSwitchSampleUs = this.nowUs;
+    const out: SwitchSnapshot[] = [];
+    for (const [device, idx] of this.portsByDevice) {
+      out.push({
+        device,
+        ts_ms: ts,
+        prev_ts_ms: prev,
+        ports: idx.map((i) => {
+          const name = this.fabric.names[i]!;
+          return { port: name, interface: name.slice(name.indexOf('/') + 1), scale_up: device.startsWith('nvsw-'), ...this.fabric.counters(i) };
+        }),
+      });
+    }
+    this.fabric.resetWatermarks();
+    return out;
+  }
+
+  /** Every GPU's DCGM view at the current time. */
+  gpuSnapshot(): GpuIntervalSnapshot {
+    const now = this.nowUs;
+    const intervalUs = now - this.lastGpuSampleUs;
+    const G = this.scenario.topology.gpus_per_node;
+    const gpus = this.gpus.map((gpu, i) => {
+      gpu.busyUs = this.takeBusy(i, this.lastGpuSampleUs, now);
+      const straggler = this.schedule.activeAt('straggler_gpu', gpu.name, now);
+      const sw = `nvsw-${gpu.node}`;
+      const tx = G > 1 ? this.fabric.txBytes[this.fabric.portIndex(portName(sw, (gpu.index + 1) % G))]! : 0;
+      const rx = G > 1 ? this.fabric.txBytes[this.fabric.portIndex(portName(sw, gpu.index))]! : 0;
+      return sampleGpu(gpu, { intervalUs, stragglerSeverity: straggler?.severity, nvlinkTxBytes: tx, nvlinkRxBytes: rx }, this.gpuNoise);
+    });
+    this.lastGpuSampleUs = now;
+    return { ts_ms: this.epochMs(now), gpus };
+  }
+
+  /** Ground truth: every fault occurrence started by the current time. */
+  groundTruth(): GroundTruthFault[] {
+    return this.schedule.occurrencesStartedBefore(this.nowUs + 1).map((o) => this.schedule.toGroundTruth(o));
+  }
+
+  hostOfNode(n: number): string {
+    return nodeName(n);
+  }
+
+  // ---- CollectiveHost ----
+
+  computeEnd(gpu: string, startUs: number, workUs: number): number {
+    let t = startUs;
+    let remaining = workUs;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const occ = this.schedule.activeAt('straggler_gpu', gpu, t);
+      const ratio = occ ? stragglerClockRatio(occ.severity) : 1;
+      const next = this.schedule.nextChangeAfter('straggler_gpu', gpu, t);
+      if ((next - t) * ratio >= remaining) return t + remaining / ratio;
+      remaining -= (next - t) * ratio;
+      t = next;
+    }
+    return t + remaining;
+  }
+
+  chooseSpine(job: string, src: { node: number; gpu: number }, dst: { node: number; gpu: number }, channel: number): number {
+    const a = this.topology.nicAttachment(src.node, src.gpu);
+    const b = this.topology.nicAttachment(dst.node, dst.gpu);
+    if (a.leaf === b.leaf) return -1;
+    const spines = this.topology.spec.spines;
+    const up = (j: number) =>
+      this.fabric.operUp[this.fabric.portIndex(this.topology.leafUplink(a.leaf, j))] === 1 &&
+      this.fabric.operUp[this.fabric.portIndex(this.topology.spineDownlink(j, b.leaf))] === 1;
+    // An ECMP collision fault pins every flow leaving this leaf onto the faulted uplink.
+    for (let j = 0; j < spines; j++) {
+      if (this.schedule.activeAt('ecmp_collision', this.topology.leafUplink(a.leaf, j), this.nowUs) && up(j)) return j;
+    }
+    const candidates: number[] = [];
+    for (let j = 0; j < spines; j++) if (up(j)) candidates.push(j);
+    if (candidates.length === 0) return hash32(`${this.scenario.seed}|${job}|${a.leaf}`) % spines;
+    // The switch hashes the flow's 5-tuple; here the flow is (job, src NIC, dst NIC, channel QP), seeded.
+    const key = `${this.scenario.seed}|${job}|${this.topology.nicIndex(src.node, src.gpu)}>${this.topology.nicIndex(dst.node, dst.gpu)}|qp${channel}`;
+    return candidates[hash32(key) % candidates.length]!;
+  }
+
+  markBusy(gpu: string, fromUs: number, toUs: number): void {
+    const i = this.gpuIndex.get(gpu);
+    if (i === undefined || !(toUs > fromUs)) return;
+    const list = this.busy[i]!;
+    // Closing an open interval (a collective that was in progress) or adding a new one.
+    const open = list.find(([, b]) => b === Infinity);
+    if (open) open[1] = toUs;
+    else list.push([fromUs, toUs]);
+  }
+
+  /** Busy µs of GPU i inside [from, to); forgets intervals that ended before `to`. */
+  private takeBusy(i: number, from: number, to: number): number {
+    const list = this.busy[i]!;
+    let total = 0;
+    for (const iv of list) {
+      total += Math.max(0, Math.min(iv[1], to) - Math.max(iv[0], from));
+      if (iv[0] < to) iv[0] = Math.max(iv[0], to);
+    }
+    this.busy[i] = list.filter(([, b]) => b > to);
+    return total;
+  }
+
+  // ---- faults ----
+
+  /** Sets the fabric's fault-driven state for time t and finds the next time it changes. */
+  private applyFaults(t: number): void {
+    const f = this.fabric;
+    f.capacityFactor.fill(1);
+    f.extRate.fill(0);
+    f.extSenders.fill(0);
+    f.forcedXoff.fill(0);
+    f.forcedNicPause.fill(0);
+    f.operUp.fill(1);
+    let next = Infinity;
+    const G = this.scenario.topology.gpus_per_node;
+    for (const fault of this.scenario.faults) {
+      next = Math.min(next, this.schedule.nextChangeAfter(fault.kind, fault.target, t));
+      const occ = this.schedule.activeAt(fault.kind, fault.target, t);
+      if (!occ) continue;
+      const s = occ.severity;
+      const port = f.index.get(fault.target);
+      const peer = port === undefined ? undefined : f.index.get(this.topology.ports.get(fault.target)!.peer);
+      switch (fault.kind) {
+        case 'incast_congestion':
+          // Other senders converge on the NIC behind the port, each able to send at line rate:
+          // 2 at severity 0 up to 10 at severity 1 (an 8:1 incast at 0.75).
+          f.extSenders[port!] = 2 + 8 * s;
+          f.extRate[port!] = (2 + 8 * s) * (this.topology.ports.get(fault.target)!.capacity_bps / 1e6);
+          break;
+        case 'link_degraded':
+          f.capacityFactor[port!] = Math.max(0.02, 1 - s);
+          if (peer !== undefined) f.capacityFactor[peer] = Math.max(0.02, 1 - s);
+          break;
+        case 'credit_starvation':
+          // Credits come back slowly: the link can only use part of its bandwidth.
+          f.capacityFactor[port!] = Math.max(0.02, 1 - 0.9 * s);
+          break;
+        case 'pfc_storm': {
+          if (port !== undefined) f.forcedXoff[port] = 1;
+          else {
+            const p = parseName(fault.target);
+            if (p?.kind === 'nic') f.forcedNicPause[p.node * G + p.nic] = 1;
+          }
+          break;
+        }
+        case 'link_flap': {
+          const phase = (t - occ.start_us) % FLAP_PERIOD_US;
+          const down = phase < flapDownUs(s);
+          if (down) {
+            f.operUp[port!] = 0;
+            if (peer !== undefined) f.operUp[peer] = 0;
+          }
+          const edge = t - phase + (down ? flapDownUs(s) : FLAP_PERIOD_US);
+          next = Math.min(next, edge, occ.end_us);
+          break;
+        }
+        case 'ecmp_collision':
+        case 'straggler_gpu':
+          // Applied where decisions are made: spine choice and compute time.
+          break;
+      }
+    }
+    this.nextFaultChangeUs = next;
+  }
+}

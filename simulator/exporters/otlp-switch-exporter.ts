@@ -1,0 +1,109 @@
+/**
+ * Switch telemetry as NVIDIA Cumulus switches export it: OTLP metrics in the `nvswitch_*`
+ * vocabulary (telemetry-formats.md §2.1), one resource per switch (`host.name`). Built as SDK
+ * ResourceMetrics by hand so the data points carry event time, then sent with the OpenTelemetry
+ * JS OTLP/HTTP (JSON) exporter, exactly what an SDK-instrumented device would put on the wire.
+ */
+import { ValueType } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { HrTime } from '@opentelemetry/api';
+import type { PortSnapshot, SwitchSnapshot } from '../outputs.js';
+
+export const SWITCH_SERVICE_NAME = 'fabricscope-sim-switch';
+/** The lossless RoCE traffic class (fabric-modeling.md §4: RoCE on TC 3). */
+const ROCE_TC = '3';
+
+const hrTime = (ms: number): HrTime => {
+  const s = Math.floor(ms / 1000);
+  return [s, Math.round((ms - s * 1000) * 1e6)];
+};
+
+type Kind = 'gauge_int' | 'gauge_double' | 'counter';
+interface MetricDef {
+  name: string;
+  description: string;
+  unit: string;
+  kind: Kind;
+  perTc: boolean;
+  scaleUpOnly?: boolean;
+  value: (p: PortSnapshot) => number;
+}
+
+const METRICS: MetricDef[] = [
+  { name: 'nvswitch_interface_shared_buffer_port_tc_curr_occupancy', description: 'Current shared buffer occupancy of the egress traffic class', unit: 'bytes', kind: 'gauge_int', perTc: true, value: (p) => p.queue_bytes },
+  { name: 'nvswitch_interface_shared_buffer_port_tc_watermark', description: 'Peak shared buffer occupancy of the egress traffic class since the last sample', unit: 'bytes', kind: 'gauge_int', perTc: true, value: (p) => p.watermark_bytes },
+  { name: 'nvswitch_interface_tc_tx_ecn_marked_tc', description: 'Packets ECN-marked on egress in the traffic class', unit: 'packets', kind: 'counter', perTc: true, value: (p) => p.ecn_marked_pkts },
+  { name: 'nvswitch_interface_sp_tx_pause', description: 'PFC pause frames transmitted for the switch priority', unit: 'frames', kind: 'counter', perTc: true, value: (p) => p.pfc_tx_pause_frames },
+  { name: 'nvswitch_interface_sp_rx_pause', description: 'PFC pause frames received for the switch priority', unit: 'frames', kind: 'counter', perTc: true, value: (p) => p.pfc_rx_pause_frames },
+  { name: 'nvswitch_interface_sp_rx_pause_duration', description: 'Time the switch priority was paused by its peer', unit: 'us', kind: 'counter', perTc: true, value: (p) => p.pfc_rx_pause_us },
+  // Cumulus exports interface counters as gauges with asDouble (cumulative values).
+  { name: 'nvswitch_interface_if_out_octets', description: 'Octets transmitted on the interface', unit: 'bytes', kind: 'gauge_double', perTc: false, value: (p) => p.tx_bytes },
+  { name: 'nvswitch_interface_dot3_stats_fcs_errors', description: 'Frames received with FCS errors', unit: 'frames', kind: 'gauge_double', perTc: false, value: (p) => p.link_errors },
+  { name: 'nvswitch_interface_oper_state', description: 'Interface operational state (1 up, 2 down)', unit: '', kind: 'gauge_int', perTc: false, value: (p) => (p.oper_up ? 1 : 2) },
+  { name: 'fabricscope_scaleup_credit_stall_microseconds_total', description: 'Time the scale-up port had data queued but no credits to send', unit: 'us', kind: 'counter', perTc: false, scaleUpOnly: true, value: (p) => p.credit_stall_us },
+];
+
+/** Builds the OTLP ResourceMetrics of one switch sample. `resetMs` is when counters started. */
+export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number): ResourceMetrics {
+  const end = hrTime(snap.ts_ms);
+  const gaugeStart = hrTime(snap.prev_ts_ms);
+  const counterStart = hrTime(resetMs);
+  const scaleUp = snap.device.startsWith('nvsw-');
+  const metrics: MetricData[] = [];
+  for (const def of METRICS) {
+    if (def.scaleUpOnly && !scaleUp) continue;
+    const dataPoints = snap.ports.map((p) => ({
+      attributes: def.perTc ? { interface: p.interface, tc: ROCE_TC } : { interface: p.interface },
+      startTime: def.kind === 'counter' ? counterStart : gaugeStart,
+      endTime: end,
+      value: def.value(p),
+    }));
+    const descriptor = { name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT };
+    if (def.kind === 'counter') {
+      metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
+    } else {
+      metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints });
+    }
+  }
+  return {
+    resource: resourceFromAttributes({ 'host.name': snap.device, 'service.name': SWITCH_SERVICE_NAME }),
+    scopeMetrics: [{ scope: { name: 'fabricscope.simulator.switch', version: '0.1.0' }, metrics }],
+  };
+}
+
+/** One OTLP/HTTP exporter per switch, as each switch pushes its own telemetry. */
+export class OtlpSwitchExporter {
+  private readonly exporters = new Map<string, OTLPMetricExporter>();
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly resetMs: number,
+  ) {}
+
+  private exporterFor(device: string): OTLPMetricExporter {
+    let e = this.exporters.get(device);
+    if (!e) {
+      e = new OTLPMetricExporter({ url: `${this.baseUrl.replace(/\/$/, '')}/v1/metrics`, timeoutMillis: 10_000 });
+      this.exporters.set(device, e);
+    }
+    return e;
+  }
+
+  /** Sends one switch's sample; resolves once the receiver answered, rejects on failure. */
+  export(snap: SwitchSnapshot): Promise<void> {
+    const rm = buildSwitchResourceMetrics(snap, this.resetMs);
+    return new Promise((resolve, reject) => {
+      this.exporterFor(snap.device).export(rm, (result) => {
+        if (result.code === 0) resolve();
+        else reject(result.error ?? new Error(`OTLP export of ${snap.device} failed`));
+      });
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.exporters.values()].map((e) => e.shutdown().catch(() => undefined)));
+    this.exporters.clear();
+  }
+}
