@@ -9,7 +9,7 @@ import { REPO_ROOT, runCli, startCli, tempDir, type Service } from '../harness/c
 describe('a scenario with a mistake is refused, naming it', () => {
   it.each([
     ['unknown-key.yaml', /sevrity/],
-    ['missing-target.yaml', /leaf-9\/p1/],
+    ['nonexistent-target.yaml', /leaf-7\/p1/],
     ['negative-duration.yaml', /duration_s/],
   ])('%s', async (file, mentions) => {
     const res = await runCli(['run', '--scenario', join(REPO_ROOT, 'examples', 'invalid', file), '--data', tempDir('bad'), '--log-level', 'warn']);
@@ -31,7 +31,7 @@ describe('a malformed OTLP body while the platform runs', () => {
   beforeAll(async () => {
     up = await startCli(
       ['up', '--no-simulator', '--data', tempDir('up'), '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'info'],
-      ['api listening', 'otlp listening'],
+      ['api listening', 'OTLP/HTTP receiver listening'],
     );
   });
   afterAll(async () => {
@@ -39,7 +39,7 @@ describe('a malformed OTLP body while the platform runs', () => {
   });
 
   it('gets 400 naming the problem, and the process keeps serving', async () => {
-    const otlp = up.urls['otlp listening']!;
+    const otlp = up.urls['OTLP/HTTP receiver listening']!;
     const bad = await fetch(`${otlp}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceMetrics": [ {' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/JSON/i);

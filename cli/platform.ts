@@ -1,0 +1,184 @@
+/**
+ * Wires the parts into one running platform: store → bus → pipeline → collectors →
+ * (optionally) the simulator → API. Each part is reached through its public entry point
+ * only; this file is the one place that knows them all.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Bus } from '../core/bus.js';
+import type { Config } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { Store } from '../core/store.js';
+import { Topology, type TopologySpec } from '../core/topology.js';
+import { createApiServer, type ListeningServer } from '../api/index.js';
+import { CollectorService } from '../collectors/collector-service.js';
+import { MemoryBus } from '../pipeline/memory-bus.js';
+import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
+import { Sink } from '../pipeline/sink.js';
+import { ScenarioPlayer, type PlaySummary } from '../simulator/player.js';
+import { loadScenario, type Scenario } from '../simulator/scenario.js';
+import { createStore } from '../storage/index.js';
+import { renderPlatformMetrics } from './platform-metrics.js';
+
+/** Where the package's own files (examples/) are, whether run from dist/ or via tsx. */
+export const PACKAGE_ROOT = resolve(import.meta.dirname, existsSync(resolve(import.meta.dirname, '..', 'package.json')) ? '..' : '../..');
+export const DEMO_SCENARIO = join(PACKAGE_ROOT, 'examples', 'demo.yaml');
+
+export interface PlatformParts {
+  store: Store;
+  bus?: Bus;
+  pipeline?: Pipeline;
+  /** Used instead of the pipeline when no topology is known: everything is still stored. */
+  sink?: Sink;
+  collectors?: CollectorService;
+  player?: ScenarioPlayer;
+  scenario?: Scenario;
+  api?: ListeningServer;
+}
+
+export class Platform {
+  private stopping?: Promise<void>;
+  private playing?: Promise<PlaySummary>;
+
+  private constructor(
+    readonly config: Config,
+    readonly parts: PlatformParts,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Store and API only, over existing data (`fabricscope serve`). */
+  static async serve(config: Config, logger: Logger): Promise<Platform> {
+    const store = await openStore(config, logger);
+    const platform = new Platform(config, { store }, logger);
+    await platform.startApi();
+    return platform;
+  }
+
+  /**
+   * Everything: collectors and pipeline on the in-process bus, the simulator unless
+   * `--no-simulator`, and the API unless `withApi` is false (`fabricscope run`).
+   */
+  static async start(config: Config, logger: Logger, options: { withApi: boolean }): Promise<Platform> {
+    if (config.kafka) throw new ConfigError('the Kafka bus is not available yet; leave --kafka out to use the in-process bus', '--kafka');
+    const scenario = config.simulator ? await loadScenario(config.scenario ?? DEMO_SCENARIO) : undefined;
+    const topology = scenario ? new Topology(scenario.topology) : config.topology ? readTopology(config.topology) : undefined;
+    const store = await openStore(config, logger);
+    const bus = new MemoryBus({ capacity: config.bus_capacity, logger: logger.child('bus') });
+    const parts: PlatformParts = { store, bus, scenario };
+    if (topology) {
+      parts.pipeline = createPipeline({ bus, store, topology, logger });
+    } else {
+      logger.warn('no topology (give --topology FILE): telemetry is stored but stalls are not analysed');
+      parts.sink = new Sink(bus, store, logger.child('sink'));
+      parts.sink.start();
+    }
+
+    const lockstep = scenario !== undefined && config.speed === 'max';
+    const ncclDir = config.nccl_dir ?? (scenario ? join(config.data, 'nccl') : undefined);
+    const scrapeInterval = config.scrape_interval_ms ?? scenario?.telemetry.gpu_interval_ms ?? 1_000;
+    parts.collectors = CollectorService.fromConfig(bus, { ...config, nccl_dir: ncclDir, scrape_interval_ms: scrapeInterval }, {
+      logger,
+      lockstep,
+    });
+    await parts.collectors.start();
+
+    if (scenario) {
+      const collectors = parts.collectors;
+      parts.player = new ScenarioPlayer({
+        scenario,
+        speed: config.speed,
+        otlpUrl: collectors.otlpUrl,
+        ncclDir,
+        outDir: config.data,
+        logger: logger.child('simulator'),
+        hooks: lockstep
+          ? {
+              // Full speed: read the nodes and the NCCL files in step with simulated time, and let
+              // the pipeline catch up, so results are those of a real-time run.
+              afterInterval: async (_eventMs, kind) => {
+                if (kind !== 'gpu') return;
+                await collectors.scrapeNow();
+                await collectors.pollNcclNow();
+                await bus.drain();
+              },
+            }
+          : undefined,
+      });
+      const { dcgmTargets } = await parts.player.start();
+      collectors.addScrapeTargets(dcgmTargets);
+    }
+
+    const platform = new Platform(config, parts, logger);
+    if (options.withApi) await platform.startApi();
+    return platform;
+  }
+
+  /** Plays the scenario; resolves when it ends (never, for duration_s 0, until stop()). */
+  play(): Promise<PlaySummary> {
+    if (!this.parts.player) throw new Error('no simulator in this platform');
+    this.playing ??= this.parts.player.run();
+    return this.playing;
+  }
+
+  /**
+   * End of a finite replay: reads the last NCCL lines, decides every pending stall and waits
+   * until all of it is stored. (The last GPU interval was scraped in step; the emulated nodes'
+   * endpoints are closed once the scenario ends.)
+   */
+  async finish(): Promise<void> {
+    const { collectors, pipeline, bus } = this.parts;
+    await collectors?.pollNcclNow();
+    await bus?.drain();
+    await pipeline?.flush();
+    await bus?.drain();
+  }
+
+  /** Clean shutdown: stop intake, store everything accepted, then close. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const { player, collectors, pipeline, sink, bus, api, store } = this.parts;
+      player?.stop();
+      await this.playing?.catch((e: unknown) => this.logger.error('simulator failed', { error: (e as Error).message }));
+      await collectors?.stop();
+      await bus?.drain();
+      await pipeline?.flush();
+      await pipeline?.stop();
+      await sink?.stop();
+      await bus?.close();
+      await api?.close();
+      await store.close();
+      this.logger.info('stopped');
+    })();
+    return this.stopping;
+  }
+
+  private async startApi(): Promise<void> {
+    const { store, collectors, pipeline, bus } = this.parts;
+    const server = createApiServer({
+      store,
+      logger: this.logger,
+      live: {
+        ready: () => this.stopping === undefined,
+        metrics: () => renderPlatformMetrics({ collectors: collectors?.stats(), pipeline: pipeline?.stats(), bus: bus?.stats() }),
+      },
+    });
+    this.parts.api = await server.listen(this.config.host, this.config.port);
+  }
+}
+
+async function openStore(config: Config, logger: Logger): Promise<Store> {
+  const store = createStore({ data: config.data, clickhouse: config.clickhouse, logger: logger.child('storage') });
+  await store.migrate();
+  return store;
+}
+
+function readTopology(file: string): Topology {
+  let spec: TopologySpec;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as TopologySpec;
+  } catch (e) {
+    throw new ConfigError(`cannot read topology: ${(e as Error).message}`, file);
+  }
+  return new Topology(spec);
+}
