@@ -1,0 +1,434 @@
+/**
+ * Root-cause attribution of one stall: pure functions over the stall, the topology and the
+ * telemetry of the stall's window (the correlator gathers it once the watermarks say it is all in).
+ *
+ * Order of reasoning:
+ * 1. Arrival skew. If the last rank (its GPU) entered the collective late by a large share of the
+ *    stall's excess, the peers were waiting for it: `straggler_gpu` at that GPU; clock throttling in
+ *    its DCGM samples (against its peers) backs the verdict and raises confidence.
+ * 2. The fabric. The job's transfers (core/collective-routing.ts) give the egress ports its traffic
+ *    can cross; ports among them showing congestion signals in the window are scored and the worst
+ *    is explained: down → link_flap, errors → link_degraded, credits → credit_starvation, paused by
+ *    its peer → follow the pause back to whoever sent it (pfc_storm, or the congested egress behind
+ *    it), egress queue/ECN → incast_congestion on a leaf downlink, ecmp_collision on a leaf uplink
+ *    carrying far more than its siblings.
+ * 3. No port over a threshold, but a leaf's uplinks badly unbalanced with marks on the heavy one:
+ *    ecmp_collision.
+ * 4. Otherwise `unknown`, with the evidence there is. Ports no transfer of the job uses are never
+ *    looked at, so benign congestion elsewhere cannot be blamed.
+ */
+import { ringTransfers, type Transfer } from '../core/collective-routing.js';
+import { deviceOfPort, leafName, type RootCauseKind } from '../core/names.js';
+import type { Evidence, GpuSample, PortSample, RootCause } from '../core/records.js';
+import type { PortInfo, Topology } from '../core/topology.js';
+import {
+  CREDIT_STALL_SHARE,
+  ECN_MARKS_PER_S,
+  PFC_RX_PAUSED_SHARE,
+  PFC_TX_FRAMES_PER_S,
+  QUEUE_CONGESTED_BYTES,
+} from './congestion-signals.js';
+import { median } from './baseline.js';
+import { ARRIVAL_SKEW_DOMINANT_SHARE, type DetectedStall } from './stall-detector.js';
+
+/** The last rank's late entry must explain at least half the excess for the GPU to be blamed (the detector names it slowest by the same rule). */
+export const STRAGGLER_SKEW_SHARE = ARRIVAL_SKEW_DOMINANT_SHARE;
+/** SM clock under 90% of its peers' median in the window counts as throttled. */
+export const SM_CLOCK_LOW_RATIO = 0.9;
+/** DCGM clock-event reasons that mean the GPU slowed itself: SW thermal, HW thermal, HW slowdown. */
+export const THROTTLE_REASON_BITS = { SW_THERMAL: 0x20, HW_THERMAL: 0x40, HW_SLOWDOWN: 0x8 } as const;
+/** A port paused by its peer this share of the time is a victim of pauses, not a congestion origin. */
+export const PAUSED_DOMINANT_SHARE = 0.3;
+/**
+ * An uplink is "colliding" when it carries at least 1.3× the bytes of its busiest sibling over
+ * the window: ECMP spreads a healthy job's flows within ~15%, and background traffic keeps even an
+ * idle sibling from reading zero (a plain "sibling idle" test missed real collisions).
+ */
+export const ECMP_IMBALANCE_RATIO = 1.3;
+/** How far a pause chain is followed back (leaf → spine → leaf → NIC is 3 hops). */
+export const MAX_PAUSE_HOPS = 4;
+/** A port must average at least one signal at its threshold over the window to be blamed: a lone burst sample among several clean ones is not a cause. */
+export const MIN_BLAME_SCORE = 1;
+/** Each score component is capped so one saturated signal cannot drown the others. */
+const COMPONENT_CAP = 10;
+
+export interface AttributionInput {
+  stall: DetectedStall;
+  topology: Topology;
+  /** Samples of a port within the stall's window (any port: the pause trace leaves the job's paths). */
+  portSamples: (port: string) => readonly PortSample[];
+  /** Samples of a GPU within the stall's window. */
+  gpuSamples: (gpu: string) => readonly GpuSample[];
+  /** Id of the congestion episode a port was in at a time, for the evidence. */
+  episodeAt?: (port: string, ts: number) => string | undefined;
+}
+
+/**
+ * One port's congestion over the window. Signals are kept at their peak (for the evidence); the
+ * score parts are per-sample ratios to each threshold, averaged over the window's samples, so a
+ * sustained fault outweighs a one-sample burst.
+ */
+export interface PortWindow {
+  port: string;
+  info: PortInfo;
+  peak_queue_bytes: number;
+  peak_ts: number;
+  ecn_per_s: number;
+  pfc_tx_per_s: number;
+  rx_paused_share: number;
+  credit_stall_share: number;
+  link_errors: number;
+  down_samples: number;
+  tx_bytes: number;
+  /** Score components: mean over samples of (signal ÷ its threshold, capped; 0 below threshold). */
+  parts: { queue: number; ecn: number; pfc_tx: number; pfc_rx: number; credit: number; errors: number; down: number };
+  score: number;
+}
+
+export function summarizePort(info: PortInfo, samples: readonly PortSample[]): PortWindow | undefined {
+  if (samples.length === 0) return undefined;
+  const w: PortWindow = {
+    port: info.name,
+    info,
+    peak_queue_bytes: 0,
+    peak_ts: samples[0]!.ts_ms,
+    ecn_per_s: 0,
+    pfc_tx_per_s: 0,
+    rx_paused_share: 0,
+    credit_stall_share: 0,
+    link_errors: 0,
+    down_samples: 0,
+    tx_bytes: 0,
+    parts: { queue: 0, ecn: 0, pfc_tx: 0, pfc_rx: 0, credit: 0, errors: 0, down: 0 },
+    score: 0,
+  };
+  const part = (v: number, threshold: number) => {
+    const r = v / threshold;
+    return r >= 1 ? Math.min(COMPONENT_CAP, r) : 0;
+  };
+  const sum = { queue: 0, ecn: 0, pfc_tx: 0, pfc_rx: 0, credit: 0, errors: 0, down: 0 };
+  for (const s of samples) {
+    if (s.queue_bytes > w.peak_queue_bytes) {
+      w.peak_queue_bytes = s.queue_bytes;
+      w.peak_ts = s.ts_ms;
+    }
+    sum.queue += part(s.queue_bytes, QUEUE_CONGESTED_BYTES);
+    if (s.interval_ms > 0) {
+      const perS = 1000 / s.interval_ms;
+      const intervalUs = s.interval_ms * 1000;
+      w.ecn_per_s = Math.max(w.ecn_per_s, s.ecn_marked_pkts * perS);
+      w.pfc_tx_per_s = Math.max(w.pfc_tx_per_s, s.pfc_tx_pause_frames * perS);
+      w.rx_paused_share = Math.max(w.rx_paused_share, s.pfc_rx_pause_us / intervalUs);
+      w.credit_stall_share = Math.max(w.credit_stall_share, s.credit_stall_us / intervalUs);
+      sum.ecn += part(s.ecn_marked_pkts * perS, ECN_MARKS_PER_S);
+      sum.pfc_tx += part(s.pfc_tx_pause_frames * perS, PFC_TX_FRAMES_PER_S);
+      sum.pfc_rx += part(s.pfc_rx_pause_us / intervalUs, PFC_RX_PAUSED_SHARE);
+      sum.credit += part(s.credit_stall_us / intervalUs, CREDIT_STALL_SHARE);
+    }
+    if (s.link_errors > 0) sum.errors += Math.min(COMPONENT_CAP, 1 + Math.log10(s.link_errors));
+    if (!s.oper_up) sum.down += COMPONENT_CAP;
+    w.link_errors += s.link_errors;
+    if (!s.oper_up) w.down_samples++;
+    w.tx_bytes += s.tx_bytes;
+  }
+  const n = samples.length;
+  w.parts = {
+    queue: sum.queue / n,
+    ecn: sum.ecn / n,
+    pfc_tx: sum.pfc_tx / n,
+    pfc_rx: sum.pfc_rx / n,
+    credit: sum.credit / n,
+    errors: sum.errors / n,
+    down: sum.down / n,
+  };
+  w.score = Object.values(w.parts).reduce((a, b) => a + b, 0);
+  return w;
+}
+
+/** Every egress port the job's transfers may cross (all ECMP paths), sorted. */
+export function candidatePorts(topology: Topology, nodes: readonly number[], collective: string): string[] {
+  const G = topology.spec.gpus_per_node;
+  let transfers: Transfer[] = ringTransfers(nodes, G);
+  if (/alltoall/i.test(collective)) {
+    // All-to-all: every rank sends to every other; on the rails model, every node pair per rail.
+    transfers = transfers.filter((t) => t.fabric === 'up');
+    for (const a of nodes) for (const b of nodes) if (a !== b) for (let g = 0; g < G; g++) transfers.push({ src: { node: a, gpu: g }, dst: { node: b, gpu: g }, fabric: 'out' });
+  }
+  const set = new Set<string>();
+  for (const t of transfers) {
+    if (t.fabric === 'up') for (const p of topology.scaleUpPath(t.dst.node, t.dst.gpu)) set.add(p);
+    else for (const path of topology.scaleOutPaths(t.src, t.dst)) for (const p of path) set.add(p);
+  }
+  return [...set].sort();
+}
+
+export function attribute(input: AttributionInput): RootCause {
+  return attributeStraggler(input) ?? attributeFabric(input) ?? attributeEcmpImbalance(input) ?? unknownCause(input);
+}
+
+function stallEvidence(stall: DetectedStall): Evidence[] {
+  return [
+    { signal: 'duration_us', location: stall.job, value: stall.duration_us, reference: stall.expected_us, unit: 'us', note: 'collective call time vs learned baseline' },
+    {
+      signal: 'start_skew_us',
+      location: stall.ranks.find((r) => r.rank === stall.last_rank)?.gpu ?? stall.job,
+      value: stall.last_rank_lateness_us,
+      reference: stall.expected_skew_us,
+      unit: 'us',
+      note: `rank ${stall.last_rank} entered last, vs the median rank; reference is the job's usual skew`,
+    },
+  ];
+}
+
+// ---- 1. straggler ----------------------------------------------------------------------------
+
+function attributeStraggler(input: AttributionInput): RootCause | undefined {
+  const { stall } = input;
+  // Lateness beyond the job's normal entry jitter is what the peers spent waiting.
+  const lateness = stall.last_rank_lateness_us - stall.expected_skew_us;
+  if (stall.excess_us <= 0 || lateness < STRAGGLER_SKEW_SHARE * stall.excess_us) return undefined;
+  const medianStart = median(stall.ranks.map((r) => r.start_us))!;
+  const late = stall.ranks.filter((r) => r.start_us - medianStart - stall.expected_skew_us >= STRAGGLER_SKEW_SHARE * stall.excess_us);
+  const lateGpus = new Set(late.map((r) => r.gpu));
+  const culprit = stall.ranks.find((r) => r.rank === stall.last_rank)!;
+  const evidence = stallEvidence(stall);
+  const gpuEvidence = throttleEvidence(input, culprit.gpu);
+  evidence.push(...gpuEvidence);
+  if (lateGpus.size > 1) {
+    evidence.push({ signal: 'late_gpus', location: culprit.gpu, value: lateGpus.size, note: `also late: ${[...lateGpus].filter((g) => g !== culprit.gpu).slice(0, 8).join(', ')}` });
+  }
+  const share = Math.min(1, lateness / stall.excess_us);
+  let confidence = 0.55 + 0.25 * share + (gpuEvidence.length > 0 ? 0.15 : 0);
+  if (lateGpus.size > 1) confidence -= 0.2; // several late GPUs: a shared cause (host, input pipeline) is as likely
+  return { kind: 'straggler_gpu', location: culprit.gpu, confidence: clamp(confidence), evidence };
+}
+
+function throttleEvidence(input: AttributionInput, gpu: string): Evidence[] {
+  const own = input.gpuSamples(gpu);
+  if (own.length === 0) return [];
+  const out: Evidence[] = [];
+  const peers = input.stall.ranks.map((r) => r.gpu).filter((g) => g !== gpu);
+  const peerClocks = peers.flatMap((g) => input.gpuSamples(g).map((s) => s.metrics.DCGM_FI_DEV_SM_CLOCK)).filter(isNum);
+  const ownClocks = own.map((s) => s.metrics.DCGM_FI_DEV_SM_CLOCK).filter(isNum);
+  const peerClock = median(peerClocks);
+  if (ownClocks.length > 0 && peerClock !== undefined) {
+    const minClock = Math.min(...ownClocks);
+    if (minClock < SM_CLOCK_LOW_RATIO * peerClock) {
+      out.push({ signal: 'DCGM_FI_DEV_SM_CLOCK', location: gpu, value: minClock, reference: peerClock, unit: 'MHz', note: "lowest SM clock in the window vs the job's other GPUs (median)" });
+    }
+  }
+  let reasons = 0;
+  for (const s of own) reasons |= s.metrics.DCGM_FI_DEV_CLOCKS_EVENT_REASONS ?? s.metrics.DCGM_FI_DEV_CLOCK_THROTTLE_REASONS ?? 0;
+  const names = Object.entries(THROTTLE_REASON_BITS).filter(([, bit]) => (reasons & bit) !== 0).map(([n]) => n);
+  if (names.length > 0) {
+    out.push({ signal: 'DCGM_FI_DEV_CLOCKS_EVENT_REASONS', location: gpu, value: reasons, note: names.join('|') });
+  }
+  if (out.length > 0) {
+    const temps = own.map((s) => s.metrics.DCGM_FI_DEV_GPU_TEMP).filter(isNum);
+    const peerTemp = median(peers.flatMap((g) => input.gpuSamples(g).map((s) => s.metrics.DCGM_FI_DEV_GPU_TEMP)).filter(isNum));
+    if (temps.length > 0) out.push({ signal: 'DCGM_FI_DEV_GPU_TEMP', location: gpu, value: Math.max(...temps), reference: peerTemp, unit: 'C' });
+  }
+  return out;
+}
+
+// ---- 2. fabric ---------------------------------------------------------------------------------
+
+interface Verdict {
+  kind: RootCauseKind;
+  location: string;
+  confidence: number;
+  evidence: Evidence[];
+}
+
+interface FabricContext {
+  input: AttributionInput;
+  /** The job's egress ports: only these may be blamed for congestion. */
+  onPath: ReadonlySet<string>;
+  /** Ports already explained on this trace (pause loops end here). */
+  seen: Set<string>;
+}
+
+const egressCongested = (w: PortWindow) => w.parts.queue > 0 || w.parts.ecn > 0;
+const pausedByPeer = (w: PortWindow) => w.parts.pfc_rx > 0 && w.rx_paused_share >= PAUSED_DOMINANT_SHARE;
+/** A fault shows at this port itself; a port that is paused or only sends pauses is a victim. */
+const isOrigin = (w: PortWindow) =>
+  w.parts.pfc_rx === 0 && (w.parts.down > 0 || w.parts.errors > 0 || w.parts.credit > 0 || egressCongested(w));
+
+/**
+ * Strongest signal first, then by name for determinism. A victim may outscore its cause (a port
+ * paused 100% of the time); explain() then follows the pauses back to it.
+ */
+function byBlame(a: PortWindow, b: PortWindow): number {
+  return b.score - a.score || a.port.localeCompare(b.port);
+}
+
+function attributeFabric(input: AttributionInput): RootCause | undefined {
+  const { stall, topology } = input;
+  if (stall.nodes.length === 0) return undefined;
+  const onPath = new Set(candidatePorts(topology, stall.nodes, stall.collective));
+  const windows = [...onPath]
+    .map((p) => windowOf(input, p))
+    .filter((w): w is PortWindow => !!w && w.score >= MIN_BLAME_SCORE)
+    .sort(byBlame);
+  const worst = windows[0];
+  if (!worst) return undefined;
+  const verdict = explain({ input, onPath, seen: new Set() }, worst, 0);
+  const evidence = [...verdict.evidence, ...stallEvidence(stall)];
+  // Another origin of similar weight on the paths makes a single-culprit verdict less sure.
+  const rival = windows.find((w) => isOrigin(w) && w.port !== verdict.location && !topology.sameLocation(w.port, verdict.location));
+  let confidence = verdict.confidence;
+  if (rival && rival.score >= 0.8 * worst.score) confidence -= 0.1;
+  return { kind: verdict.kind, location: verdict.location, confidence: clamp(confidence), evidence };
+}
+
+function windowOf(input: AttributionInput, port: string): PortWindow | undefined {
+  const info = input.topology.ports.get(port);
+  return info ? summarizePort(info, input.portSamples(port)) : undefined;
+}
+
+function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
+  ctx.seen.add(w.port);
+  const ev = portEvidence(ctx.input, w);
+  if (w.parts.down > 0) return { kind: 'link_flap', location: w.port, confidence: 0.85, evidence: ev };
+  if (w.parts.errors > 0) return { kind: 'link_degraded', location: w.port, confidence: egressCongested(w) ? 0.8 : 0.65, evidence: ev };
+  if (w.parts.credit > 0) return { kind: 'credit_starvation', location: w.port, confidence: 0.8, evidence: ev };
+  if (w.parts.pfc_rx > 0) {
+    // Its peer kept pausing it: the cause is on the peer's side.
+    const peer = w.info.peer;
+    const trail: Evidence = { signal: 'pfc_paused_by', location: peer, value: w.rx_paused_share, note: `${w.port} paused by ${peer}` };
+    if (!ctx.input.topology.ports.has(peer)) {
+      // The peer is a NIC or GPU (no telemetry of its own): pausing this much, it is storming.
+      if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.75, evidence: [...ev, trail] };
+    } else {
+      const behind = traceSwitch(ctx, deviceOfPort(peer), hops);
+      if (behind) return { ...behind, evidence: [...behind.evidence, trail] };
+      // Nothing on the peer's switch explains the pauses: the peer port itself is storming.
+      if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.7, evidence: [...ev, trail] };
+    }
+  }
+  if (egressCongested(w)) return congestionVerdict(ctx.input, w, ev);
+  if (w.parts.pfc_tx > 0) {
+    // Sends pauses with neither a congested egress nor pauses received: look at its own switch.
+    const behind = traceSwitch(ctx, w.info.device, hops);
+    const trail: Evidence = { signal: 'pfc_tx_pause_frames_per_s', location: w.port, value: w.pfc_tx_per_s, reference: PFC_TX_FRAMES_PER_S, unit: 'frames/s' };
+    if (behind) return { ...behind, evidence: [...behind.evidence, trail] };
+    return { kind: 'pfc_storm', location: w.port, confidence: 0.6, evidence: ev };
+  }
+  return { kind: 'unknown', location: w.port, confidence: 0.2, evidence: ev };
+}
+
+/**
+ * Why a switch is pausing its neighbours: the port on it that is congested, faulty or itself
+ * paused. The job's own ports are preferred; a port off the job's paths is followed only for a
+ * fault signal or further pauses — its congestion is another tenant's and is never blamed.
+ */
+function traceSwitch(ctx: FabricContext, device: string, hops: number): Verdict | undefined {
+  if (hops >= MAX_PAUSE_HOPS) return undefined;
+  const next = [...ctx.input.topology.ports.values()]
+    .filter((p) => p.device === device && !ctx.seen.has(p.name))
+    .map((p) => windowOf(ctx.input, p.name))
+    .filter((w): w is PortWindow => {
+      if (!w) return false;
+      const fault = w.parts.down > 0 || w.parts.errors > 0 || w.parts.credit > 0 || w.parts.pfc_rx > 0;
+      return ctx.onPath.has(w.port) ? fault || egressCongested(w) : fault;
+    })
+    .sort((a, b) => Number(ctx.onPath.has(b.port)) - Number(ctx.onPath.has(a.port)) || byBlame(a, b))[0];
+  return next ? explain(ctx, next, hops + 1) : undefined;
+}
+
+function congestionVerdict(input: AttributionInput, w: PortWindow, ev: Evidence[]): Verdict {
+  const extra = [w.parts.ecn > 0, w.parts.pfc_tx > 0, w.peak_queue_bytes >= 2 * QUEUE_CONGESTED_BYTES].filter(Boolean).length;
+  switch (w.info.role) {
+    case 'leaf_downlink':
+      return { kind: 'incast_congestion', location: w.port, confidence: 0.65 + 0.1 * extra, evidence: ev };
+    case 'leaf_uplink': {
+      const imbalance = uplinkImbalance(input, w.info.device);
+      const sib = imbalance?.evidence;
+      if (imbalance && imbalance.heavy === w.port && imbalance.ratio >= ECMP_IMBALANCE_RATIO) {
+        return { kind: 'ecmp_collision', location: w.port, confidence: 0.7 + 0.05 * extra, evidence: [...ev, sib!] };
+      }
+      return { kind: 'unknown', location: w.port, confidence: 0.3, evidence: sib ? [...ev, sib] : ev };
+    }
+    case 'nvsw_gpu':
+    case 'spine_downlink':
+      // Congestion here fits no fault of the taxonomy on its own: report it with its evidence.
+      return { kind: 'unknown', location: w.port, confidence: 0.3, evidence: ev };
+  }
+}
+
+// ---- 3. ECMP imbalance -------------------------------------------------------------------------
+
+interface UplinkImbalance {
+  heavy: string;
+  ratio: number;
+  evidence: Evidence;
+}
+
+/** How unevenly a leaf's uplinks carried bytes over the window: the heaviest against the next busiest. */
+function uplinkImbalance(input: AttributionInput, leaf: string): UplinkImbalance | undefined {
+  const tx = [...input.topology.ports.values()]
+    .filter((p) => p.device === leaf && p.role === 'leaf_uplink')
+    .map((p) => ({ port: p.name, bytes: input.portSamples(p.name).reduce((a, s) => a + s.tx_bytes, 0) }))
+    .sort((a, b) => b.bytes - a.bytes || a.port.localeCompare(b.port));
+  if (tx.length < 2 || tx[0]!.bytes === 0) return undefined;
+  const [heavy, next] = [tx[0]!, tx[1]!];
+  return {
+    heavy: heavy.port,
+    ratio: next.bytes > 0 ? heavy.bytes / next.bytes : Number.POSITIVE_INFINITY,
+    evidence: { signal: 'uplink_tx_bytes', location: heavy.port, value: heavy.bytes, reference: next.bytes, unit: 'bytes', note: `vs the busiest sibling uplink ${next.port} over the window` },
+  };
+}
+
+/**
+ * No port crossed a congestion threshold, but one of the job's leaves pushed its traffic through
+ * one uplink while the others carried little more than background: ECMP hashed the job's
+ * elephant flows together. Needs some ECN marking on the heavy uplink, so a merely busy uplink
+ * is not blamed.
+ */
+function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined {
+  const { stall, topology } = input;
+  const G = topology.spec.gpus_per_node;
+  const leaves = new Set<number>();
+  for (const n of stall.nodes) for (let g = 0; g < G; g++) leaves.add(topology.nicAttachment(n, g).leaf);
+  if (leaves.size < 2) return undefined; // all on one leaf: no uplink on the job's paths
+  let best: UplinkImbalance | undefined;
+  for (const leaf of [...leaves].sort((a, b) => a - b)) {
+    const im = uplinkImbalance(input, leafName(leaf));
+    if (!im || im.ratio < ECMP_IMBALANCE_RATIO) continue;
+    const marks = input.portSamples(im.heavy).reduce((a, s) => a + s.ecn_marked_pkts, 0);
+    if (marks === 0) continue;
+    if (!best || im.ratio > best.ratio) best = im;
+  }
+  if (!best) return undefined;
+  const ecn = input.portSamples(best.heavy).reduce((a, s) => a + s.ecn_marked_pkts, 0);
+  return {
+    kind: 'ecmp_collision',
+    location: best.heavy,
+    confidence: 0.55,
+    evidence: [best.evidence, { signal: 'ecn_marked_pkts', location: best.heavy, value: ecn, note: 'marks over the window, below the congestion bar' }, ...stallEvidence(stall)],
+  };
+}
+
+function portEvidence(input: AttributionInput, w: PortWindow): Evidence[] {
+  const episode = input.episodeAt?.(w.port, w.peak_ts);
+  const note = episode ? `episode ${episode}` : undefined;
+  const out: Evidence[] = [];
+  const add = (e: Evidence) => out.push(note ? { ...e, note: e.note ? `${e.note}; ${note}` : note } : e);
+  if (w.parts.queue > 0) add({ signal: 'queue_bytes', location: w.port, value: w.peak_queue_bytes, reference: QUEUE_CONGESTED_BYTES, unit: 'bytes' });
+  if (w.parts.ecn > 0) add({ signal: 'ecn_marked_pkts_per_s', location: w.port, value: w.ecn_per_s, reference: ECN_MARKS_PER_S, unit: 'pkt/s' });
+  if (w.parts.pfc_tx > 0) add({ signal: 'pfc_tx_pause_frames_per_s', location: w.port, value: w.pfc_tx_per_s, reference: PFC_TX_FRAMES_PER_S, unit: 'frames/s' });
+  if (w.parts.pfc_rx > 0) add({ signal: 'pfc_rx_paused_share', location: w.port, value: w.rx_paused_share, reference: PFC_RX_PAUSED_SHARE });
+  if (w.parts.credit > 0) add({ signal: 'credit_stall_share', location: w.port, value: w.credit_stall_share, reference: CREDIT_STALL_SHARE });
+  if (w.parts.errors > 0) add({ signal: 'link_errors', location: w.port, value: w.link_errors, reference: 0 });
+  if (w.parts.down > 0) add({ signal: 'oper_down_samples', location: w.port, value: w.down_samples, reference: 0 });
+  return out;
+}
+
+// ---- 4. unknown --------------------------------------------------------------------------------
+
+function unknownCause(input: AttributionInput): RootCause {
+  return { kind: 'unknown', location: '', confidence: 0.1, evidence: stallEvidence(input.stall) };
+}
+
+const isNum = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const clamp = (c: number) => Math.round(Math.max(0, Math.min(1, c)) * 100) / 100;

@@ -1,0 +1,91 @@
+/**
+ * The sink: every topic, consumer group `sink`, written through the Store seam in batches.
+ * A failed write is retried with exponential back-off a bounded number of times (the store's
+ * inserts are idempotent for stalls, episodes and alerts, so a retry cannot duplicate them);
+ * then the batch is counted as failed and logged, and the stream goes on.
+ */
+import type { Bus, Subscription } from '../core/bus.js';
+import type { Logger } from '../core/log.js';
+import { TOPICS, type Topic, type TopicRecords } from '../core/records.js';
+import type { Store } from '../core/store.js';
+
+export const SINK_GROUP = 'sink';
+
+export interface SinkOptions {
+  /** Attempts per batch, the first included. */
+  maxAttempts?: number;
+  /** First back-off; doubles per attempt up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Rows per insert call. */
+  maxRows?: number;
+}
+
+export interface SinkStats {
+  written: Record<Topic, number>;
+  failed: Record<Topic, number>;
+  retries: number;
+}
+
+export class Sink {
+  private readonly subs: Subscription[] = [];
+  private readonly written = zeroes();
+  private readonly failed = zeroes();
+  private retries = 0;
+  private readonly opts: Required<SinkOptions>;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly store: Store,
+    private readonly logger: Logger,
+    options: SinkOptions = {},
+  ) {
+    this.opts = { maxAttempts: 5, backoffMs: 100, maxBackoffMs: 2_000, maxRows: 10_000, ...options };
+  }
+
+  start(): void {
+    for (const topic of TOPICS) {
+      this.subs.push(this.bus.subscribe(topic, SINK_GROUP, (batch) => this.write(topic, batch)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.subs.splice(0).map((s) => s.close()));
+  }
+
+  stats(): SinkStats {
+    return { written: { ...this.written }, failed: { ...this.failed }, retries: this.retries };
+  }
+
+  private async write<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void> {
+    for (let i = 0; i < rows.length; i += this.opts.maxRows) {
+      const chunk = rows.slice(i, i + this.opts.maxRows);
+      await this.writeChunk(topic, chunk);
+    }
+  }
+
+  private async writeChunk<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void> {
+    let delay = this.opts.backoffMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.insert(topic, rows);
+        this.written[topic] += rows.length;
+        return;
+      } catch (e) {
+        if (attempt >= this.opts.maxAttempts) {
+          this.failed[topic] += rows.length;
+          this.logger.error('sink gave up on a batch', { topic, rows: rows.length, attempts: attempt, error: (e as Error).message });
+          return;
+        }
+        this.retries++;
+        this.logger.warn('sink write failed; retrying', { topic, rows: rows.length, attempt, retry_in_ms: delay, error: (e as Error).message });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, this.opts.maxBackoffMs);
+      }
+    }
+  }
+}
+
+function zeroes(): Record<Topic, number> {
+  return Object.fromEntries(TOPICS.map((t) => [t, 0])) as Record<Topic, number>;
+}

@@ -1,0 +1,228 @@
+/**
+ * Stall detection from NCCL per-rank collective records. Records of one call (job, seq) are
+ * grouped; a call is decided when all n_ranks arrived, or when the job's collective watermark
+ * (min over its ranks' latest end time) passes the call's last end: since each rank writes its
+ * calls in order, a missing record can then no longer come, and the call is judged on what
+ * arrived. Calls of a job are decided in seq order so the learned baseline sees the same
+ * history on every replay, whatever the interleaving.
+ *
+ * duration = max(end) − min(start) over ranks; the baseline per (job, collective, msg_bytes) is
+ * the rolling median of recent healthy calls after a warm-up; a stall is a call slower than
+ * stallThreshold() (below).
+ */
+import type { CollectiveEvent, RankTiming } from '../core/records.js';
+import { BASELINE_WARMUP_CALLS, RollingMedian, median } from './baseline.js';
+import type { PlacementRegistry } from './placement.js';
+import { Watermark } from './watermark.js';
+
+/**
+ * A call is stalled when it is slower than its baseline by the largest of three margins:
+ * - STALL_MIN_RATIO: 15% — well outside a healthy job's jitter (well under 1% call to call on a
+ *   quiet fabric, a few % on a busy one), yet it catches the 20-45% slowdowns that a starved
+ *   scale-up port, a degraded link or an ECMP collision cause (a 1.5× bar missed all three);
+ * - STALL_MIN_EXCESS_US: 1 ms, so tiny calls (tens of µs) do not page on scheduler noise;
+ * - STALL_MAD_K robust deviations (MAD × 1.4826 ≈ σ), so a naturally noisy job raises its own bar.
+ */
+export const STALL_MIN_RATIO = 1.15;
+export const STALL_MIN_EXCESS_US = 1_000;
+export const STALL_MAD_K = 6;
+/** Arrival skew dominates when the last rank's late entry (beyond normal jitter) explains half the excess or more. */
+export const ARRIVAL_SKEW_DOMINANT_SHARE = 0.5;
+/** A rank silent for 10 s of event time while its peers go on is treated as gone (crashed or finished). */
+export const RANK_IDLE_TIMEOUT_MS = 10_000;
+
+export interface DetectedStall {
+  id: string;
+  job: string;
+  collective: string;
+  seq: number;
+  msg_bytes: number;
+  n_ranks: number;
+  start_ms: number;
+  end_ms: number;
+  duration_us: number;
+  expected_us: number;
+  /** duration − expected. */
+  excess_us: number;
+  /** max(start) − min(start) over ranks. */
+  start_skew_us: number;
+  /** Rank that entered last and how late against the median entry... */
+  last_rank: number;
+  last_rank_lateness_us: number;
+  /** ...and that lateness on the job's healthy calls (median), its normal entry jitter. */
+  expected_skew_us: number;
+  slowest_rank: number;
+  ranks: RankTiming[];
+  /** Ranks whose record never arrived (the call was decided on the watermark). */
+  missing_ranks: number[];
+  /** The job's node indexes at decision time. */
+  nodes: number[];
+}
+
+interface PendingCall {
+  job: string;
+  seq: number;
+  nRanks: number;
+  byRank: Map<number, CollectiveEvent>;
+  maxEndMs: number;
+}
+
+interface JobState {
+  pending: Map<number, PendingCall>;
+  lastDecidedSeq: number;
+  watermark: Watermark;
+}
+
+export interface StallDetectorStats {
+  calls_decided: number;
+  calls_incomplete: number;
+  stalls: number;
+  late_events: number;
+  pending_calls: number;
+}
+
+export class StallDetector {
+  private readonly jobs = new Map<string, JobState>();
+  private readonly durations = new Map<string, RollingMedian>();
+  private readonly skews = new Map<string, RollingMedian>();
+  private readonly counters = { calls_decided: 0, calls_incomplete: 0, stalls: 0, late_events: 0 };
+  /** Over every rank of every job: a finished job's ranks idle out instead of pinning it. */
+  private readonly overall = new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS });
+
+  constructor(private readonly placement: PlacementRegistry) {}
+
+  /** Adds events; returns the stalls among the calls this decided. */
+  ingest(events: readonly CollectiveEvent[]): DetectedStall[] {
+    this.placement.observe(events);
+    const touched = new Set<string>();
+    for (const e of events) {
+      let job = this.jobs.get(e.job);
+      if (!job) {
+        job = { pending: new Map(), lastDecidedSeq: Number.NEGATIVE_INFINITY, watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS }) };
+        this.jobs.set(e.job, job);
+      }
+      job.watermark.observe(String(e.rank), e.end_us / 1000);
+      this.overall.observe(`${e.job}/${e.rank}`, e.end_us / 1000);
+      touched.add(e.job);
+      if (e.seq <= job.lastDecidedSeq) {
+        this.counters.late_events++; // its call was already judged; the record is still stored by the sink
+        continue;
+      }
+      let call = job.pending.get(e.seq);
+      if (!call) job.pending.set(e.seq, (call = { job: e.job, seq: e.seq, nRanks: e.n_ranks, byRank: new Map(), maxEndMs: 0 }));
+      call.byRank.set(e.rank, e);
+      call.maxEndMs = Math.max(call.maxEndMs, e.end_us / 1000);
+    }
+    const out: DetectedStall[] = [];
+    for (const j of touched) out.push(...this.decideReady(j, false));
+    return out;
+  }
+
+  /** End of stream: decides every pending call with what arrived. */
+  flush(): DetectedStall[] {
+    const out: DetectedStall[] = [];
+    for (const j of [...this.jobs.keys()].sort()) out.push(...this.decideReady(j, true));
+    return out;
+  }
+
+  /** The newest collective event time every live rank of every job has passed. */
+  watermark(): number {
+    return this.overall.current();
+  }
+
+  stats(): StallDetectorStats {
+    let pending = 0;
+    for (const j of this.jobs.values()) pending += j.pending.size;
+    return { ...this.counters, pending_calls: pending };
+  }
+
+  private decideReady(jobId: string, force: boolean): DetectedStall[] {
+    const job = this.jobs.get(jobId)!;
+    const wm = job.watermark.current();
+    const out: DetectedStall[] = [];
+    for (const seq of [...job.pending.keys()].sort((a, b) => a - b)) {
+      const call = job.pending.get(seq)!;
+      const complete = call.byRank.size >= call.nRanks;
+      // In seq order: an undecidable call holds back the later ones of its job.
+      if (!complete && !force && wm < call.maxEndMs) break;
+      job.pending.delete(seq);
+      job.lastDecidedSeq = seq;
+      const stall = this.judge(call, complete);
+      if (stall) out.push(stall);
+    }
+    return out;
+  }
+
+  private judge(call: PendingCall, complete: boolean): DetectedStall | undefined {
+    this.counters.calls_decided++;
+    if (!complete) this.counters.calls_incomplete++;
+    const events = [...call.byRank.values()].sort((a, b) => a.rank - b.rank);
+    const first = events[0]!;
+    const minStart = Math.min(...events.map((e) => e.start_us));
+    const maxStart = Math.max(...events.map((e) => e.start_us));
+    const maxEnd = Math.max(...events.map((e) => e.end_us));
+    const duration = maxEnd - minStart;
+    const medianStart = median(events.map((e) => e.start_us))!;
+    const lastEvent = events.reduce((a, b) => (b.start_us > a.start_us ? b : a));
+    const lateness = lastEvent.start_us - medianStart;
+    const key = `${call.job}|${first.collective}|${first.msg_bytes}`;
+    let dur = this.durations.get(key);
+    if (!dur) this.durations.set(key, (dur = new RollingMedian()));
+    let sk = this.skews.get(key);
+    if (!sk) this.skews.set(key, (sk = new RollingMedian()));
+
+    const expected = dur.median();
+    const judging = dur.count >= BASELINE_WARMUP_CALLS && expected !== undefined;
+    const stalled = judging && duration > stallThreshold(expected, dur.mad() ?? 0);
+    if (!stalled) {
+      // Only complete calls teach: a call missing its slowest rank would look fast.
+      if (complete) {
+        dur.add(duration);
+        sk.add(lateness);
+      }
+      return undefined;
+    }
+    this.counters.stalls++;
+
+    const excess = duration - expected;
+    const longestExec = events.reduce((a, b) => (b.exec_time_us > a.exec_time_us ? b : a));
+    const expectedSkew = sk.median() ?? 0;
+    const slowest = lateness - expectedSkew >= ARRIVAL_SKEW_DOMINANT_SHARE * excess ? lastEvent.rank : longestExec.rank;
+    const ranks: RankTiming[] = events.map((e) => ({
+      rank: e.rank,
+      host: e.host,
+      gpu: this.placement.locate(call.job, e.rank)?.gpuName ?? `${e.host}/gpu-?`,
+      start_us: e.start_us,
+      end_us: e.end_us,
+      exec_time_us: e.exec_time_us,
+    }));
+    const missing: number[] = [];
+    for (let r = 0; r < call.nRanks; r++) if (!call.byRank.has(r)) missing.push(r);
+    return {
+      id: `${call.job}:${call.seq}`,
+      job: call.job,
+      collective: first.collective,
+      seq: call.seq,
+      msg_bytes: first.msg_bytes,
+      n_ranks: call.nRanks,
+      start_ms: minStart / 1000,
+      end_ms: maxEnd / 1000,
+      duration_us: duration,
+      expected_us: expected,
+      excess_us: excess,
+      start_skew_us: maxStart - minStart,
+      expected_skew_us: expectedSkew,
+      last_rank: lastEvent.rank,
+      last_rank_lateness_us: lateness,
+      slowest_rank: slowest,
+      ranks,
+      missing_ranks: missing,
+      nodes: this.placement.nodes(call.job),
+    };
+  }
+}
+
+/** The duration above which a call with this baseline (median, MAD) is a stall. */
+export function stallThreshold(expectedUs: number, madUs: number): number {
+  return expectedUs + Math.max(STALL_MIN_EXCESS_US, (STALL_MIN_RATIO - 1) * expectedUs, STALL_MAD_K * 1.4826 * madUs);
+}

@@ -1,0 +1,70 @@
+/**
+ * Event-time watermarks. Each source (a switch, a GPU, a rank's NCCL file) advances on its own;
+ * a stream's watermark is the minimum over its sources of the latest timestamp each has shown,
+ * so once it passes t every live source has sent everything up to t (sources are in order).
+ *
+ * Idle sources: a source whose latest timestamp trails the newest one seen on the stream by
+ * more than `idleTimeoutMs` (event time, never wall time) is left out of the minimum, so a dead
+ * switch or a finished rank does not hold the whole stream back. It rejoins when it speaks again.
+ *
+ * Late-data policy: a record older than the current watermark is "late". Late records are still
+ * counted and stored (the sink sees every record), but analysis decisions already taken at that
+ * watermark (closed episodes, decided calls, published stalls) are never revised.
+ */
+
+export interface WatermarkOptions {
+  /** Event-time lag after which a silent source stops holding the watermark back. */
+  idleTimeoutMs: number;
+}
+
+export class Watermark {
+  private readonly latest = new Map<string, number>();
+  private newest = Number.NEGATIVE_INFINITY;
+  /** Never moves backwards, even when an idle source rejoins behind it. */
+  private floor = Number.NEGATIVE_INFINITY;
+  private lateCount = 0;
+
+  constructor(private readonly options: WatermarkOptions) {}
+
+  /**
+   * Records that `source` produced a record at `ts`. Returns true when the record is late,
+   * i.e. older than the watermark before it arrived.
+   */
+  observe(source: string, ts: number): boolean {
+    const late = ts < this.floor;
+    if (late) this.lateCount++;
+    const prev = this.latest.get(source);
+    if (prev === undefined || ts > prev) this.latest.set(source, ts);
+    if (ts > this.newest) this.newest = ts;
+    return late;
+  }
+
+  /** The stream's watermark; -Infinity until some source has spoken. */
+  current(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const ts of this.latest.values()) {
+      if (ts < this.newest - this.options.idleTimeoutMs) continue; // idle source
+      if (ts < min) min = ts;
+    }
+    if (min !== Number.POSITIVE_INFINITY && min > this.floor) this.floor = min;
+    return this.floor;
+  }
+
+  /** Whether any source has ever been seen on this stream. */
+  get seen(): boolean {
+    return this.latest.size > 0;
+  }
+
+  get late(): number {
+    return this.lateCount;
+  }
+
+  get sources(): number {
+    return this.latest.size;
+  }
+
+  /** Sources currently left out of the minimum because they went quiet. */
+  idleSources(): string[] {
+    return [...this.latest].filter(([, ts]) => ts < this.newest - this.options.idleTimeoutMs).map(([s]) => s);
+  }
+}
