@@ -62,7 +62,9 @@ export function errorHandler(logger: Logger, telemetry: ApiTelemetry) {
     const body = error.toJSON();
     const publicMessage = PUBLIC_5XX_MESSAGE[error.code];
     if (publicMessage) body.error.message = publicMessage;
-    if (error.code === 'BACKPRESSURE' || error.code === 'NOT_READY') res.setHeader('Retry-After', '1');
+    const retryAfterS = (error as { retryAfterS?: unknown }).retryAfterS;
+    if (typeof retryAfterS === 'number') res.setHeader('Retry-After', String(retryAfterS));
+    else if (error.code === 'NOT_READY') res.setHeader('Retry-After', '1');
     res.status(status).json(body);
   };
 }

@@ -1,8 +1,9 @@
 /** Wraps a Store so every failed operation is counted in the API's telemetry, then rethrown. */
-import type { Store } from '../core/store.js';
+import { isQueryStore, type QueryStore, type Store } from '../core/store.js';
 import type { ApiTelemetry } from './telemetry.js';
 
-export function instrumentStore(store: Store, telemetry: ApiTelemetry): Store {
+/** Returns a QueryStore when given one, so the API's analytical routes stay available. */
+export function instrumentStore(store: Store, telemetry: ApiTelemetry): Store | QueryStore {
   const counted =
     <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -13,7 +14,7 @@ export function instrumentStore(store: Store, telemetry: ApiTelemetry): Store {
         throw e;
       }
     };
-  return {
+  const base: Store = {
     migrate: counted('migrate', () => store.migrate()),
     insert: counted('insert', (topic, rows) => store.insert(topic, rows)) as Store['insert'],
     listStalls: counted('listStalls', (f) => store.listStalls(f)),
@@ -24,4 +25,15 @@ export function instrumentStore(store: Store, telemetry: ApiTelemetry): Store {
     ping: counted('ping', () => store.ping()),
     close: () => store.close(),
   };
+  if (!isQueryStore(store)) return base;
+  const queries: QueryStore = {
+    ...base,
+    topRootCauses: counted('topRootCauses', (f) => store.topRootCauses(f)),
+    portSeries: counted('portSeries', (port, w) => store.portSeries(port, w)),
+    gpuSeries: counted('gpuSeries', (gpu, w, fields) => store.gpuSeries(gpu, w, fields)),
+    jobSeries: counted('jobSeries', (job, w) => store.jobSeries(job, w)),
+    portStates: counted('portStates', (w) => store.portStates(w)),
+    listJobs: counted('listJobs', (w) => store.listJobs(w)),
+  };
+  return queries;
 }

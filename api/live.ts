@@ -2,6 +2,6 @@
 export interface LiveState {
   /** True once the collectors and pipeline are running and caught up enough to serve. */
   ready(): boolean;
-  /** Prometheus text of the pipeline's own metrics, appended to /metrics. */
-  metrics(): string;
+  /** Prometheus text of the running parts' own metrics, appended to /metrics. */
+  metrics(): string | Promise<string>;
 }

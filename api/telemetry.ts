@@ -29,6 +29,24 @@ class Counter {
   }
 }
 
+/** A value that goes up and down (open streams). */
+class Gauge {
+  private value = 0;
+  constructor(readonly name: string, readonly help: string) {}
+
+  add(by: number): void {
+    this.value += by;
+  }
+
+  get(): number {
+    return this.value;
+  }
+
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.value}`].join('\n');
+  }
+}
+
 const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const renderLabels = (labels: Labels): string => {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
@@ -39,6 +57,10 @@ export class ApiTelemetry {
   readonly httpRequests = new Counter('fabricscope_http_requests_total', 'HTTP requests answered, by method, route pattern and status.');
   readonly storeErrors = new Counter('fabricscope_store_errors_total', 'Store operations that failed, by operation.');
   readonly apiErrors = new Counter('fabricscope_api_errors_total', 'Requests answered with an error, by error code.');
+  readonly rateLimited = new Counter('fabricscope_http_rate_limited_total', 'Requests refused with 429 by the per-client rate limit.');
+  readonly streamClients = new Gauge('fabricscope_stream_clients', 'Clients connected to the live event stream.');
+  readonly streamEvents = new Counter('fabricscope_stream_events_total', 'Events written to live-stream clients, by type.');
+  readonly streamDropped = new Counter('fabricscope_stream_clients_dropped_total', 'Live-stream clients disconnected because they read too slowly.');
 
   /** Counts every response once it is sent, under the matched route pattern. */
   countRequests() {
@@ -51,7 +73,8 @@ export class ApiTelemetry {
   }
 
   render(): string {
-    return [this.httpRequests, this.storeErrors, this.apiErrors].map((c) => c.render()).join('\n') + '\n';
+    const all = [this.httpRequests, this.storeErrors, this.apiErrors, this.rateLimited, this.streamClients, this.streamEvents, this.streamDropped];
+    return all.map((c) => c.render()).join('\n') + '\n';
   }
 }
 

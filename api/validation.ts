@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../core/errors.js';
 import { FAULT_KINDS } from '../core/names.js';
 import { parseTimestamp } from '../core/time.js';
+import { MAX_CURSOR_LENGTH, decodeCursor } from './cursor.js';
+import { API_EVENT_TYPES } from './events.js';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
@@ -54,6 +56,22 @@ export const stallQuerySchema = z.strictObject({
   location: name('root-cause location, a port, NIC, GPU or nvsw port name, e.g. leaf-3/p5').optional(),
   min_duration_us: integer(0, Number.MAX_SAFE_INTEGER, 'only stalls that lasted at least this many microseconds').optional(),
   limit: integer(1, MAX_LIMIT, `maximum stalls returned, newest first (default ${DEFAULT_LIMIT}, max ${MAX_LIMIT})`).optional(),
+  cursor: z
+    .string()
+    .max(MAX_CURSOR_LENGTH)
+    .transform((v, ctx) => {
+      const position = decodeCursor(v);
+      if (!position) {
+        ctx.addIssue({ code: 'custom', message: 'not a cursor from a previous answer (use next_cursor as given)' });
+        return z.NEVER;
+      }
+      return position;
+    })
+    .meta({
+      description:
+        'opaque: the `next_cursor` of the previous page. Repeat the same filters with it; the next page starts after that page\'s last stall.',
+    })
+    .optional(),
 });
 
 export const stallPathSchema = z.strictObject({
@@ -66,6 +84,68 @@ export const alertQuerySchema = z.strictObject({
 });
 
 export const emptyQuerySchema = z.strictObject({});
+
+export const MAX_ROOT_CAUSES = 100;
+export const DEFAULT_ROOT_CAUSES = 10;
+
+export const rootCauseQuerySchema = z.strictObject({
+  from: timestamp('stalls that overlap the window from this time (default: unbounded)').optional(),
+  to: timestamp('stalls that overlap the window up to this time (default: unbounded)').optional(),
+  job: name('only stalls of this job').optional(),
+  limit: integer(1, MAX_ROOT_CAUSES, `culprits per ranking (default ${DEFAULT_ROOT_CAUSES}, max ${MAX_ROOT_CAUSES})`).optional(),
+});
+
+/** A series answers at most this many points: enough for any chart, bounded for the store. */
+export const MAX_SERIES_POINTS = 2000;
+/** Steps are passed to ClickHouse as UInt32 milliseconds; 30 days is far below that. */
+export const MAX_STEP_MS = 30 * 24 * 3600 * 1000;
+
+const seriesWindow = {
+  from: timestamp('window start, inclusive (default: one hour before `to`)').optional(),
+  to: timestamp('window end, exclusive (default: now)').optional(),
+  step: integer(
+    1,
+    MAX_STEP_MS,
+    `bucket width in milliseconds; buckets are epoch-aligned. At most ${MAX_SERIES_POINTS} buckets per window (default: a round step giving ≤ 1000). Multiples of 1000 or 60000 read the 1 s or 1 min rollups.`,
+  ).optional(),
+};
+
+export const seriesQuerySchema = z.strictObject(seriesWindow);
+
+/** DCGM field names (`DCGM_FI_DEV_SM_CLOCK`): a bounded comma-separated list. */
+const dcgmFields = z
+  .string()
+  .max(2048)
+  .transform((v) => v.split(',').map((f) => f.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be DCGM field names (letters, digits, _)')).min(1).max(32))
+  .meta({ description: 'comma-separated DCGM fields to return (default: every field)', examples: ['DCGM_FI_DEV_SM_CLOCK,DCGM_FI_DEV_GPU_UTIL'] });
+
+export const gpuSeriesQuerySchema = z.strictObject({ ...seriesWindow, fields: dcgmFields.optional() });
+
+export const portPathSchema = z.strictObject({ port: name('port name, e.g. leaf-3/p5 (its / may be sent as is or as %2F)') });
+export const gpuPathSchema = z.strictObject({ gpu: name('GPU name, e.g. node-0/gpu-1 (its / may be sent as is or as %2F)') });
+export const jobPathSchema = z.strictObject({ job: name('job (NCCL communicator name), e.g. train-a') });
+
+
+export const topologyQuerySchema = z.strictObject({
+  from: timestamp(`oldest sample that counts as a port's state (default: 5 minutes before \`to\`)`).optional(),
+  to: timestamp('the time the state is wanted at (default: now)').optional(),
+});
+
+export const jobsQuerySchema = z.strictObject({
+  from: timestamp('jobs with collectives starting from this time (default: one hour before `to`)').optional(),
+  to: timestamp('… up to this time, exclusive (default: now)').optional(),
+});
+
+export const streamQuerySchema = z.strictObject({
+  types: z
+    .string()
+    .max(64)
+    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(API_EVENT_TYPES)).min(1))
+    .meta({ description: 'comma-separated event types to receive: stall, alert (default both)' })
+    .optional(),
+});
 
 /**
  * Validates one part of a request. The first problem becomes an InvalidArgumentError whose

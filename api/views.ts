@@ -1,6 +1,6 @@
 /** Stored records → the public JSON shapes of DESIGN.md (ISO-8601 UTC times, camelCase where the contract says so). */
 import type { Alert, Stall } from '../core/records.js';
-import type { GpuView } from '../core/store.js';
+import type { GpuView, JobView, PortState, RootCauseSummary } from '../core/store.js';
 import { isoOf } from '../core/time.js';
 
 /** The listing shape: exactly the contract fields. */
@@ -59,3 +59,29 @@ export const gpuView = (g: GpuView) => ({
 });
 
 const isoOfMicros = (us: number): string => isoOf(Math.floor(us / 1000));
+
+export const rootCauseView = (r: RootCauseSummary) => ({
+  kind: r.kind,
+  location: r.location,
+  stalls: r.stalls,
+  gpu_seconds_lost: r.gpu_seconds_lost,
+  jobs: r.jobs,
+  first: isoOf(r.first_ms),
+  last: isoOf(r.last_ms),
+});
+
+/** A series point: its bucket start as ISO-8601 (and as epoch ms, which charts want). */
+export const seriesPointView = <P extends { t_ms: number }>({ t_ms, ...rest }: P) => ({ t: isoOf(t_ms), t_ms, ...rest });
+
+export const portStateView = ({ port: _port, device: _device, last_seen_ms, ...state }: PortState) => ({ last_seen: isoOf(last_seen_ms), ...state });
+
+export const jobView = (j: JobView) => ({
+  job: j.job,
+  n_ranks: j.n_ranks,
+  placement: j.placement,
+  collectives: j.collectives,
+  calls: j.calls,
+  first: isoOf(j.first_ms),
+  last: isoOf(j.last_ms),
+  busbw_avg_gbs: j.busbw_avg_gbs,
+});

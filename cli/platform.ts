@@ -19,6 +19,7 @@ import { Sink } from '../pipeline/sink.js';
 import { ScenarioPlayer, type PlaySummary } from '../simulator/player.js';
 import { loadScenario, type Scenario } from '../simulator/scenario.js';
 import { createStore } from '../storage/index.js';
+import { BusEventSource } from './bus-event-source.js';
 import { renderPlatformMetrics } from './platform-metrics.js';
 
 /** Where the package's own files (examples/) are, whether run from dist/ or via tsx. */
@@ -34,6 +35,9 @@ export interface PlatformParts {
   collectors?: CollectorService;
   player?: ScenarioPlayer;
   scenario?: Scenario;
+  topology?: Topology;
+  /** New stalls and alert changes for the API's live stream. */
+  events?: BusEventSource;
   api?: ListeningServer;
 }
 
@@ -50,7 +54,10 @@ export class Platform {
   /** Store and API only, over existing data (`fabricscope serve`). */
   static async serve(config: Config, logger: Logger): Promise<Platform> {
     const store = await openStore(config, logger);
-    const platform = new Platform(config, { store }, logger);
+    // The topology the simulator (or a site) wrote beside the data, for /api/v1/topology.
+    const topologyFile = config.topology ?? join(config.data, 'topology.json');
+    const topology = existsSync(topologyFile) ? readTopology(topologyFile) : undefined;
+    const platform = new Platform(config, { store, topology }, logger);
     await platform.startApi();
     return platform;
   }
@@ -65,7 +72,7 @@ export class Platform {
     const topology = scenario ? new Topology(scenario.topology) : config.topology ? readTopology(config.topology) : undefined;
     const store = await openStore(config, logger);
     const bus = new MemoryBus({ capacity: config.bus_capacity, logger: logger.child('bus') });
-    const parts: PlatformParts = { store, bus, scenario };
+    const parts: PlatformParts = { store, bus, scenario, topology };
     if (topology) {
       parts.pipeline = createPipeline({ bus, store, topology, logger });
     } else {
@@ -110,7 +117,10 @@ export class Platform {
     }
 
     const platform = new Platform(config, parts, logger);
-    if (options.withApi) await platform.startApi();
+    if (options.withApi) {
+      parts.events = new BusEventSource(bus);
+      await platform.startApi();
+    }
     return platform;
   }
 
@@ -137,7 +147,7 @@ export class Platform {
   /** Clean shutdown: stop intake, store everything accepted, then close. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { player, collectors, pipeline, sink, bus, api, store } = this.parts;
+      const { player, collectors, pipeline, sink, events, bus, api, store } = this.parts;
       player?.stop();
       await this.playing?.catch((e: unknown) => this.logger.error('simulator failed', { error: (e as Error).message }));
       await collectors?.stop();
@@ -145,6 +155,7 @@ export class Platform {
       await pipeline?.flush();
       await pipeline?.stop();
       await sink?.stop();
+      await events?.close();
       await bus?.close();
       await api?.close();
       await store.close();
@@ -154,13 +165,18 @@ export class Platform {
   }
 
   private async startApi(): Promise<void> {
-    const { store, collectors, pipeline, bus } = this.parts;
+    const { store, collectors, pipeline, bus, events, topology } = this.parts;
     const server = createApiServer({
       store,
       logger: this.logger,
+      host: this.config.host,
+      apiTokens: this.config.api_tokens,
+      events,
+      topology,
       live: {
         ready: () => this.stopping === undefined,
-        metrics: () => renderPlatformMetrics({ collectors: collectors?.stats(), pipeline: pipeline?.stats(), bus: bus?.stats() }),
+        metrics: async () =>
+          renderPlatformMetrics({ pipeline: pipeline?.stats(), bus: bus?.stats() }) + ((await collectors?.metricsText()) ?? ''),
       },
     });
     this.parts.api = await server.listen(this.config.host, this.config.port);

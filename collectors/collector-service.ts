@@ -1,6 +1,8 @@
 /**
  * The collectors of one process, for one Bus: the OTLP/HTTP receiver (switch metrics and
- * NCCL posts), the dcgm-exporter scraper and the NCCL Inspector directory tailer.
+ * NCCL posts), the OTLP/gRPC receiver (switch metrics; both share one normaliser, so a
+ * switch's counters have one history), the dcgm-exporter scraper and the NCCL Inspector
+ * directory tailer, plus their self-telemetry (`metricsText()`).
  *
  * Two ways to run: real time (`start()` with intervals set: the scraper and tailer run on
  * timers) and lockstep (no intervals: the orchestrator of a full-speed replay calls
@@ -11,8 +13,11 @@ import type { Bus } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { CollectorCounters } from './collector-stats.js';
+import { CollectorTelemetry } from './collector-telemetry.js';
 import { DcgmScraper, type DcgmScraperStats, type ScrapeReport } from './dcgm/dcgm-scraper.js';
 import { NcclTailer, type NcclTailerStats } from './nccl/nccl-tailer.js';
+import { OtlpGrpcReceiver } from './otlp/otlp-grpc-receiver.js';
+import { OtlpMetricsIngest } from './otlp/otlp-metrics-ingest.js';
 import { OtlpReceiver, type OtlpReceiverStats } from './otlp/otlp-receiver.js';
 import { readScrapeTargets } from './scrape-targets.js';
 
@@ -21,6 +26,19 @@ export interface CollectorServiceOptions {
   logger?: Logger;
   /** The OTLP/HTTP receiver; `false` to run without one. Port 0 picks a free port. */
   otlp?: { host?: string; port?: number; maxBodyBytes?: number } | false;
+  /** The OTLP/gRPC receiver (default port 4317); absent or `false` to run without one. Port 0 picks a free port. */
+  otlpGrpc?: {
+    host?: string;
+    port?: number;
+    maxMessageBytes?: number;
+    /** Keep going without it (a warning) when its port cannot be bound; default false. */
+    optional?: boolean;
+  } | false;
+  /**
+   * How long a switch sample missing some of its port's metric families (they come in another
+   * export) waits for them before it is published as it is; default 1000 ms.
+   */
+  holdMs?: number;
   /** dcgm-exporter targets. Without `intervalMs`, scraping happens only on `scrapeNow()`. */
   scrape?: { targets: readonly string[]; intervalMs?: number; timeoutMs?: number; maxBodyBytes?: number };
   /** NCCL Inspector dump directory. Without `pollIntervalMs`, only `pollNcclNow()` reads it. */
@@ -28,6 +46,7 @@ export interface CollectorServiceOptions {
 }
 
 export interface CollectorServiceStats {
+  /** OTLP metrics over HTTP and gRPC together. */
   otlp: OtlpReceiverStats['metrics'] | undefined;
   dcgm: DcgmScraperStats | undefined;
   /** Files and HTTP posts together; the parts are under `files` and `http`. */
@@ -36,26 +55,42 @@ export interface CollectorServiceStats {
 
 export class CollectorService {
   readonly otlp?: OtlpReceiver;
+  readonly otlpGrpc?: OtlpGrpcReceiver;
+  /** Shared by both OTLP receivers. */
+  readonly otlpIngest: OtlpMetricsIngest;
+  readonly telemetry = new CollectorTelemetry();
   readonly dcgm?: DcgmScraper;
   readonly nccl?: NcclTailer;
   private readonly options: CollectorServiceOptions;
   private readonly log: Logger;
   private started = false;
+  private holdTimer?: NodeJS.Timeout;
+  /** The optional gRPC receiver could not bind its port. */
+  private grpcFailed = false;
 
   constructor(options: CollectorServiceOptions) {
     this.options = options;
     this.log = options.logger ?? createLogger('info', 'collectors');
     const { bus } = options;
+    const telemetry = this.telemetry;
+    telemetry.observeBusLag(() => bus.stats().lag);
+    this.otlpIngest = new OtlpMetricsIngest(bus, this.log.child('otlp'), { telemetry });
     if (options.otlp !== false) {
       const o = options.otlp ?? {};
-      this.otlp = new OtlpReceiver({ bus, host: o.host, port: o.port, maxBodyBytes: o.maxBodyBytes, logger: this.log.child('otlp') });
+      this.otlp = new OtlpReceiver({ bus, host: o.host, port: o.port, maxBodyBytes: o.maxBodyBytes, logger: this.log.child('otlp'), ingest: this.otlpIngest, telemetry });
     }
-    if (options.scrape && options.scrape.targets.length > 0) {
+    if (options.otlpGrpc) {
+      const g = options.otlpGrpc;
+      this.otlpGrpc = new OtlpGrpcReceiver({ bus, host: g.host, port: g.port, maxMessageBytes: g.maxMessageBytes, logger: this.log.child('otlp_grpc'), ingest: this.otlpIngest, telemetry });
+    }
+    // A scraper exists whenever scraping is configured, even with no targets yet: an emulated
+    // fabric announces its dcgm endpoints only once they listen (addScrapeTargets).
+    if (options.scrape) {
       const s = options.scrape;
-      this.dcgm = new DcgmScraper({ bus, targets: s.targets, timeoutMs: s.timeoutMs, maxBodyBytes: s.maxBodyBytes, logger: this.log.child('dcgm') });
+      this.dcgm = new DcgmScraper({ bus, targets: s.targets, timeoutMs: s.timeoutMs, maxBodyBytes: s.maxBodyBytes, logger: this.log.child('dcgm'), telemetry });
     }
     if (options.nccl) {
-      this.nccl = new NcclTailer({ bus, dir: options.nccl.dir, logger: this.log.child('nccl') });
+      this.nccl = new NcclTailer({ bus, dir: options.nccl.dir, logger: this.log.child('nccl'), telemetry });
     }
   }
 
@@ -70,14 +105,34 @@ export class CollectorService {
       bus,
       logger: options.logger,
       otlp: { host: config.host, port: config.otlp_http_port, maxBodyBytes: config.max_body_bytes },
+      // A lockstep replay's only sender is the emulator, which posts over HTTP: a taken gRPC
+      // port (another instance on this machine) must not abort the replay.
+      otlpGrpc: { host: config.host, port: config.otlp_grpc_port, maxMessageBytes: config.max_body_bytes, optional: lockstep },
       scrape: { targets, intervalMs: lockstep ? undefined : (config.scrape_interval_ms ?? 1_000), maxBodyBytes: config.max_body_bytes },
       nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: lockstep ? undefined : 500 } : undefined,
     });
   }
 
-  /** Starts every configured collector; resolves once the OTLP receiver listens. */
-  async start(): Promise<{ otlp?: { host: string; port: number } }> {
+  /** Starts every configured collector; resolves once the OTLP receivers listen. */
+  async start(): Promise<{ otlp?: { host: string; port: number }; otlpGrpc?: { host: string; port: number } }> {
     const address = this.otlp ? await this.otlp.start() : undefined;
+    let grpcAddress: { host: string; port: number } | undefined;
+    try {
+      grpcAddress = this.otlpGrpc ? await this.otlpGrpc.start() : undefined;
+    } catch (e) {
+      if (this.options.otlpGrpc && this.options.otlpGrpc.optional) {
+        this.log.warn('OTLP/gRPC receiver not started; going on without it', { error: (e as Error).message });
+        this.grpcFailed = true;
+      } else {
+        await this.otlp?.stop();
+        throw e;
+      }
+    }
+    const holdMs = this.options.holdMs ?? 1_000;
+    this.holdTimer = setInterval(() => {
+      this.otlpIngest.flush(holdMs).catch((e) => this.log.warn('held port samples not published yet', { error: (e as Error).message }));
+    }, holdMs);
+    this.holdTimer.unref();
     const scrapeEvery = this.options.scrape?.intervalMs;
     if (this.dcgm && scrapeEvery) this.dcgm.start(scrapeEvery);
     const pollEvery = this.options.nccl?.pollIntervalMs;
@@ -85,10 +140,11 @@ export class CollectorService {
     this.started = true;
     this.log.info('collectors started', {
       otlp: this.otlp?.url,
+      otlp_grpc: this.grpcFailed ? undefined : this.otlpGrpc?.url,
       scrape_targets: this.dcgm?.targetUrls.length ?? 0,
       nccl_dir: this.nccl?.dir,
     });
-    return { otlp: address };
+    return { otlp: address, otlpGrpc: grpcAddress };
   }
 
   /**
@@ -98,8 +154,17 @@ export class CollectorService {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    await Promise.all([this.otlp?.stop(), this.dcgm?.stop(), this.nccl?.stop()]);
+    clearInterval(this.holdTimer);
+    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop()]);
+    // Samples held for families that never came: publish them as they are.
+    await this.otlpIngest.flush().catch((e) => this.log.error('held port samples lost at shutdown', { error: (e as Error).message }));
     this.log.info('collectors stopped', { stats: this.stats() });
+  }
+
+  /** Adds dcgm-exporter targets to scrape from now on (e.g. the emulator's node endpoints). */
+  addScrapeTargets(targets: readonly string[]): void {
+    if (!this.dcgm) throw new Error('scraping is not configured for this collector service');
+    this.dcgm.setTargets([...new Set([...this.dcgm.targetUrls, ...targets])]);
   }
 
   /** Lockstep: scrape every dcgm-exporter target once. */
@@ -118,13 +183,23 @@ export class CollectorService {
     return this.otlp?.url;
   }
 
+  /** The OTLP/gRPC receiver's endpoint (`http://127.0.0.1:4317`), once started. */
+  get otlpGrpcUrl(): string | undefined {
+    return this.grpcFailed ? undefined : this.otlpGrpc?.url;
+  }
+
+  /** The collectors' self-telemetry as Prometheus text (to append to the platform's /metrics). */
+  metricsText(): Promise<string> {
+    return this.telemetry.renderPrometheus();
+  }
+
   stats(): CollectorServiceStats {
     const otlp = this.otlp?.stats();
     const files = this.nccl?.stats();
     const http = otlp?.nccl;
     const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0);
     return {
-      otlp: otlp?.metrics,
+      otlp: this.otlp || this.otlpGrpc ? { ...this.otlpIngest.counters } : undefined,
       dcgm: this.dcgm?.stats(),
       nccl: {
         received: sum('received'),

@@ -49,6 +49,18 @@ export class CounterDeltas {
     return n;
   }
 
+  /** Forgets every series whose key matches (e.g. all series of a port that went away). */
+  evictWhere(match: (key: string) => boolean): number {
+    let n = 0;
+    for (const key of this.last.keys()) {
+      if (match(key)) {
+        this.last.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   transaction(): CounterTransaction {
     return new CounterTransaction(this.last);
   }

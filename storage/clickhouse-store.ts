@@ -3,11 +3,28 @@
  * a ClickHouse server; only the connection differs (clickhouse-connection.ts).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { StorageError, isFabricscopeError } from '../core/errors.js';
+import { BackpressureError, InvalidArgumentError, StorageError, isFabricscopeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { TOPICS, type Alert, type Stall, type Topic, type TopicRecords } from '../core/records.js';
-import type { AlertFilter, GpuView, StallFilter, Store } from '../core/store.js';
+import type {
+  AlertFilter,
+  GpuSeriesPoint,
+  GpuView,
+  JobSeriesPoint,
+  JobView,
+  PortState,
+  TimeWindow,
+  PortSeries,
+  QueryStore,
+  RootCauseFilter,
+  RootCauseSummary,
+  SeriesWindow,
+  StallFilter,
+  TopRootCauses,
+} from '../core/store.js';
+import type { RootCauseKind } from '../core/names.js';
 import { runMigrations } from './schema/migrations.js';
+import { applyRetention, resolveRetention, type RetentionDays } from './schema/retention.js';
 import {
   ALERT_COLUMNS,
   STALL_COLUMNS,
@@ -19,7 +36,20 @@ import {
   type GpuRow,
   type StallRow,
 } from './rows.js';
+import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
 import { stallListQuery } from './stall-query.js';
+import { topRootCausesQuery, type RootCauseRow } from './root-cause-query.js';
+import {
+  gpuSeriesQuery,
+  jobSeriesQuery,
+  portSeriesQuery,
+  seriesResolutionFor,
+  type GpuFieldRow,
+  type JobBucketRow,
+  type PortBucketRow,
+} from './series-queries.js';
+import { gpuPointsOf, jobPointOf, portPointOf } from './series-points.js';
+import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 
 /** Tables whose rows are versions of one record (ReplacingMergeTree): read with FINAL. */
 const REPLACING: ReadonlySet<Topic> = new Set<Topic>(['congestion_episodes', 'stalls', 'alerts']);
@@ -28,22 +58,36 @@ export interface ClickHouseStoreOptions {
   /** Where the data lives, for logs and errors (no credentials). */
   describe?: string;
   logger?: Logger;
+  /** Limits of every read query (defaults: DEFAULT_QUERY_LIMITS). */
+  queryLimits?: Partial<QueryLimits>;
+  /** Days to keep per table (defaults: DEFAULT_RETENTION_DAYS); 0 keeps forever. */
+  retentionDays?: Partial<RetentionDays>;
 }
 
-export class ClickHouseStore implements Store {
+export class ClickHouseStore implements QueryStore {
   readonly describe: string;
   private readonly client: ClickHouseClient;
   private readonly logger?: Logger;
   private lastVersion = 0;
+  private readonly limits: QueryLimits;
+  private readonly readSettings: string;
+  private readonly retention: RetentionDays;
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
     this.client = client;
     this.describe = options.describe ?? 'clickhouse';
     this.logger = options.logger;
+    this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits };
+    // Built once: it also validates the limits at construction, not at the first request.
+    this.readSettings = readOnlySettingsClause(this.limits);
+    this.retention = resolveRetention(options.retentionDays);
   }
 
   async migrate(): Promise<void> {
-    await this.run('migrate', () => runMigrations(this.client, this.logger));
+    await this.run('migrate', async () => {
+      await runMigrations(this.client, this.logger);
+      await applyRetention(this.client, this.retention, this.logger);
+    });
   }
 
   async insert<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void> {
@@ -101,6 +145,43 @@ export class ClickHouseStore implements Store {
     });
   }
 
+  async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
+    return this.run('topRootCauses', async () => {
+      const [byStalls, byGpuSeconds] = await Promise.all([
+        this.select<RootCauseRow>(topRootCausesQuery(filter, 'stalls')),
+        this.select<RootCauseRow>(topRootCausesQuery(filter, 'gpu_seconds_lost')),
+      ]);
+      return { by_stalls: byStalls.map(rootCauseOf), by_gpu_seconds_lost: byGpuSeconds.map(rootCauseOf) };
+    });
+  }
+
+  async portSeries(port: string, window: SeriesWindow): Promise<PortSeries> {
+    return this.run('portSeries', async () => {
+      const resolution = seriesResolutionFor(window);
+      const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
+      return { resolution, points: rows.map(portPointOf) };
+    });
+  }
+
+  async gpuSeries(gpu: string, window: SeriesWindow, fields?: string[]): Promise<GpuSeriesPoint[]> {
+    return this.run('gpuSeries', async () => gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields))));
+  }
+
+  async jobSeries(job: string, window: SeriesWindow): Promise<JobSeriesPoint[]> {
+    return this.run('jobSeries', async () => (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf));
+  }
+
+  async portStates(window: TimeWindow): Promise<PortState[]> {
+    return this.run('portStates', async () => {
+      const rows = await this.select<PortStateRow>(portStatesQuery(window));
+      return rows.map(portStateOf).sort((a, b) => a.port.localeCompare(b.port, 'en', { numeric: true }));
+    });
+  }
+
+  async listJobs(window: TimeWindow): Promise<JobView[]> {
+    return this.run('listJobs', async () => (await this.select<JobRow>(jobsQuery(window))).map(jobOf));
+  }
+
   async counts(): Promise<Record<Topic, number>> {
     return this.run('counts', async () => {
       const query = TOPICS.map(
@@ -124,17 +205,37 @@ export class ClickHouseStore implements Store {
     await this.run('close', () => this.client.close());
   }
 
+  /** Every read goes through here: read-only, time- and size-limited, values bound. */
   private async select<R>(q: { query: string; query_params: Record<string, unknown> }): Promise<R[]> {
-    const rs = await this.client.query({ query: q.query, query_params: q.query_params, format: 'JSONEachRow' });
+    const rs = await this.client.query({
+      query: `${q.query}\n${this.readSettings}`,
+      query_params: q.query_params,
+      format: 'JSONEachRow',
+    });
     return rs.json<R>();
   }
 
-  /** Every failure leaves the store as a StorageError that names the operation. */
+  /**
+   * Every failure leaves the store as a FabricscopeError naming the operation: a hit limit
+   * says which one (the caller can narrow the request), anything else is a StorageError.
+   */
   private async run<R>(operation: string, fn: () => Promise<R>): Promise<R> {
     try {
       return await fn();
     } catch (e) {
       if (isFabricscopeError(e)) throw e;
+      const type = (e as { type?: unknown } | null)?.type;
+      if (type === LIMIT_ERROR_TYPES.tooManyRows) {
+        throw new InvalidArgumentError(
+          `the answer would exceed ${this.limits.max_result_rows} rows; narrow the window, add filters or raise the step`,
+        );
+      }
+      if (type === LIMIT_ERROR_TYPES.timeout) {
+        this.logger?.warn('query hit the time limit', { operation, limit_s: this.limits.max_execution_time_s });
+        throw new BackpressureError(
+          `the query ran longer than ${this.limits.max_execution_time_s} s; narrow the window or add filters`,
+        );
+      }
       const reason = e instanceof Error ? e.message : String(e);
       this.logger?.warn('storage operation failed', { operation, target: this.describe, error: reason });
       throw new StorageError(`${operation} failed on ${this.describe}: ${reason}`, e);
@@ -147,3 +248,13 @@ export class ClickHouseStore implements Store {
     return this.lastVersion;
   }
 }
+
+const rootCauseOf = (row: RootCauseRow): RootCauseSummary => ({
+  kind: row.kind as RootCauseKind,
+  location: row.location,
+  stalls: Number(row.stalls),
+  gpu_seconds_lost: Math.round(Number(row.gpu_seconds_lost) * 1e6) / 1e6,
+  jobs: [...row.jobs].sort(),
+  first_ms: Number(row.first_ms),
+  last_ms: Number(row.last_ms),
+});

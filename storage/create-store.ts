@@ -5,6 +5,8 @@
 import type { Logger } from '../core/log.js';
 import { openClickHouse } from './clickhouse-connection.js';
 import { ClickHouseStore } from './clickhouse-store.js';
+import type { QueryLimits } from './query-limits.js';
+import type { RetentionDays } from './schema/retention.js';
 
 export interface StoreOptions {
   /** Data directory of embedded chDB (default `data`). Ignored when `clickhouse` is set. */
@@ -12,6 +14,10 @@ export interface StoreOptions {
   /** ClickHouse server URL, e.g. `http://default:@localhost:8123/fabricscope`. */
   clickhouse?: string;
   logger?: Logger;
+  /** Limits of every read query (execution time, result rows). */
+  queryLimits?: Partial<QueryLimits>;
+  /** Days to keep per table; 0 keeps forever (see DEFAULT_RETENTION_DAYS). */
+  retentionDays?: Partial<RetentionDays>;
 }
 
 export function createStore(options: StoreOptions = {}): ClickHouseStore {
@@ -21,5 +27,7 @@ export function createStore(options: StoreOptions = {}): ClickHouseStore {
       : { kind: 'embedded', dataDir: options.data ?? 'data' },
   );
   options.logger?.info('store opened', { target: describe });
-  return new ClickHouseStore(client, { describe, logger: options.logger?.child('store') });
+  return new ClickHouseStore(client, { describe, logger: options.logger?.child('store'), queryLimits: options.queryLimits,
+    retentionDays: options.retentionDays,
+  });
 }

@@ -3,3 +3,5 @@ export { createStore, type StoreOptions } from './create-store.js';
 export { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse-store.js';
 export { openClickHouse, type ClickHouseTarget, type ClickHouseConnection } from './clickhouse-connection.js';
 export { MIGRATIONS, runMigrations } from './schema/migrations.js';
+export { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query-limits.js';
+export { DEFAULT_RETENTION_DAYS, applyRetention, type RetentionDays, type RetentionTable } from './schema/retention.js';

@@ -151,6 +151,9 @@ export const STALL_COLUMNS = `id, job, collective, seq,
   toUnixTimestamp64Milli(start) AS start_ms, toUnixTimestamp64Milli(end) AS end_ms,
   duration_us, expected_us, slowest_rank, ranks, rc_kind, rc_location, rc_confidence, rc_evidence`;
 
+/** The same, with an empty ranks array: what a listing that shows no ranks reads. */
+export const STALL_SUMMARY_COLUMNS = STALL_COLUMNS.replace(' ranks,', ' [] AS ranks,');
+
 export interface StallRow {
   id: string;
   job: string;

@@ -3,7 +3,7 @@
  * bound query parameter ({name:Type}); only fixed SQL text is concatenated here.
  */
 import type { StallFilter } from '../core/store.js';
-import { STALL_COLUMNS } from './rows.js';
+import { STALL_COLUMNS, STALL_SUMMARY_COLUMNS } from './rows.js';
 
 export interface BoundQuery {
   query: string;
@@ -39,8 +39,18 @@ export function stallListQuery(filter: StallFilter): BoundQuery {
     where.push('duration_us >= {min_duration_us:UInt64}');
     params.min_duration_us = filter.min_duration_us;
   }
+  if (filter.after !== undefined) {
+    // Keyset pagination in the listing order (start DESC, id ASC): strictly after the last
+    // row of the previous page, so a page costs the same however deep it is.
+    where.push(
+      `(start < fromUnixTimestamp64Milli({after_start_ms:Int64}, 'UTC')
+        OR (start = fromUnixTimestamp64Milli({after_start_ms:Int64}, 'UTC') AND id > {after_id:String}))`,
+    );
+    params.after_start_ms = filter.after.start_ms;
+    params.after_id = filter.after.id;
+  }
   const query = [
-    `SELECT ${STALL_COLUMNS}`,
+    `SELECT ${filter.include_ranks === false ? STALL_SUMMARY_COLUMNS : STALL_COLUMNS}`,
     // FINAL collapses re-inserted versions of one stall before filtering.
     'FROM stalls FINAL',
     where.length ? `WHERE ${where.join(' AND ')}` : '',

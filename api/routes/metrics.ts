@@ -6,11 +6,11 @@ import type { ApiTelemetry } from '../telemetry.js';
 
 export function metricsRouter(telemetry: ApiTelemetry, logger: Logger, live?: LiveState): Router {
   const router = Router();
-  router.get('/metrics', (_req, res) => {
+  router.get('/metrics', async (_req, res) => {
     let text = telemetry.render();
     if (live) {
       try {
-        const extra = live.metrics();
+        const extra = await live.metrics();
         if (extra) text += extra.endsWith('\n') ? extra : `${extra}\n`;
       } catch (e) {
         // Our own metrics still matter when the pipeline's cannot be rendered.

@@ -10,6 +10,7 @@
 import type { Bus } from '../../core/bus.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
+import type { CollectorTelemetry } from '../collector-telemetry.js';
 import { toGpuSamples } from './gpu-samples.js';
 import { parsePrometheusText } from './prometheus-text.js';
 
@@ -22,6 +23,7 @@ export interface DcgmScraperOptions {
   /** Largest accepted response; default 16 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
+  telemetry?: CollectorTelemetry;
 }
 
 export interface TargetReport {
@@ -60,6 +62,7 @@ export class DcgmScraper {
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
   private readonly log: Logger;
+  private readonly telemetry?: CollectorTelemetry;
   private timer?: NodeJS.Timeout;
   private running?: Promise<ScrapeReport>;
   private readonly counters: DcgmScraperStats = { ...emptyCounters(), scrapes: 0, failed_scrapes: 0, up: {} };
@@ -70,6 +73,7 @@ export class DcgmScraper {
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.log = options.logger ?? createLogger('info', 'collectors.dcgm');
+    this.telemetry = options.telemetry;
   }
 
   get targetUrls(): readonly string[] {
@@ -133,6 +137,8 @@ export class DcgmScraper {
       report.parse_errors = parsed.errors.length;
       c.received += parsed.samples.length + parsed.errors.length;
       c.rejected += parsed.errors.length;
+      this.telemetry?.received('dcgm', 'prometheus_text', parsed.samples.length + parsed.errors.length);
+      this.telemetry?.rejected('dcgm', 'prometheus_text', parsed.errors.length);
       if (parsed.errors.length > 0) {
         this.log.warn('dcgm-exporter lines rejected', { url, rejected: parsed.errors.length, first: parsed.errors[0]!.message });
       }
@@ -142,8 +148,10 @@ export class DcgmScraper {
         await this.bus.publish('gpu_samples', gpus.samples);
       } catch (e) {
         c.dropped += gpus.samples.length;
+        this.telemetry?.dropped('dcgm', 'prometheus_text', gpus.samples.length);
         throw e;
       }
+      this.telemetry?.published('dcgm', 'prometheus_text', gpus.samples.length);
       report.published = gpus.samples.length;
       c.published += gpus.samples.length;
       report.ok = true;
@@ -155,6 +163,7 @@ export class DcgmScraper {
     }
     c.up[url] = report.ok ? 1 : 0;
     report.duration_ms = Date.now() - t0;
+    this.telemetry?.scrapeDuration('dcgm', report.duration_ms / 1000);
     return report;
   }
 }

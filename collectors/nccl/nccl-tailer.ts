@@ -18,6 +18,7 @@ import type { Bus } from '../../core/bus.js';
 import { BackpressureError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
+import type { CollectorTelemetry } from '../collector-telemetry.js';
 import { parseInspectorLines } from './inspector-record.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -30,6 +31,7 @@ export interface NcclTailerOptions {
   /** Most bytes read from one file in one step (a poll takes as many steps as needed). */
   maxChunkBytes?: number;
   logger?: Logger;
+  telemetry?: CollectorTelemetry;
 }
 
 export interface NcclTailerStats extends CollectorCounters {
@@ -61,6 +63,7 @@ export class NcclTailer {
   readonly dir: string;
   private readonly maxChunkBytes: number;
   private readonly log: Logger;
+  private readonly telemetry?: CollectorTelemetry;
   private readonly files = new Map<string, FileState>();
   /** Gzip files fully read, by path → inode:size:mtime, so they are not inflated every poll. */
   private readonly gzipDone = new Map<string, string>();
@@ -80,6 +83,7 @@ export class NcclTailer {
     this.dir = options.dir;
     this.maxChunkBytes = options.maxChunkBytes ?? 8 * 1024 * 1024;
     this.log = options.logger ?? createLogger('info', 'collectors.nccl');
+    this.telemetry = options.telemetry;
   }
 
   /**
@@ -225,6 +229,9 @@ export class NcclTailer {
     c.rejected += batch.errors.length;
     c.p2p_skipped += batch.p2p;
     c.published += batch.events.length;
+    this.telemetry?.received('nccl', 'jsonl_file', batch.lines);
+    this.telemetry?.rejected('nccl', 'jsonl_file', batch.errors.length);
+    this.telemetry?.published('nccl', 'jsonl_file', batch.events.length);
     for (const err of batch.errors.slice(0, 3)) this.log.warn('NCCL Inspector line rejected', { error: err.message });
     if (batch.errors.length > 3) this.log.warn('more NCCL Inspector lines rejected', { count: batch.errors.length - 3 });
     return batch.events.length;

@@ -28,7 +28,7 @@ message Metric {
   oneof data {
     Gauge gauge = 5;
     Sum sum = 7;
-    OtherPoints histogram = 9;
+    Histogram histogram = 9;
     OtherPoints exponential_histogram = 10;
     OtherPoints summary = 11;
   }
@@ -36,7 +36,20 @@ message Metric {
 }
 message Gauge { repeated NumberDataPoint data_points = 1; }
 message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
-// Histogram-like kinds: only their data points are counted, so their content stays opaque.
+message Histogram { repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }
+message HistogramDataPoint {
+  repeated KeyValue attributes = 9;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  optional double sum = 5;
+  repeated fixed64 bucket_counts = 6;
+  repeated double explicit_bounds = 7;
+  uint32 flags = 10;
+  optional double min = 11;
+  optional double max = 12;
+}
+// Exponential histograms and summaries: only their data points are counted, so their content stays opaque.
 message OtherPoints { repeated bytes data_points = 1; }
 
 message NumberDataPoint {
@@ -62,14 +75,19 @@ message AnyValue {
 message ArrayValue { repeated AnyValue values = 1; }
 message KeyValueList { repeated KeyValue values = 1; }
 
-// google.rpc.Status, the OTLP/HTTP error body.
-message Status { int32 code = 1; string message = 2; }
+// google.rpc.Status, the OTLP/HTTP error body and gRPC's grpc-status-details-bin.
+message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
+message Any { string type_url = 1; bytes value = 2; }
+message Duration { int64 seconds = 1; int32 nanos = 2; }
+// google.rpc.RetryInfo: OTLP exporters retry RESOURCE_EXHAUSTED only when it is present.
+message RetryInfo { Duration retry_delay = 1; }
 `;
 
 const root = protobuf.parse(SCHEMA).root;
 const Request = root.lookupType('fabricscope.otlp.ExportMetricsServiceRequest');
 const Response = root.lookupType('fabricscope.otlp.ExportMetricsServiceResponse');
 const Status = root.lookupType('fabricscope.otlp.Status');
+const RetryInfo = root.lookupType('fabricscope.otlp.RetryInfo');
 
 /** Protobuf ExportMetricsServiceRequest → the OTLP/JSON object shape. */
 export function decodeMetricsRequest(body: Uint8Array): unknown {
@@ -90,4 +108,12 @@ export function encodeMetricsResponse(partial?: { rejectedDataPoints: number; er
 
 export function encodeStatus(code: number, message: string): Uint8Array {
   return Status.encode(Status.fromObject({ code, message })).finish();
+}
+
+/** A google.rpc.Status carrying google.rpc.RetryInfo, telling the sender when to retry. */
+export function encodeRetryStatus(code: number, message: string, retryDelayS: number): Uint8Array {
+  const retry = RetryInfo.encode(RetryInfo.fromObject({ retryDelay: { seconds: Math.max(0, Math.ceil(retryDelayS)) } })).finish();
+  return Status.encode(
+    Status.fromObject({ code, message, details: [{ typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value: retry }] }),
+  ).finish();
 }

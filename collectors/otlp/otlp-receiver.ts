@@ -15,9 +15,10 @@ import { createLogger, type Logger } from '../../core/log.js';
 import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
 import { mediaType, readBody, UnsupportedMediaTypeError } from '../http-body.js';
 import { parseInspectorLines } from '../nccl/inspector-record.js';
-import { flattenOtlpMetrics } from './otlp-points.js';
+import type { CollectorTelemetry } from '../collector-telemetry.js';
+import { OtlpMetricsIngest, type OtlpMetricsStats } from './otlp-metrics-ingest.js';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from './otlp-protobuf.js';
-import { PortSampleNormaliser } from './port-samples.js';
+import type { PortSampleNormaliser } from './port-samples.js';
 
 export interface OtlpReceiverOptions {
   bus: Bus;
@@ -30,11 +31,14 @@ export interface OtlpReceiverOptions {
   logger?: Logger;
   /** Shared counter state, e.g. to keep deltas across a receiver restart. */
   normaliser?: PortSampleNormaliser;
+  /** Shared with the gRPC receiver, so a switch's counters have one history whatever the transport. */
+  ingest?: OtlpMetricsIngest;
+  telemetry?: CollectorTelemetry;
 }
 
 export interface OtlpReceiverStats {
   /** `/v1/metrics`: received = data points, published = port samples. */
-  metrics: CollectorCounters & { requests: number; failed_requests: number; skipped_points: number; stale_samples: number };
+  metrics: OtlpMetricsStats;
   /** `/v1/nccl`: received = lines, published = collective events. */
   nccl: CollectorCounters & { requests: number; failed_requests: number; p2p_skipped: number };
 }
@@ -52,14 +56,14 @@ export class OtlpReceiver {
   private readonly requestedPort: number;
   private readonly maxBodyBytes: number;
   private readonly log: Logger;
-  private readonly normaliser: PortSampleNormaliser;
+  readonly ingest: OtlpMetricsIngest;
+  /** Whether stop() publishes held port samples (not when the ingest is shared with others). */
+  private readonly ownsIngest: boolean;
+  private readonly telemetry?: CollectorTelemetry;
   private readonly server: Server;
   private readonly inFlight = new Set<Promise<void>>();
   private listening = false;
-  private readonly counters: OtlpReceiverStats = {
-    metrics: { ...emptyCounters(), requests: 0, failed_requests: 0, skipped_points: 0, stale_samples: 0 },
-    nccl: { ...emptyCounters(), requests: 0, failed_requests: 0, p2p_skipped: 0 },
-  };
+  private readonly ncclCounters: OtlpReceiverStats['nccl'] = { ...emptyCounters(), requests: 0, failed_requests: 0, p2p_skipped: 0 };
 
   constructor(options: OtlpReceiverOptions) {
     this.bus = options.bus;
@@ -67,7 +71,9 @@ export class OtlpReceiver {
     this.requestedPort = options.port ?? 4318;
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.log = options.logger ?? createLogger('info', 'collectors.otlp');
-    this.normaliser = options.normaliser ?? new PortSampleNormaliser();
+    this.telemetry = options.telemetry;
+    this.ownsIngest = options.ingest === undefined;
+    this.ingest = options.ingest ?? new OtlpMetricsIngest(this.bus, this.log, { normaliser: options.normaliser, telemetry: options.telemetry });
     this.server = createServer((req, res) => {
       const p = this.handle(req, res).catch((e) => this.fail(res, e));
       this.inFlight.add(p);
@@ -93,7 +99,10 @@ export class OtlpReceiver {
     return { host: this.host, port: this.port };
   }
 
-  /** Stops accepting connections and waits for requests in progress to finish publishing. */
+  /**
+   * Stops accepting connections and waits for requests in progress to finish publishing (and,
+   * when the ingest is its own, publishes port samples held for their missing families).
+   */
   async stop(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
@@ -102,6 +111,7 @@ export class OtlpReceiver {
     await Promise.allSettled([...this.inFlight]);
     this.server.closeAllConnections();
     await closed;
+    if (this.ownsIngest) await this.ingest.flush();
   }
 
   get port(): number {
@@ -114,7 +124,7 @@ export class OtlpReceiver {
   }
 
   stats(): OtlpReceiverStats {
-    return { metrics: { ...this.counters.metrics }, nccl: { ...this.counters.nccl } };
+    return { metrics: { ...this.ingest.counters }, nccl: { ...this.ncclCounters } };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,8 +135,7 @@ export class OtlpReceiver {
   }
 
   private async handleMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const c = this.counters.metrics;
-    c.requests++;
+    this.ingest.counters.requests++;
     if (req.method !== 'POST') return this.methodNotAllowed(res);
     const type = mediaType(req);
     const isProtobuf = PROTOBUF_TYPES.has(type);
@@ -143,25 +152,7 @@ export class OtlpReceiver {
         throw new PayloadError(`not valid JSON: ${(e as Error).message}`, 'body');
       }
     }
-    const flat = flattenOtlpMetrics(request);
-    const result = this.normaliser.normalise(flat.points);
-    c.received += flat.points.length + flat.skipped;
-    c.skipped_points += flat.skipped;
-    c.stale_samples += result.stale;
-    try {
-      await this.bus.publish('port_samples', result.samples);
-    } catch (e) {
-      c.dropped += result.samples.length;
-      throw e;
-    }
-    result.commit();
-    c.published += result.samples.length;
-    c.rejected += result.rejected;
-    if (result.rejected > 0) {
-      this.log.warn('OTLP data points rejected', { rejected: result.rejected, reasons: result.reasons });
-    }
-    const partial =
-      result.rejected > 0 ? { rejectedDataPoints: result.rejected, errorMessage: result.reasons.join('; ') } : undefined;
+    const partial = await this.ingest.ingest(request, isProtobuf ? 'protobuf' : 'json');
     if (isProtobuf) {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(encodeMetricsResponse(partial));
     } else {
@@ -171,7 +162,7 @@ export class OtlpReceiver {
   }
 
   private async handleNccl(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const c = this.counters.nccl;
+    const c = this.ncclCounters;
     c.requests++;
     if (req.method !== 'POST') return this.methodNotAllowed(res);
     const type = mediaType(req);
@@ -184,14 +175,20 @@ export class OtlpReceiver {
       // Nothing usable: refuse the whole body, naming the first problem.
       c.received += batch.lines;
       c.rejected += batch.lines;
+      this.telemetry?.received('nccl', 'http', batch.lines);
+      this.telemetry?.rejected('nccl', 'http', batch.lines);
       throw batch.errors[0]!;
     }
     try {
       await this.bus.publish('collective_events', batch.events);
     } catch (e) {
       c.dropped += batch.events.length;
+      this.telemetry?.dropped('nccl', 'http', batch.events.length);
       throw e;
     }
+    this.telemetry?.received('nccl', 'http', batch.lines);
+    this.telemetry?.rejected('nccl', 'http', batch.errors.length);
+    this.telemetry?.published('nccl', 'http', batch.events.length);
     c.received += batch.lines;
     c.rejected += batch.errors.length;
     c.p2p_skipped += batch.p2p;
@@ -218,7 +215,12 @@ export class OtlpReceiver {
     const err: FabricscopeError = asFabricscopeError(e);
     const status = err.httpStatus;
     const route = res.req?.url?.startsWith('/v1/nccl') ? 'nccl' : 'metrics';
-    this.counters[route].failed_requests++;
+    const malformed = status >= 400 && status < 500;
+    if (route === 'nccl') {
+      this.ncclCounters.failed_requests++;
+      // Bodies with no usable line were counted line by line already.
+      if (malformed && !(e instanceof PayloadError)) this.telemetry?.rejected('nccl', 'http', 1);
+    } else this.ingest.failed(PROTOBUF_TYPES.has(mediaType(res.req)) ? 'protobuf' : 'json', malformed);
     if (status >= 500 && !(e instanceof BackpressureError)) this.log.error('OTLP receiver request failed', { route, error: err.message });
     else this.log.warn('OTLP receiver request refused', { route, status, error: err.message });
     if (res.headersSent) {

@@ -1,80 +1,123 @@
 /**
- * OTLP switch metrics (NVIDIA Cumulus vocabulary) → PortSample, one per (port, timestamp).
- * A switch exports one data point per metric family, port and traffic class/priority; this
- * folds the families of one port and instant into the canonical record, turning cumulative
- * counters into interval deltas (summed over TCs / priorities) and summing queue gauges.
+ * OTLP switch metrics → PortSample, one per (port, timestamp). A switch exports one data point
+ * per metric family, port and traffic class/priority; this folds the families of one port and
+ * instant into the canonical record: cumulative counters become interval deltas (summed over
+ * TCs / priorities), queue gauges are summed, egress-buffer histograms give a queue-depth
+ * estimate when no occupancy gauge is there. Vocabularies: port-vocabulary.ts.
+ *
+ * Families split across payloads. Real switches export classes separately (Cumulus sends
+ * buffer-stats and interface-stats as different exports), so one (port, timestamp) may arrive
+ * in pieces. Each port remembers which families it reports; a piece that lacks some of them is
+ * held until the rest of its (port, timestamp) arrives and the merged record is published once.
+ * A held piece is published as it is (missing gauges carried forward from the port's last
+ * values, missing counters contributing nothing until their own delta arrives) when a newer
+ * timestamp of the port shows up, or by `takeHeld` (a timer, and shutdown). Counter deltas are
+ * per series, so no increase is ever lost or counted twice whichever way the pieces come.
+ *
+ * State is bounded: a port (its counter series, families and held piece) not heard from for
+ * `evictAfterMs` is forgotten; it starts over like a new port if it comes back. That age is
+ * wall-clock time, not event time: one sender stamping a far-future time must not make every
+ * other port look old.
  *
  * Port name = `${host.name}/${interface}`; device = host.name.
  */
 import type { PortSample } from '../../core/records.js';
-import { CounterDeltas, type CounterTransaction } from '../counter-deltas.js';
-import type { OtlpNumberPoint } from './otlp-points.js';
+import { CounterDeltas, type CounterDelta, type CounterTransaction } from '../counter-deltas.js';
+import type { OtlpHistogramPoint, OtlpNumberPoint } from './otlp-points.js';
+import { COUNTER_FIELDS, roleOf, type CounterField } from './port-vocabulary.js';
+import { queueDepthEstimate } from './queue-histogram.js';
 
-type CounterField =
-  | 'tx_bytes'
-  | 'ecn_marked_pkts'
-  | 'pfc_tx_pause_frames'
-  | 'pfc_rx_pause_frames'
-  | 'pfc_rx_pause_us'
-  | 'credit_stall_us'
-  | 'link_errors';
-
-type MetricRole =
-  | { role: 'counter'; field: CounterField }
-  | { role: 'queue' }
-  | { role: 'oper_state' }
-  /** Known and valid, but no canonical field carries it (yet). */
-  | { role: 'ignored' };
-
-/**
- * Metric name → canonical field. Cumulus exports several counters as gauges holding the
- * running total (if_out_octets, dot3 counters), so "counter" is decided by the name, not
- * by the OTLP kind; a sum with delta temporality is taken as already being a delta.
- */
-export const PORT_METRICS: Readonly<Record<string, MetricRole>> = {
-  nvswitch_interface_shared_buffer_port_tc_curr_occupancy: { role: 'queue' },
-  nvswitch_interface_shared_buffer_port_tc_watermark: { role: 'ignored' },
-  nvswitch_interface_tc_tx_ecn_marked_tc: { role: 'counter', field: 'ecn_marked_pkts' },
-  nvswitch_interface_sp_tx_pause: { role: 'counter', field: 'pfc_tx_pause_frames' },
-  nvswitch_interface_sp_rx_pause: { role: 'counter', field: 'pfc_rx_pause_frames' },
-  nvswitch_interface_sp_rx_pause_duration: { role: 'counter', field: 'pfc_rx_pause_us' },
-  nvswitch_interface_if_out_octets: { role: 'counter', field: 'tx_bytes' },
-  nvswitch_interface_dot3_stats_fcs_errors: { role: 'counter', field: 'link_errors' },
-  nvswitch_interface_dot3_stats_symbol_errors: { role: 'counter', field: 'link_errors' },
-  nvswitch_interface_oper_state: { role: 'oper_state' },
-  fabricscope_scaleup_credit_stall_microseconds_total: { role: 'counter', field: 'credit_stall_us' },
-};
+/** Family bits: which parts of a PortSample a piece measured. */
+const QUEUE = 1;
+const OPER = 2;
+const FIELD_BIT = Object.fromEntries(COUNTER_FIELDS.map((f, i) => [f, 4 << i])) as Record<CounterField, number>;
 
 /** Cumulus oper_state bitmap: 1 = up. */
 const OPER_UP = 1;
 
 export interface PortNormalisation {
+  /** Records ready to publish (complete ones, and held pieces this payload completed or superseded). */
   samples: PortSample[];
   /** Data points of known metrics that could not be attributed (no host.name, no interface). */
   rejected: number;
   /** First few rejection reasons, for the partialSuccess message and logs. */
   reasons: string[];
-  /** Port samples dropped because they are not newer than what was already seen (resends). */
+  /** (port, timestamp) groups dropped because nothing in them was newer than what was seen (resends). */
   stale: number;
-  /** Keeps the counter state of this batch; call once the samples are published. */
+  /** Keeps the state of this batch; call once `samples` are published. */
   commit(): void;
+  /** Forgets this batch (the sender will retry it); held pieces it took are held again. */
+  abort(): void;
+}
+
+export interface HeldSamples {
+  samples: PortSample[];
+  /** Puts the pieces back (their publish failed). */
+  restore(): void;
+}
+
+export interface PortSampleNormaliserOptions {
+  deltas?: CounterDeltas;
+  /** Wall-clock age after which a silent port's state is dropped; default 15 minutes. */
+  evictAfterMs?: number;
+  /** Wall clock, for how long pieces were held. */
+  now?: () => number;
+}
+
+interface Piece {
+  sample: PortSample;
+  mask: number;
+  /** Wall-clock time it started waiting. */
+  heldSince: number;
+}
+
+interface PortState {
+  /** Families this port has been seen to report. */
+  known: number;
+  /** Event time of its newest piece. */
+  lastTs: number;
+  /** Wall-clock time it was last heard from. */
+  seenAt: number;
+  queue?: number;
+  operUp?: boolean;
+  held?: Piece;
 }
 
 interface Building {
-  sample: PortSample;
+  port: string;
+  device: string;
+  ts: number;
   points: OtlpNumberPoint[];
+  histograms: OtlpHistogramPoint[];
 }
 
 export class PortSampleNormaliser {
   private readonly deltas: CounterDeltas;
-  /** Last known oper state per port, for samples whose payload omitted the family. */
-  private readonly operUp = new Map<string, boolean>();
+  private readonly ports = new Map<string, PortState>();
+  /** Held pieces displaced by a concurrent batch; published by the next takeHeld. */
+  private orphans: Piece[] = [];
+  private readonly evictAfterMs: number;
+  private readonly now: () => number;
+  private lastEviction = 0;
 
-  constructor(deltas: CounterDeltas = new CounterDeltas()) {
-    this.deltas = deltas;
+  constructor(options: PortSampleNormaliserOptions | CounterDeltas = {}) {
+    const o = options instanceof CounterDeltas ? { deltas: options } : options;
+    this.deltas = o.deltas ?? new CounterDeltas();
+    this.evictAfterMs = o.evictAfterMs ?? 15 * 60_000;
+    this.now = o.now ?? Date.now;
   }
 
-  normalise(points: readonly OtlpNumberPoint[]): PortNormalisation {
+  /** Ports with state (for tests and stats). */
+  get portCount(): number {
+    return this.ports.size;
+  }
+
+  /** Counter series with state. */
+  get seriesCount(): number {
+    return this.deltas.size;
+  }
+
+  normalise(points: readonly OtlpNumberPoint[], histograms: readonly OtlpHistogramPoint[] = []): PortNormalisation {
     const reasons: string[] = [];
     let rejected = 0;
     const reject = (reason: string) => {
@@ -82,77 +125,261 @@ export class PortSampleNormaliser {
       if (reasons.length < 5) reasons.push(reason);
     };
 
-    const byPortTime = new Map<string, Building>();
-    for (const p of points) {
-      const role = PORT_METRICS[p.metric];
-      if (role === undefined || role.role === 'ignored') continue;
+    const groups = new Map<string, Building>();
+    const groupOf = (p: OtlpNumberPoint | OtlpHistogramPoint): Building | undefined => {
       const device = p.resource['host.name'];
       if (!device) {
         reject(`${p.path}: resource attribute host.name is missing`);
-        continue;
+        return undefined;
       }
       const iface = p.attributes['interface'];
       if (!iface) {
         reject(`${p.path}: attribute interface is missing`);
-        continue;
+        return undefined;
       }
       const port = `${device}/${iface}`;
       const key = `${port}@${p.time_ms}`;
-      let b = byPortTime.get(key);
+      let b = groups.get(key);
       if (!b) {
-        b = { sample: emptySample(port, device, p.time_ms), points: [] };
-        byPortTime.set(key, b);
+        b = { port, device, ts: p.time_ms, points: [], histograms: [] };
+        groups.set(key, b);
       }
-      b.points.push(p);
+      return b;
+    };
+    for (const p of points) {
+      const role = roleOf(p.metric);
+      if (role === undefined || role.role === 'queue_histogram') continue;
+      groupOf(p)?.points.push(p);
+    }
+    for (const h of histograms) {
+      if (roleOf(h.metric)?.role !== 'queue_histogram') continue;
+      groupOf(h)?.histograms.push(h);
     }
 
     const tx = this.deltas.transaction();
-    const operUpdates = new Map<string, boolean>();
-    const samples: PortSample[] = [];
     let stale = 0;
+    const pieces: Piece[] = [];
     // Oldest first, so a batch carrying several instants of one port yields proper deltas.
-    const ordered = [...byPortTime.values()].sort((a, b) => a.sample.ts_ms - b.sample.ts_ms);
-    for (const { sample, points: pts } of ordered) {
-      const interval = tx.observe(`port:${sample.port}`, { value: 0, ts_ms: sample.ts_ms });
-      if (interval === undefined) {
-        stale++;
-        continue;
-      }
-      sample.interval_ms = interval.interval_ms;
-      let oper: boolean | undefined;
-      for (const p of pts) {
-        const role = PORT_METRICS[p.metric]!;
-        if (role.role === 'queue') sample.queue_bytes += p.value;
-        else if (role.role === 'oper_state') oper = p.value === OPER_UP;
-        else if (role.role === 'counter') sample[role.field] += counterDelta(tx, sample.port, p);
-      }
-      sample.oper_up = oper ?? operUpdates.get(sample.port) ?? this.operUp.get(sample.port) ?? true;
-      operUpdates.set(sample.port, sample.oper_up);
-      samples.push(sample);
+    const ordered = [...groups.values()].sort((a, b) => a.ts - b.ts);
+    for (const b of ordered) {
+      const piece = this.measure(tx, b);
+      if (piece) pieces.push(piece);
+      else stale++;
     }
+    return { ...this.merge(pieces, tx), rejected, reasons, stale };
+  }
+
+  /**
+   * Held pieces waiting for at least `olderThanMs` (wall clock), ready to publish as they are;
+   * 0 takes all of them (shutdown).
+   */
+  takeHeld(olderThanMs = 0): HeldSamples {
+    const now = this.now();
+    const taken: Array<[string, Piece]> = [];
+    for (const [port, st] of this.ports) {
+      if (st.held && now - st.held.heldSince >= olderThanMs) {
+        taken.push([port, st.held]);
+        st.held = undefined;
+      }
+    }
+    const orphans = this.orphans;
+    this.orphans = [];
+    const samples = [...orphans, ...taken.map(([, p]) => p)].map((p) => {
+      const st = this.ports.get(p.sample.port);
+      const sample = this.fill(p, st);
+      if (st && p.mask & QUEUE) st.queue = sample.queue_bytes;
+      if (st && p.mask & OPER) st.operUp = sample.oper_up;
+      return sample;
+    });
     return {
       samples,
-      rejected,
-      reasons,
-      stale,
-      commit: () => {
-        tx.commit();
-        for (const [port, up] of operUpdates) this.operUp.set(port, up);
+      restore: () => {
+        this.orphans.push(...orphans);
+        for (const [port, piece] of taken) this.hold(port, piece);
       },
     };
   }
+
+  /** Counts, deltas and gauges of one (port, timestamp); undefined when all of it is stale. */
+  private measure(tx: CounterTransaction, b: Building): Piece | undefined {
+    const sample = emptySample(b.port, b.device, b.ts);
+    let mask = 0;
+    let queue: number | undefined;
+    let estimate: number | undefined;
+    let oper: boolean | undefined;
+    for (const p of b.points) {
+      const role = roleOf(p.metric)!;
+      if (role.role === 'counter') {
+        const d = counterDelta(tx, b.port, p);
+        if (d === undefined) continue;
+        sample[role.field] += d.delta;
+        sample.interval_ms = Math.max(sample.interval_ms, d.interval_ms);
+        mask |= FIELD_BIT[role.field];
+      } else if (!isFresh(tx, b.port, p)) {
+        continue;
+      } else if (role.role === 'queue') {
+        queue = (queue ?? 0) + p.value;
+        mask |= QUEUE;
+      } else if (role.role === 'oper_state') {
+        oper = p.value === OPER_UP;
+        mask |= OPER;
+      }
+    }
+    for (const h of b.histograms) {
+      const counts = bucketCounts(tx, b.port, h);
+      if (counts === undefined) continue;
+      const e = queueDepthEstimate(h.bounds, counts);
+      if (e !== undefined) estimate = (estimate ?? 0) + e;
+    }
+    // The occupancy gauge is a measurement; the histogram only bounds it.
+    queue ??= estimate;
+    if (queue !== undefined) {
+      sample.queue_bytes = queue;
+      mask |= QUEUE;
+    }
+    if (oper !== undefined) sample.oper_up = oper;
+    return mask === 0 ? undefined : { sample, mask, heldSince: 0 };
+  }
+
+  /** Joins pieces with held ones of the same (port, timestamp); decides what is ready. */
+  private merge(pieces: Piece[], tx: CounterTransaction): Pick<PortNormalisation, 'samples' | 'commit' | 'abort'> {
+    const now = this.now();
+    const ready: Piece[] = [];
+    const taken: Array<[string, Piece]> = [];
+    /** This batch's view of each port: families, gauges, held piece. */
+    const view = new Map<string, PortState>();
+    const viewOf = (port: string): PortState => {
+      let v = view.get(port);
+      if (!v) {
+        const st = this.ports.get(port);
+        // The held piece is worked on as a copy: abort() must put back the original.
+        const held = st?.held && { ...st.held, sample: { ...st.held.sample } };
+        v = { known: st?.known ?? 0, lastTs: st?.lastTs ?? 0, seenAt: now, queue: st?.queue, operUp: st?.operUp, held };
+        if (st?.held) {
+          // Taken now, so a concurrent batch cannot publish it too; abort() puts it back.
+          taken.push([port, st.held]);
+          st.held = undefined;
+        }
+        view.set(port, v);
+      }
+      return v;
+    };
+    const emit = (piece: Piece, v: PortState) => {
+      this.fill(piece, v);
+      if (piece.mask & QUEUE) v.queue = piece.sample.queue_bytes;
+      if (piece.mask & OPER) v.operUp = piece.sample.oper_up;
+      ready.push(piece);
+    };
+
+    for (let piece of pieces) {
+      const port = piece.sample.port;
+      const v = viewOf(port);
+      v.known |= piece.mask;
+      v.lastTs = Math.max(v.lastTs, piece.sample.ts_ms);
+      const held = v.held;
+      if (held && held.sample.ts_ms > piece.sample.ts_ms) {
+        emit(piece, v); // a late piece of an older instant: publish it on its own
+        continue;
+      }
+      if (held) {
+        v.held = undefined;
+        if (held.sample.ts_ms === piece.sample.ts_ms) piece = joinPieces(held, piece);
+        else emit(held, v);
+      }
+      if ((piece.mask & v.known) === v.known) emit(piece, v);
+      else v.held = { ...piece, heldSince: piece.heldSince || now };
+    }
+
+    return {
+      samples: ready.map((p) => p.sample),
+      commit: () => {
+        tx.commit();
+        for (const [port, v] of view) {
+          const st = this.ports.get(port);
+          if (st?.held) this.orphans.push(st.held); // a concurrent batch held one meanwhile
+          this.ports.set(port, { ...v, lastTs: Math.max(v.lastTs, st?.lastTs ?? 0) });
+        }
+        this.evictIfDue(now);
+      },
+      abort: () => {
+        for (const [port, piece] of taken) this.hold(port, piece);
+      },
+    };
+  }
+
+  private hold(port: string, piece: Piece): void {
+    const st = this.ports.get(port);
+    if (!st) return void this.orphans.push(piece);
+    if (st.held) this.orphans.push(st.held);
+    st.held = piece;
+  }
+
+  /** Completes a piece with the port's last known gauges for families it lacks. */
+  private fill(piece: Piece, st: Pick<PortState, 'queue' | 'operUp'> | undefined): PortSample {
+    if (!(piece.mask & QUEUE) && st?.queue !== undefined) piece.sample.queue_bytes = st.queue;
+    if (!(piece.mask & OPER)) piece.sample.oper_up = st?.operUp ?? true;
+    return piece.sample;
+  }
+
+  private evictIfDue(now: number): void {
+    if (now - this.lastEviction < this.evictAfterMs / 4) return;
+    this.lastEviction = now;
+    const gone = new Set<string>();
+    for (const [port, st] of this.ports) {
+      if (now - st.seenAt < this.evictAfterMs) continue;
+      if (st.held) this.orphans.push(st.held);
+      this.ports.delete(port);
+      gone.add(port);
+    }
+    // Series keys start with `<port>|`.
+    if (gone.size > 0) this.deltas.evictWhere((key) => gone.has(key.slice(0, key.indexOf('|'))));
+  }
 }
 
-function counterDelta(tx: CounterTransaction, port: string, p: OtlpNumberPoint): number {
-  // A delta-temporality sum already carries the interval's increase.
-  if (p.kind === 'sum' && p.temporality === 1) return p.value;
-  const series = Object.entries(p.attributes)
-    .filter(([k]) => k !== 'interface')
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  const d = tx.observe(`${port}|${p.metric}|${series}`, { value: p.value, ts_ms: p.time_ms, start_ms: p.start_ms });
-  return d?.delta ?? 0;
+function joinPieces(a: Piece, b: Piece): Piece {
+  const s = a.sample;
+  for (const f of COUNTER_FIELDS) s[f] += b.sample[f];
+  s.interval_ms = Math.max(s.interval_ms, b.sample.interval_ms);
+  if (b.mask & QUEUE) s.queue_bytes = b.sample.queue_bytes;
+  if (b.mask & OPER) s.oper_up = b.sample.oper_up;
+  return { sample: s, mask: a.mask | b.mask, heldSince: a.heldSince };
+}
+
+/** The series of a point within its port: metric and attributes other than `interface`. */
+function seriesKey(port: string, metric: string, attributes: Record<string, string>): string {
+  let key = `${port}|${metric}`;
+  const names = Object.keys(attributes);
+  if (names.length > 1) names.sort();
+  for (const k of names) if (k !== 'interface') key += `|${k}=${attributes[k]}`;
+  return key;
+}
+
+function counterDelta(tx: CounterTransaction, port: string, p: OtlpNumberPoint): CounterDelta | undefined {
+  const key = seriesKey(port, p.metric, p.attributes);
+  // A delta-temporality sum already carries the interval's increase; still refuse resends.
+  if (p.kind === 'sum' && p.temporality === 1) {
+    if (tx.observe(key, { value: 0, ts_ms: p.time_ms }) === undefined) return undefined;
+    return { delta: p.value, interval_ms: p.start_ms !== undefined ? Math.max(0, p.time_ms - p.start_ms) : 0, reset: false };
+  }
+  return tx.observe(key, { value: p.value, ts_ms: p.time_ms, start_ms: p.start_ms });
+}
+
+/** A gauge point is fresh when newer than its series' last one (not a resend). */
+function isFresh(tx: CounterTransaction, port: string, p: OtlpNumberPoint): boolean {
+  return tx.observe(seriesKey(port, p.metric, p.attributes), { value: 0, ts_ms: p.time_ms }) !== undefined;
+}
+
+/** This interval's bucket counts: as sent (delta), or per-bucket increases (cumulative). */
+function bucketCounts(tx: CounterTransaction, port: string, h: OtlpHistogramPoint): number[] | undefined {
+  const key = `${seriesKey(port, h.metric, h.attributes)}|le=${h.bounds.join(',')}`;
+  if (h.temporality !== 2) return tx.observe(key, { value: 0, ts_ms: h.time_ms }) === undefined ? undefined : h.counts;
+  const out: number[] = [];
+  for (let i = 0; i < h.counts.length; i++) {
+    const d = tx.observe(`${key}#${i}`, { value: h.counts[i]!, ts_ms: h.time_ms, start_ms: h.start_ms });
+    if (d === undefined) return undefined;
+    out.push(d.delta);
+  }
+  return out;
 }
 
 function emptySample(port: string, device: string, ts_ms: number): PortSample {

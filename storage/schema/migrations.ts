@@ -7,9 +7,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/log.js';
 import type { Migration } from './migration.js';
 import { initialSchema } from './0001-initial.js';
+import { stallRankCount } from './0002-stall-rank-count.js';
+import { portRollups } from './0003-port-rollups.js';
+import { storedAt } from './0004-stored-at.js';
 
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, stallRankCount, portRollups, storedAt];
 
 const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS schema_migrations

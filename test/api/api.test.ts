@@ -51,7 +51,9 @@ describe('GET /api/v1/stalls', () => {
     const { status, headers, body } = await get('/api/v1/stalls');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/application\/json/);
-    expect(Object.keys(body)).toEqual(['stalls']);
+    // DESIGN.md's `stalls`, with the pagination cursor beside it.
+    expect(Object.keys(body)).toEqual(['stalls', 'next_cursor']);
+    expect(body.next_cursor).toBeNull();
     expect(body.stalls.map((s: any) => s.id)).toEqual(['train-b:3', 'train-a:2', 'train-a:1']);
     const s = body.stalls.find((x: any) => x.id === 'train-a:1');
     expect(s).toEqual({
@@ -143,7 +145,7 @@ describe('hostile and invalid input', () => {
       expect(res.body).toEqual({ error: { code: 'INVALID_ARGUMENT', message: expect.any(String), where } });
       expect(JSON.stringify(res.body).length).toBeLessThan(1000);
     } else {
-      expect(res.body).toEqual({ stalls: [] });
+      expect(res.body).toEqual({ stalls: [], next_cursor: null });
     }
   });
 
@@ -254,7 +256,7 @@ describe('operational endpoints', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     const params = body.paths['/api/v1/stalls'].get.parameters;
-    expect(params.map((p: any) => p.name).sort()).toEqual(['from', 'job', 'kind', 'limit', 'location', 'min_duration_us', 'to'].sort());
+    expect(params.map((p: any) => p.name).sort()).toEqual(['cursor', 'from', 'job', 'kind', 'limit', 'location', 'min_duration_us', 'to'].sort());
     const kind = params.find((p: any) => p.name === 'kind');
     expect(kind).toMatchObject({ in: 'query', required: false, schema: { type: 'string', enum: [...FAULT_KINDS, 'unknown'] } });
     expect(body.paths['/api/v1/stalls/{id}'].get.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });

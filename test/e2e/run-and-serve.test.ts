@@ -33,7 +33,7 @@ describe('fabricscope run, then serve', () => {
   let topology: Topology;
 
   beforeAll(async () => {
-    const run = await runCli(['run', '--scenario', SCENARIO, '--speed', 'max', '--data', data, '--otlp-http-port', '0', '--log-level', 'warn']);
+    const run = await runCli(['run', '--scenario', SCENARIO, '--speed', 'max', '--data', data, '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'warn']);
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
     summary = JSON.parse(run.stdout);
     truth = JSON.parse(readFileSync(join(data, 'ground-truth.json'), 'utf8'));

@@ -4,6 +4,7 @@ import { createStore } from '../../storage/create-store.js';
 import type { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { runMigrations, MIGRATIONS } from '../../storage/schema/migrations.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
+import { DEFAULT_RETENTION_DAYS, RETENTION_TABLES, applyRetention, resolveRetention } from '../../storage/schema/retention.js';
 import { StorageError } from '../../core/errors.js';
 import { T0, alert, collectiveEvent, episode, gpuSample, portSample, stall, tempDataDir } from './fixtures.js';
 
@@ -77,6 +78,20 @@ describe('stalls', () => {
     expect(await ids(T0 + 3500)).toEqual(['train-a:4']);
     expect(await ids(undefined, T0 + 1500)).toEqual(['train-a:1']);
     expect(await ids(T0 + 10_000)).toEqual([]);
+  });
+
+  it('can leave the ranks out of a listing', async () => {
+    const [summary] = await store.listStalls({ job: 'train-b', include_ranks: false, limit: 1 });
+    expect(summary).toEqual({ ...stall(3, { job: 'train-b', kind: 'pfc_storm', location: 'node-2/nic-1' }), ranks: [] });
+  });
+
+  it('resumes after a position in the listing order (keyset pagination)', async () => {
+    const ids = async (after: { start_ms: number; id: string }) => (await store.listStalls({ after, limit: 10 })).map((s) => s.id);
+    expect(await ids({ start_ms: T0 + 3000, id: 'train-b:3' })).toEqual(['train-a:2', 'train-a:1']);
+    // Same start, smaller id: the tie-broken row at that start is still ahead.
+    expect(await ids({ start_ms: T0 + 3000, id: 'train-a:0' })).toEqual(['train-b:3', 'train-a:2', 'train-a:1']);
+    expect(await ids({ start_ms: T0, id: '' })).toEqual([]);
+    expect(await ids({ start_ms: T0 + 2000, id: "' OR 1=1 --" })).toEqual(['train-a:2', 'train-a:1']);
   });
 
   it('treats hostile filter values as plain values', async () => {
@@ -159,5 +174,85 @@ describe('errors', () => {
     expect((err as StorageError).code).toBe('STORAGE_ERROR');
     expect((err as StorageError).message).toMatch(/listStalls failed/);
     await expect(store.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('rollups and retention', () => {
+  const rollupTotals = async (table: string) => {
+    const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
+    const rs = await client.query({
+      query: `SELECT sum(samples) AS samples, sum(tx_bytes) AS tx, max(queue_bytes_max) AS qmax FROM ${table} WHERE port = 'leaf-7/p1'`,
+      format: 'JSONEachRow',
+    });
+    return (await rs.json<{ samples: number; tx: number; qmax: number }>())[0];
+  };
+
+  it('materialized views keep the 1 s and 1 min rollups as samples arrive', async () => {
+    await store.insert('port_samples', Array.from({ length: 25 }, (_, i) => portSample(i, 'leaf-7/p1')));
+    await store.insert('port_samples', Array.from({ length: 5 }, (_, i) => portSample(25 + i, 'leaf-7/p1')));
+    for (const table of ['port_samples_1s', 'port_samples_1m']) {
+      expect(await rollupTotals(table)).toEqual({ samples: 30, tx: 30 * 5_000_000, qmax: 29_000 });
+    }
+  });
+
+  it('the backfill only fills an empty rollup, so re-running the migration never double counts', async () => {
+    const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
+    const rollups = MIGRATIONS.find((m) => m.version === 3)!;
+    const backfill1s = rollups.statements.find((s) => s.includes('INSERT INTO port_samples_1s'))!;
+    await client.command({ query: backfill1s });
+    expect((await rollupTotals('port_samples_1s'))?.samples).toBe(30);
+    await client.command({ query: 'TRUNCATE TABLE port_samples_1s' });
+    await client.command({ query: backfill1s });
+    expect(await rollupTotals('port_samples_1s')).toEqual({ samples: 30, tx: 30 * 5_000_000, qmax: 29_000 });
+  });
+
+  const ttls = async () => {
+    const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
+    const rs = await client.query({
+      query: `SELECT name, extract(engine_full, 'TTL stored_at \\\\+ toIntervalDay\\\\((\\\\d+)\\\\)') AS days FROM system.tables
+              WHERE database = currentDatabase() AND name IN {names:Array(String)} ORDER BY name`,
+      query_params: { names: [...RETENTION_TABLES] },
+      format: 'JSONEachRow',
+    });
+    return Object.fromEntries((await rs.json<{ name: string; days: string }>()).map((r) => [r.name, r.days === '' ? 0 : Number(r.days)]));
+  };
+
+  it('every table has its default TTL after migrate', async () => {
+    expect(await ttls()).toEqual(DEFAULT_RETENTION_DAYS);
+  });
+
+  it('retention is reconciled: changed only where it differs, 0 removes the TTL', async () => {
+    const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
+    const wanted = resolveRetention({ port_samples: 7, alerts: 0 });
+    expect(await applyRetention(client, wanted)).toEqual(['port_samples', 'alerts']);
+    expect(await applyRetention(client, wanted)).toEqual([]);
+    expect(await ttls()).toEqual({ ...DEFAULT_RETENTION_DAYS, port_samples: 7, alerts: 0 });
+    expect(await applyRetention(client, resolveRetention())).toEqual(['port_samples', 'alerts']);
+    expect(await ttls()).toEqual(DEFAULT_RETENTION_DAYS);
+  });
+
+  it('rejects nonsensical retention settings', () => {
+    expect(() => resolveRetention({ stalls: -1 })).toThrow(RangeError);
+    expect(() => resolveRetention({ stalls: 1.5 })).toThrow(RangeError);
+    expect(() => resolveRetention({ nope: 3 } as never)).toThrow(/unknown table/);
+  });
+
+  it('retention counts from storage time, so replayed old telemetry is kept', async () => {
+    // T0 is months before the test runs: an event-time TTL of 30 days would have dropped it.
+    expect((await store.counts()).port_samples).toBeGreaterThan(0);
+  });
+});
+
+describe('top root causes', () => {
+  it('uses the stored rank count, and never counts a faster-than-expected stall as a gain', async () => {
+    await store.insert('stalls', [
+      stall(50, { job: 'train-z', kind: 'link_flap', location: 'leaf-0/p9', duration_us: 10_000 }),
+      stall(51, { job: 'train-z', kind: 'link_flap', location: 'leaf-0/p9', duration_us: 1_020_000 }),
+    ]);
+    const top = await store.topRootCauses({ job: 'train-z', limit: 5 });
+    expect(top.by_stalls).toEqual([
+      { kind: 'link_flap', location: 'leaf-0/p9', stalls: 2, gpu_seconds_lost: 2, jobs: ['train-z'], first_ms: T0 + 50_000, last_ms: T0 + 51_000 },
+    ]);
+    expect(top.by_gpu_seconds_lost).toEqual(top.by_stalls);
   });
 });

@@ -1,0 +1,54 @@
+/** Bucket sums from the series queries → the points the API serves (rates and fractions). */
+import type { GpuSeriesPoint, JobSeriesPoint, PortSeriesPoint } from '../core/store.js';
+import type { GpuFieldRow, JobBucketRow, PortBucketRow } from './series-queries.js';
+
+/** x / y, or 0 when nothing was covered (a first sample has interval 0). */
+const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
+/** Fractions can exceed 1 by counter jitter at interval edges; a fraction of time cannot. */
+const fraction = (x: number, y: number): number => Math.min(1, ratio(x, y));
+const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export function portPointOf(row: PortBucketRow): PortSeriesPoint {
+  const n = (v: number | string) => Number(v);
+  const interval_ms = n(row.interval_ms);
+  const seconds = interval_ms / 1000;
+  const interval_us = interval_ms * 1000;
+  const samples = n(row.samples);
+  return {
+    t_ms: n(row.t_ms),
+    samples,
+    queue_bytes_max: n(row.queue_bytes_max),
+    queue_bytes_avg: round(ratio(n(row.queue_bytes_sum), samples), 3),
+    tx_gbps: round(ratio(n(row.tx_bytes) * 8, seconds) / 1e9),
+    ecn_marked_pkts_per_s: round(ratio(n(row.ecn_marked_pkts), seconds), 3),
+    pfc_pause_fraction: round(fraction(n(row.pfc_rx_pause_us), interval_us)),
+    pfc_tx_pause_frames: n(row.pfc_tx_pause_frames),
+    credit_stall_fraction: round(fraction(n(row.credit_stall_us), interval_us)),
+    link_errors: n(row.link_errors),
+    down_samples: n(row.down_samples),
+  };
+}
+
+/** Pivots (bucket, field) rows into one point per bucket. Rows arrive ordered by bucket. */
+export function gpuPointsOf(rows: GpuFieldRow[]): GpuSeriesPoint[] {
+  const points: GpuSeriesPoint[] = [];
+  for (const row of rows) {
+    const t_ms = Number(row.t_ms);
+    let point = points[points.length - 1];
+    if (!point || point.t_ms !== t_ms) points.push((point = { t_ms, samples: 0, metrics: {} }));
+    point.metrics[row.field] = round(Number(row.value));
+    // Scrapes carry most fields: the best-covered field counts the bucket's scrapes.
+    point.samples = Math.max(point.samples, Number(row.samples));
+  }
+  return points;
+}
+
+export const jobPointOf = (row: JobBucketRow): JobSeriesPoint => ({
+  t_ms: Number(row.t_ms),
+  calls: Number(row.calls),
+  duration_p50_us: Math.round(row.duration_q[0] ?? 0),
+  duration_p99_us: Math.round(row.duration_q[1] ?? 0),
+  duration_max_us: Number(row.duration_max_us),
+  busbw_avg_gbs: round(Number(row.busbw_avg_gbs), 4),
+  busbw_min_gbs: round(Number(row.busbw_min_gbs), 4),
+});

@@ -1,0 +1,153 @@
+/**
+ * Time-series queries, downsampled in ClickHouse to the caller's step: buckets start at
+ * epoch-aligned multiples of the step (toStartOfInterval), windows are [from, to). Every
+ * user value is a bound parameter. Buckets come back as sums; ratios and rates are derived
+ * from the sums (seriesPoints.ts), so raw samples and rollups give the same numbers.
+ */
+import type { SeriesResolution, SeriesWindow } from '../core/store.js';
+import type { BoundQuery } from './stall-query.js';
+
+/**
+ * Which table answers a port series: a rollup when every bucket is whole seconds or minutes
+ * (then it reads 10× or 600× fewer rows than raw 100 ms samples), raw samples otherwise.
+ */
+export function seriesResolutionFor(w: SeriesWindow): SeriesResolution {
+  if (w.step_ms % 60_000 === 0) return '1m';
+  if (w.step_ms % 1000 === 0) return '1s';
+  return 'raw';
+}
+
+const windowParams = (w: SeriesWindow) => ({ from_ms: w.from_ms, to_ms: w.to_ms, step_ms: w.step_ms });
+const inWindow = (column: string) =>
+  `${column} >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
+const bucketMs = (column: string) =>
+  `toUnixTimestamp64Milli(toStartOfInterval(${column}, toIntervalMillisecond({step_ms:UInt32})))`;
+
+/** One bucket of port telemetry as sums, whatever table it came from. */
+export interface PortBucketRow {
+  t_ms: number | string;
+  samples: number | string;
+  interval_ms: number | string;
+  queue_bytes_max: number | string;
+  queue_bytes_sum: number | string;
+  tx_bytes: number | string;
+  ecn_marked_pkts: number | string;
+  pfc_tx_pause_frames: number | string;
+  pfc_rx_pause_us: number | string;
+  credit_stall_us: number | string;
+  link_errors: number | string;
+  down_samples: number | string;
+}
+
+export function portSeriesQuery(port: string, w: SeriesWindow, resolution: SeriesResolution): BoundQuery {
+  const params = { ...windowParams(w), port };
+  if (resolution === 'raw') {
+    return {
+      query: `SELECT ${bucketMs('ts')} AS t_ms,
+         count() AS samples,
+         sum(interval_ms) AS interval_ms,
+         max(queue_bytes) AS queue_bytes_max,
+         sum(queue_bytes) AS queue_bytes_sum,
+         sum(tx_bytes) AS tx_bytes,
+         sum(ecn_marked_pkts) AS ecn_marked_pkts,
+         sum(pfc_tx_pause_frames) AS pfc_tx_pause_frames,
+         sum(pfc_rx_pause_us) AS pfc_rx_pause_us,
+         sum(credit_stall_us) AS credit_stall_us,
+         sum(link_errors) AS link_errors,
+         countIf(NOT oper_up) AS down_samples
+       FROM port_samples
+       WHERE port = {port:String} AND ${inWindow('ts')}
+       GROUP BY t_ms
+       ORDER BY t_ms`,
+      query_params: params,
+    };
+  }
+  // Rollup rows are already sums per second or minute; sums of sums stay exact. Their `ts`
+  // is a DateTime (seconds), widened so the same bucketing expression applies.
+  const table = resolution === '1s' ? 'port_samples_1s' : 'port_samples_1m';
+  return {
+    query: `SELECT ${bucketMs("toDateTime64(ts, 3, 'UTC')")} AS t_ms,
+       sum(samples) AS samples,
+       sum(interval_ms) AS interval_ms,
+       max(queue_bytes_max) AS queue_bytes_max,
+       sum(queue_bytes_sum) AS queue_bytes_sum,
+       sum(tx_bytes) AS tx_bytes,
+       sum(ecn_marked_pkts) AS ecn_marked_pkts,
+       sum(pfc_tx_pause_frames) AS pfc_tx_pause_frames,
+       sum(pfc_rx_pause_us) AS pfc_rx_pause_us,
+       sum(credit_stall_us) AS credit_stall_us,
+       sum(link_errors) AS link_errors,
+       sum(down_samples) AS down_samples
+     FROM ${table}
+     WHERE port = {port:String}
+       -- buckets whose start lies in [from, to), on the bare key column so the index applies
+       AND ts >= toDateTime(intDiv({from_ms:Int64} + 999, 1000), 'UTC')
+       AND ts < toDateTime(intDiv({to_ms:Int64} + 999, 1000), 'UTC')
+     GROUP BY t_ms
+     ORDER BY t_ms`,
+    query_params: params,
+  };
+}
+
+export interface GpuFieldRow {
+  t_ms: number | string;
+  field: string;
+  value: number;
+  samples: number | string;
+}
+
+/** One row per bucket and DCGM field (the fields vary by exporter, hence no fixed columns). */
+export function gpuSeriesQuery(gpu: string, w: SeriesWindow, fields?: string[]): BoundQuery {
+  const params: Record<string, unknown> = { ...windowParams(w), gpu };
+  let fieldFilter = '';
+  if (fields && fields.length > 0) {
+    fieldFilter = 'AND field IN {fields:Array(String)}';
+    params.fields = fields;
+  }
+  return {
+    query: `SELECT ${bucketMs('ts')} AS t_ms, field, avg(value) AS value, count() AS samples
+       FROM gpu_samples
+       ARRAY JOIN mapKeys(metrics) AS field, mapValues(metrics) AS value
+       WHERE gpu = {gpu:String} AND ${inWindow('ts')} ${fieldFilter}
+       GROUP BY t_ms, field
+       ORDER BY t_ms, field`,
+    query_params: params,
+  };
+}
+
+export interface JobBucketRow {
+  t_ms: number | string;
+  calls: number | string;
+  duration_q: number[];
+  duration_max_us: number | string;
+  busbw_avg_gbs: number;
+  busbw_min_gbs: number;
+}
+
+/**
+ * Per collective call first (its duration is last rank's end − first rank's start, its busbw
+ * the mean over ranks), then per bucket of call start: how long calls took and how fast.
+ */
+export function jobSeriesQuery(job: string, w: SeriesWindow): BoundQuery {
+  return {
+    query: `SELECT ${bucketMs('call_start')} AS t_ms,
+         count() AS calls,
+         quantiles(0.5, 0.99)(duration_us) AS duration_q,
+         max(duration_us) AS duration_max_us,
+         avg(busbw) AS busbw_avg_gbs,
+         min(busbw) AS busbw_min_gbs
+       FROM
+       (
+         SELECT comm_id, seq,
+                min(start) AS call_start,
+                toUnixTimestamp64Micro(max(end)) - toUnixTimestamp64Micro(min(start)) AS duration_us,
+                avg(busbw_gbs) AS busbw
+         FROM collective_events
+         WHERE job = {job:String} AND ${inWindow('start')}
+         GROUP BY comm_id, seq
+       )
+       GROUP BY t_ms
+       ORDER BY t_ms`,
+    query_params: { ...windowParams(w), job },
+  };
+}

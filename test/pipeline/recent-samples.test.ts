@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { RecentSamples } from '../../pipeline/recent-samples.js';
+
+describe('RecentSamples', () => {
+  const make = () => new RecentSamples<{ ts: number }>((r) => r.ts, 1000);
+
+  it('returns the records of a key in (from, to], in time order even when added out of order', () => {
+    const h = make();
+    for (const ts of [100, 300, 200, 400]) h.add('a', { ts });
+    expect(h.window('a', 100, 300).map((r) => r.ts)).toEqual([200, 300]);
+    expect(h.window('a', 0, 1e9).map((r) => r.ts)).toEqual([100, 200, 300, 400]);
+    expect(h.window('b', 0, 1e9)).toEqual([]);
+  });
+
+  it('drops what is older than the retention behind the watermark', () => {
+    const h = make();
+    for (const ts of [100, 500, 1500]) h.add('a', { ts });
+    h.prune(1600);
+    expect(h.window('a', 0, 1e9).map((r) => r.ts)).toEqual([1500]);
+    h.prune(5000);
+    expect(h.size).toBe(0);
+  });
+});

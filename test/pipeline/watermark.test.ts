@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { Watermark } from '../../pipeline/watermark.js';
+
+describe('Watermark', () => {
+  it('is -Infinity before any source speaks', () => {
+    expect(new Watermark({ idleTimeoutMs: 1000 }).current()).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('is the minimum over sources of the latest timestamp each has shown', () => {
+    const wm = new Watermark({ idleTimeoutMs: 5000 });
+    wm.observe('leaf-0', 1000);
+    wm.observe('leaf-1', 1300);
+    wm.observe('leaf-0', 1200);
+    expect(wm.current()).toBe(1200);
+    wm.observe('leaf-0', 1500);
+    expect(wm.current()).toBe(1300);
+  });
+
+  it('leaves an idle source out after the event-time timeout, and never moves back when it rejoins', () => {
+    const wm = new Watermark({ idleTimeoutMs: 5000 });
+    wm.observe('dead', 1000);
+    wm.observe('live', 4000);
+    expect(wm.current()).toBe(1000);
+    wm.observe('live', 7000); // dead is now 6 s behind the newest
+    expect(wm.current()).toBe(7000);
+    expect(wm.idleSources()).toEqual(['dead']);
+    // The dead switch comes back with old data: late, and the watermark stays put.
+    expect(wm.observe('dead', 2000)).toBe(true);
+    expect(wm.current()).toBe(7000);
+    expect(wm.late).toBe(1);
+  });
+
+  it('does not call a record late when it is ahead of the watermark even if behind its own source', () => {
+    const wm = new Watermark({ idleTimeoutMs: 5000 });
+    wm.observe('a', 1000);
+    wm.observe('b', 3000);
+    expect(wm.current()).toBe(1000);
+    expect(wm.observe('b', 2000)).toBe(false);
+    expect(wm.observe('a', 500)).toBe(true);
+  });
+});
