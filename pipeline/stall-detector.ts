@@ -17,13 +17,14 @@ import { Watermark } from './watermark.js';
 
 /**
  * A call is stalled when it is slower than its baseline by the largest of three margins:
- * - STALL_MIN_RATIO: 15% — well outside a healthy job's jitter (well under 1% call to call on a
- *   quiet fabric, a few % on a busy one), yet it catches the 20-45% slowdowns that a starved
- *   scale-up port, a degraded link or an ECMP collision cause (a 1.5× bar missed all three);
+ * - STALL_MIN_RATIO: 5% — outside a healthy job's call-to-call jitter on a quiet fabric (well
+ *   under 1%), yet it catches the 8-50% slowdowns that a starved scale-up port, a degraded link or
+ *   an ECMP collision cause (a 1.5× bar missed all three on the bundled simulator);
  * - STALL_MIN_EXCESS_US: 1 ms, so tiny calls (tens of µs) do not page on scheduler noise;
- * - STALL_MAD_K robust deviations (MAD × 1.4826 ≈ σ), so a naturally noisy job raises its own bar.
+ * - STALL_MAD_K robust deviations (MAD × 1.4826 ≈ σ), so a naturally noisy job (a few % jitter on
+ *   a busy fabric) raises its own bar instead of paging on every call.
  */
-export const STALL_MIN_RATIO = 1.15;
+export const STALL_MIN_RATIO = 1.05;
 export const STALL_MIN_EXCESS_US = 1_000;
 export const STALL_MAD_K = 6;
 /** Arrival skew dominates when the last rank's late entry (beyond normal jitter) explains half the excess or more. */
