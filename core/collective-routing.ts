@@ -54,3 +54,62 @@ export function ringTransfers(nodes: readonly number[], gpusPerNode: number): Tr
   }
   return out;
 }
+
+/*
+ * Added with the emulator's tree and all-to-all collectives (issue 3). Additive: the exports
+ * above are unchanged.
+ *
+ * - A multi-node tree all-reduce (NCCL double binary tree) keeps the intra-node ring, and per
+ *   rail g builds two binary trees over the job's nodes in order: tree 0 is the heap order
+ *   (parent of position i is ⌊(i−1)/2⌋), tree 1 the same over the reversed order. Every tree
+ *   edge carries data both ways (reduce up, broadcast down) on rail g.
+ * - An all-to-all sends from every node to every other node on every rail (rank (a, g) reaches
+ *   node b's GPUs through node-b/nic-g, PXN style), plus every GPU to every other GPU of its node.
+ */
+
+/** Parent position of position i in tree t (0 or 1) over `count` nodes, or -1 for the root. */
+export function treeParent(i: number, count: number, tree: 0 | 1): number {
+  const pos = tree === 0 ? i : count - 1 - i;
+  if (pos === 0) return -1;
+  const parentPos = Math.floor((pos - 1) / 2);
+  return tree === 0 ? parentPos : count - 1 - parentPos;
+}
+
+/** Transfers of a hierarchical double-binary-tree all-reduce (both directions of every edge). */
+export function treeTransfers(nodes: readonly number[], gpusPerNode: number): Transfer[] {
+  const sorted = [...nodes].sort((a, b) => a - b);
+  const out = ringTransfers(sorted, gpusPerNode).filter((t) => t.fabric === 'up');
+  if (sorted.length > 1) {
+    for (const tree of [0, 1] as const) {
+      for (let i = 0; i < sorted.length; i++) {
+        const parent = treeParent(i, sorted.length, tree);
+        if (parent < 0) continue;
+        const a = sorted[i]!;
+        const b = sorted[parent]!;
+        for (let g = 0; g < gpusPerNode; g++) {
+          out.push({ src: { node: a, gpu: g }, dst: { node: b, gpu: g }, fabric: 'out' });
+          out.push({ src: { node: b, gpu: g }, dst: { node: a, gpu: g }, fabric: 'out' });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Transfers of an all-to-all: every GPU pair of a node over NVLink, every node pair per rail. */
+export function allToAllTransfers(nodes: readonly number[], gpusPerNode: number): Transfer[] {
+  const sorted = [...nodes].sort((a, b) => a - b);
+  const out: Transfer[] = [];
+  for (const node of sorted) {
+    for (let g = 0; g < gpusPerNode; g++) {
+      for (let h = 0; h < gpusPerNode; h++) if (g !== h) out.push({ src: { node, gpu: g }, dst: { node, gpu: h }, fabric: 'up' });
+    }
+  }
+  for (const a of sorted) {
+    for (const b of sorted) {
+      if (a === b) continue;
+      for (let g = 0; g < gpusPerNode; g++) out.push({ src: { node: a, gpu: g }, dst: { node: b, gpu: g }, fabric: 'out' });
+    }
+  }
+  return out;
+}

@@ -1,21 +1,39 @@
 /**
- * Jobs as NCCL would run them: each rank computes (its own speed), enters the collective when
- * its compute ends, and the hierarchical ring (core/collective-routing.ts) moves data only once
- * every rank is in — a ring blocks on its slowest peer — so every rank completes together when
- * the slowest input has arrived. Phases: intra-node ring on the nvsw ports, one inter-node ring
- * per rail over NICs/leaf/spine ports, intra-node ring again (all-reduce).
+ * Jobs as NCCL runs them. Each rank computes (at its own clock speed), enters the collective
+ * when its compute ends, and data moves once every rank is in, so a late rank delays everyone by
+ * its lateness. A collective is a sequence of phases (hierarchical when the job spans nodes:
+ * scale-up first, then scale-out per rail, then scale-up again), each a set of chunk transfers:
+ *
+ * - ring (all-reduce, all-gather, reduce-scatter): one coupled flow group per ring (per node on
+ *   NVLink, per rail and channel over the NICs). A ring step can start only when the previous
+ *   step's chunk arrived, so in steady state every edge runs at the slowest edge's pace; the
+ *   group models that pipeline in closed form — each sender may run ahead by NCCL's buffer
+ *   (4 MB per channel), then waits on its predecessor — instead of one event per chunk.
+ * - tree (all-reduce): a double binary tree over the nodes per rail, reduce up and broadcast down
+ *   pipelined, half the data on each tree, coupled the same way.
+ * - all-to-all (MoE): every rank sends 1/n of its buffer to every other rank at once, aggregated
+ *   per (node pair, rail) over NIC g with NVLink forwarding (PXN); ranks wait on all receives, and
+ *   the receivers see a (nodes−1):1 incast.
+ *
+ * Fixed costs follow NCCL's α model (fabric-modeling.md §2.5): a launch cost per collective and a
+ * per-step latency (NVLink and network hop costs) added to each phase. algbw and busbw are
+ * computed as nccl-tests does.
  */
 import type { Topology } from '../core/topology.js';
-import { placeRanks, ringTransfers, type RankPlace, type Transfer } from '../core/collective-routing.js';
+import { allToAllTransfers, placeRanks, ringTransfers, treeTransfers, type RankPlace, type Transfer } from '../core/collective-routing.js';
 import { gpuName, nodeName } from '../core/names.js';
-import type { Flow, FluidFabric } from './fluid-fabric.js';
+import type { Flow, FlowGroup, FluidFabric } from './fluid-fabric.js';
 import type { CollectiveRecord } from './outputs.js';
 import { Prng, hashHex } from './prng.js';
 import type { CollectiveKind, ScenarioJob } from './scenario.js';
 
-/** Per-collective launch cost and per-phase step latency (NCCL α, fabric-modeling.md §6.4). */
+/** Per-collective launch cost and per-step latencies, µs (NCCL LL128 ring/tree α, §2.5). */
 const LAUNCH_US = 12;
-const STEP_US = 4;
+const NVLINK_STEP_US = 1.9;
+const NET_RING_STEP_US = 4.0;
+const NET_TREE_STEP_US = 8.5;
+/** NCCL_BUFFSIZE: bytes a ring/tree sender may have in flight per channel. */
+const CHANNEL_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Kernel channels reported per call in event_trace_ts. */
 const CHANNELS = 2;
 
@@ -23,7 +41,6 @@ const NCCL_NAMES: Record<CollectiveKind, string> = {
   allreduce: 'AllReduce',
   allgather: 'AllGather',
   reducescatter: 'ReduceScatter',
-  // Approximated by ring traffic in this first cut (see the report).
   alltoall: 'AllToAll',
 };
 
@@ -35,9 +52,14 @@ function busFactor(kind: CollectiveKind, n: number): number {
 
 interface Phase {
   fabric: 'up' | 'out';
-  /** Bytes each ring edge carries in this phase. */
+  pattern: 'ring' | 'tree' | 'alltoall';
+  /** Bytes each ring edge (tree edge per direction, all-to-all rank pair) carries in this phase. */
   bytesPerEdge: number;
+  /** Fixed latency of the phase: steps × per-step α. */
+  latencyUs: number;
 }
+
+export type CollectiveAlgorithm = 'ring' | 'tree';
 
 /** Services the collective engine needs from the engine around it. */
 export interface CollectiveHost {
@@ -59,6 +81,8 @@ export class JobRun {
   readonly nodes: number[];
   readonly commId: string;
   private readonly transfers: Transfer[];
+  readonly algorithm: CollectiveAlgorithm;
+  private phaseLatencyUs = 0;
   private readonly phases: Phase[];
   private readonly jitter: Prng;
   private seq = 0;
@@ -83,10 +107,12 @@ export class JobRun {
     this.nodes = nodes;
     const G = host.topology.spec.gpus_per_node;
     this.ranks = placeRanks(nodes, G);
-    this.transfers = ringTransfers(nodes, G);
+    this.algorithm = job.collective === 'allreduce' ? (job.algorithm ?? 'ring') : 'ring';
+    this.transfers =
+      job.collective === 'alltoall' ? allToAllTransfers(nodes, G) : this.algorithm === 'tree' ? treeTransfers(nodes, G) : ringTransfers(nodes, G);
     this.commId = `0x${hashHex(`comm|${seed}|${job.id}`, 14)}`;
     this.jitter = new Prng(`${seed}|jitter|${job.id}`);
-    this.phases = buildPhases(job.collective, job.message_bytes, nodes.length, G);
+    this.phases = buildPhases(job.collective, this.algorithm, job.message_bytes, nodes.length, G);
     this.entryUs = new Float64Array(this.ranks.length);
     this.computeStartUs = new Float64Array(this.ranks.length).fill(startUs);
     this.startCompute();
@@ -122,9 +148,11 @@ export class JobRun {
     if (this.phaseFlows.size > 0 || nowUs < this.nextEventUs) return [];
     this.phaseIndex++;
     if (this.phaseIndex < this.phases.length) {
-      this.launchPhase(this.phases[this.phaseIndex]!);
+      const phase = this.phases[this.phaseIndex]!;
+      this.launchPhase(phase);
+      this.phaseLatencyUs = phase.latencyUs;
       // Wakes again when its last flow completes (flowDone), or right away if it had none.
-      this.nextEventUs = this.phaseFlows.size === 0 ? nowUs + STEP_US : Infinity;
+      this.nextEventUs = this.phaseFlows.size === 0 ? nowUs + phase.latencyUs : Infinity;
       return [];
     }
     return this.complete(nowUs);
@@ -134,7 +162,8 @@ export class JobRun {
   flowDone(flow: Flow, nowUs: number): boolean {
     if (!this.phaseFlows.delete(flow)) return false;
     if (this.phaseFlows.size === 0) {
-      this.nextEventUs = nowUs + STEP_US;
+      // The phase's fixed per-step costs (pipeline fill and drain) come on top of its bytes.
+      this.nextEventUs = nowUs + this.phaseLatencyUs;
       return true;
     }
     return false;
@@ -145,24 +174,37 @@ export class JobRun {
   }
 
   private launchPhase(phase: Phase): void {
+    if (phase.bytesPerEdge <= 0) return;
     const topo = this.host.topology;
+    const fabric = this.host.fabric;
+    const coupled = phase.pattern !== 'alltoall';
+    const window = coupled ? CHANNEL_WINDOW_BYTES : Infinity;
+    const groups = new Map<string, FlowGroup>();
+    const groupOf = (key: string): FlowGroup | undefined => {
+      if (!coupled) return undefined;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { members: [], cap: Infinity }));
+      return g;
+    };
     for (const t of this.transfers) {
-      if (t.fabric !== phase.fabric || phase.bytesPerEdge <= 0) continue;
+      if (t.fabric !== phase.fabric) continue;
       if (t.fabric === 'up') {
         const path = topo.scaleUpPath(t.src.node, t.dst.gpu);
         const rate = topo.ports.get(path[0]!)!.capacity_bps / 1e6;
-        this.phaseFlows.add(this.host.fabric.addFlow(path, -1, phase.bytesPerEdge, rate));
+        const flow = fabric.addFlow(path, -1, phase.bytesPerEdge, rate, { group: groupOf(`n${t.src.node}`), window, tag: this });
+        this.phaseFlows.add(flow);
         continue;
       }
-      // NCCL splits a ring over channels, each its own QP: separate flows that ECMP hashes
-      // independently, sharing the NIC's line rate.
+      // NCCL splits a ring or tree over channels, each its own QP: separate flows that ECMP
+      // hashes independently, sharing the NIC's line rate.
       const srcNic = topo.nicIndex(t.src.node, t.src.gpu);
       const paths = topo.scaleOutPaths(t.src, t.dst);
       const rate = topo.linkBytesPerSecond / 1e6 / CHANNELS;
       for (let ch = 0; ch < CHANNELS; ch++) {
         const spine = this.host.chooseSpine(this.job.id, t.src, t.dst, ch);
         const path = spine < 0 ? paths[0]! : paths[spine]!;
-        this.phaseFlows.add(this.host.fabric.addFlow(path, srcNic, phase.bytesPerEdge / CHANNELS, rate));
+        const flow = fabric.addFlow(path, srcNic, phase.bytesPerEdge / CHANNELS, rate, { group: groupOf(`r${t.src.gpu}c${ch}`), window, tag: this });
+        this.phaseFlows.add(flow);
       }
     }
   }
@@ -216,28 +258,41 @@ export class JobRun {
   }
 }
 
-function buildPhases(kind: CollectiveKind, bytes: number, nodes: number, G: number): Phase[] {
-  const intra = G > 1 ? ((G - 1) / G) * bytes : 0;
-  const interShare = bytes / G;
-  const interRing = nodes > 1 ? ((nodes - 1) / nodes) * interShare : 0;
+function buildPhases(kind: CollectiveKind, algorithm: CollectiveAlgorithm, bytes: number, nodes: number, G: number): Phase[] {
   const phases: Phase[] = [];
-  const up = (b: number) => b > 0 && phases.push({ fabric: 'up', bytesPerEdge: b });
-  const out = (b: number) => b > 0 && phases.push({ fabric: 'out', bytesPerEdge: b });
+  const upSteps = G - 1;
+  const up = (b: number, pattern: Phase['pattern'] = 'ring') =>
+    b > 0 && phases.push({ fabric: 'up', pattern, bytesPerEdge: b, latencyUs: upSteps * NVLINK_STEP_US });
+  const out = (b: number, steps: number, stepUs: number, pattern: Phase['pattern']) =>
+    b > 0 && phases.push({ fabric: 'out', pattern, bytesPerEdge: b, latencyUs: steps * stepUs });
+  const intra = G > 1 ? ((G - 1) / G) * bytes : 0;
+  // After the intra-node reduce-scatter each rail carries 1/G of the data between nodes.
+  const shard = bytes / G;
+  const interRing = nodes > 1 ? ((nodes - 1) / nodes) * shard : 0;
+  const depth = Math.ceil(Math.log2(Math.max(2, nodes)));
   switch (kind) {
     case 'allreduce':
       up(intra);
-      out(2 * interRing);
+      if (algorithm === 'tree' && nodes > 1) out(shard / 2, 2 * depth, NET_TREE_STEP_US, 'tree');
+      else out(2 * interRing, 2 * (nodes - 1), NET_RING_STEP_US, 'ring');
       up(intra);
       break;
     case 'reducescatter':
       up(intra);
-      out(interRing);
+      out(interRing, nodes - 1, NET_RING_STEP_US, 'ring');
       break;
     case 'allgather':
-    case 'alltoall':
-      out(interRing);
+      out(interRing, nodes - 1, NET_RING_STEP_US, 'ring');
       up(intra);
       break;
+    case 'alltoall': {
+      // Each rank holds `bytes` and sends bytes/n to every rank: per GPU pair inside a node, and
+      // per (node pair, rail) G × bytes/n forwarded through NIC g (PXN).
+      const n = nodes * G;
+      if (G > 1) phases.push({ fabric: 'up', pattern: 'alltoall', bytesPerEdge: bytes / n, latencyUs: NVLINK_STEP_US });
+      if (nodes > 1) out((G * bytes) / n, 1, NET_RING_STEP_US, 'alltoall');
+      break;
+    }
   }
   return phases;
 }

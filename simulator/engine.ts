@@ -9,7 +9,8 @@ import type { GroundTruthFault } from '../core/records.js';
 import { nodeName, parseName, portName } from '../core/names.js';
 import { JobRun, type CollectiveHost } from './collective-engine.js';
 import { FaultSchedule } from './fault-schedule.js';
-import { FABRIC_DEFAULTS, FluidFabric } from './fluid-fabric.js';
+import { FluidFabric, type Flow } from './fluid-fabric.js';
+import { healthyCreditLink, starvedCreditLink } from './credit-link.js';
 import { createGpuStates, sampleGpu, stragglerClockRatio, type GpuState } from './gpu-model.js';
 import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './outputs.js';
 import { Prng, hash32 } from './prng.js';
@@ -18,6 +19,8 @@ import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 /** A flapping link stays down for this part of every period (scaled by severity). */
 const FLAP_PERIOD_US = 1_000_000;
 const flapDownUs = (severity: number): number => (0.1 + 0.4 * severity) * FLAP_PERIOD_US;
+/** A PFC storm below full severity asserts PAUSE for `severity` of every period. */
+const STORM_PERIOD_US = 1000;
 /** Jobs start a little after t=0, staggered, like processes that launched at different times. */
 const JOB_START_US = 1000;
 
@@ -48,6 +51,7 @@ export class SimulationEngine implements CollectiveHost {
     const { nodes, gpus_per_node } = scenario.topology;
     this.fabric = new FluidFabric(this.topology, nodes * gpus_per_node);
     this.fabric.backgroundLoad = scenario.background.load;
+    this.fabric.faultsChanged();
     this.schedule = new FaultSchedule(scenario, this.startMs);
     this.gpus = createGpuStates(scenario.seed, nodes, gpus_per_node);
     this.gpus.forEach((g, i) => this.gpuIndex.set(g.name, i));
@@ -74,9 +78,11 @@ export class SimulationEngine implements CollectiveHost {
     return this.startMs + tUs / 1000;
   }
 
-  /** Runs the simulation up to simulated time `tUs`. */
+  /**
+   * Runs the simulation up to simulated time `tUs`, event to event: fault edges, job wake-ups
+   * (compute ends, step latencies) and whatever the fabric schedules (crossings, completions).
+   */
   advanceTo(tUs: number): void {
-    const tick = FABRIC_DEFAULTS.tickUs;
     while (this.nowUs < tUs) {
       if (this.nowUs >= this.nextFaultChangeUs) this.applyFaults(this.nowUs);
       let nextJob = Infinity;
@@ -86,14 +92,9 @@ export class SimulationEngine implements CollectiveHost {
       }
       const horizon = Math.min(tUs, nextJob, this.nextFaultChangeUs);
       if (horizon <= this.nowUs) continue;
-      if (this.fabric.busy()) {
-        const done = this.fabric.tick(Math.min(tick, horizon - this.nowUs));
-        this.nowUs = this.fabric.now;
-        for (const flow of done) for (const job of this.jobs) if (job.flowDone(flow, this.nowUs)) break;
-      } else {
-        this.fabric.skipTo(horizon);
-        this.nowUs = horizon;
-      }
+      const done = this.fabric.runUntil(horizon);
+      this.nowUs = this.fabric.now;
+      for (const flow of done) (flow.tag as JobRun | undefined)?.flowDone(flow, this.nowUs);
     }
   }
 
@@ -107,6 +108,7 @@ export class SimulationEngine implements CollectiveHost {
     const ts = this.epochMs(this.nowUs);
     const prev = this.epochMs(this.lastSwitchSampleUs);
     this.lastSwitchSampleUs = this.nowUs;
+    this.fabric.accrueTimeCounters();
     const out: SwitchSnapshot[] = [];
     for (const [device, idx] of this.portsByDevice) {
       out.push({
@@ -209,17 +211,22 @@ export class SimulationEngine implements CollectiveHost {
 
   // ---- faults ----
 
+  /** External senders of each active incast occurrence (they join and leave with it). */
+  private readonly incastFlows = new Map<string, Flow[]>();
+
   /** Sets the fabric's fault-driven state for time t and finds the next time it changes. */
   private applyFaults(t: number): void {
     const f = this.fabric;
+    const wasUp = Uint8Array.from(f.operUp);
     f.capacityFactor.fill(1);
-    f.extRate.fill(0);
-    f.extSenders.fill(0);
     f.forcedXoff.fill(0);
     f.forcedNicPause.fill(0);
     f.operUp.fill(1);
+    f.creditSeverity.fill(0);
+    for (let p = 0; p < f.credit.length; p++) if (f.isScaleUp[p]) f.credit[p] = healthyCreditLink();
     let next = Infinity;
     const G = this.scenario.topology.gpus_per_node;
+    const liveIncasts = new Set<string>();
     for (const fault of this.scenario.faults) {
       next = Math.min(next, this.schedule.nextChangeAfter(fault.kind, fault.target, t));
       const occ = this.schedule.activeAt(fault.kind, fault.target, t);
@@ -229,25 +236,31 @@ export class SimulationEngine implements CollectiveHost {
       const peer = port === undefined ? undefined : f.index.get(this.topology.ports.get(fault.target)!.peer);
       switch (fault.kind) {
         case 'incast_congestion':
-          // Other senders converge on the NIC behind the port, each able to send at line rate:
-          // 2 at severity 0 up to 10 at severity 1 (an 8:1 incast at 0.75).
-          f.extSenders[port!] = 2 + 8 * s;
-          f.extRate[port!] = (2 + 8 * s) * (this.topology.ports.get(fault.target)!.capacity_bps / 1e6);
+          liveIncasts.add(occ.id);
+          if (!this.incastFlows.has(occ.id)) this.incastFlows.set(occ.id, this.startIncast(fault.target, s));
           break;
         case 'link_degraded':
+          // Capacity cut to 1 − severity on both directions of the link (a gray failure: no reroute).
           f.capacityFactor[port!] = Math.max(0.02, 1 - s);
           if (peer !== undefined) f.capacityFactor[peer] = Math.max(0.02, 1 - s);
           break;
         case 'credit_starvation':
-          // Credits come back slowly: the link can only use part of its bandwidth.
-          f.capacityFactor[port!] = Math.max(0.02, 1 - 0.9 * s);
+          f.credit[port!] = starvedCreditLink(s);
+          f.creditSeverity[port!] = s;
           break;
         case 'pfc_storm': {
-          if (port !== undefined) f.forcedXoff[port] = 1;
-          else {
-            const p = parseName(fault.target);
-            if (p?.kind === 'nic') f.forcedNicPause[p.node * G + p.nic] = 1;
+          // Severity is the duty cycle of the storm: PAUSE asserted s of every period (continuous near 1).
+          const phase = (t - occ.start_us) % STORM_PERIOD_US;
+          const onFor = s >= 0.95 ? STORM_PERIOD_US : Math.max(0.05, s) * STORM_PERIOD_US;
+          const on = phase < onFor;
+          if (on) {
+            if (port !== undefined) f.forcedXoff[port] = 1;
+            else {
+              const p = parseName(fault.target);
+              if (p?.kind === 'nic') f.forcedNicPause[p.node * G + p.nic] = 1;
+            }
           }
+          if (onFor < STORM_PERIOD_US) next = Math.min(next, t - phase + (on ? onFor : STORM_PERIOD_US), occ.end_us);
           break;
         }
         case 'link_flap': {
@@ -267,6 +280,34 @@ export class SimulationEngine implements CollectiveHost {
           break;
       }
     }
+    for (const [id, flows] of this.incastFlows) {
+      if (liveIncasts.has(id)) continue;
+      for (const flow of flows) f.removeFlow(flow);
+      this.incastFlows.delete(id);
+    }
+    for (let p = 0; p < wasUp.length; p++) if (wasUp[p] !== f.operUp[p]) f.carrierChanges[p]! += 1;
+    f.faultsChanged();
     this.nextFaultChangeUs = next;
+  }
+
+  /**
+   * Incast: other tenants' senders converge on the NIC behind a leaf downlink, each able to send
+   * at line rate — 2 at severity 0 up to 10 at severity 1 (an 8:1 incast at 0.75). They arrive
+   * through the spines (round robin), run DCQCN like any RoCE sender and are paused by PFC.
+   */
+  private startIncast(target: string, severity: number): Flow[] {
+    const f = this.fabric;
+    const senders = Math.round(2 + 8 * severity);
+    const info = this.topology.ports.get(target)!;
+    const leaf = parseName(info.device);
+    const leafIndex = leaf?.kind === 'switch' ? leaf.index : 0;
+    const rate = info.capacity_bps / 1e6;
+    const spines = this.scenario.topology.spines;
+    const out: Flow[] = [];
+    for (let k = 0; k < senders; k++) {
+      const path = spines > 0 ? [this.topology.spineDownlink(k % spines, leafIndex), target] : [target];
+      out.push(f.addFlow(path, -1, Infinity, rate, { external: true }));
+    }
+    return out;
   }
 }

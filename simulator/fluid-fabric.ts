@@ -1,120 +1,179 @@
 /**
- * The switch fabric as a fluid model on a fixed tick (fabric-modeling.md §0/§6.2, simplified for
- * this first cut): every egress port has a FIFO whose occupancy grows when more bytes arrive than
- * it can send and drains otherwise; flows are point-to-point transfers whose bytes queue at each
- * hop. On top of that: RED-style ECN marking, PFC XOFF/XON towards the upstream senders with a
- * dynamic (shared-buffer) threshold, a DCQCN-like AIMD rate per flow, and cumulative counters.
- * Ticks only run while something moves, so compute phases cost nothing.
+ * The switch fabric as an event-driven fluid model (fabric-modeling.md §0, §6.2–6.3).
+ *
+ * Every egress queue holds fluid: between two events its arrival and service rates are constant,
+ * so its length is linear in time. The next event is therefore computed, not stepped: a queue
+ * emptying or crossing Kmin, Kmax, its dynamic PFC XOFF/XON threshold (α × free shared buffer,
+ * itself linear in time), a sender finishing, a ring sender filling its window, a flow delivered,
+ * a PAUSE/RESUME reaching the upstream port one link delay after it was sent, or the congestion-
+ * control interval (only while some sender is rate-limited). Rates are recomputed at events only,
+ * so quiet periods (compute phases) cost nothing. Counters accrue in closed form over each
+ * interval: ECN marks integrate the RED probability over the linear queue, watermarks are the
+ * exact maxima, egress-buffer histograms the exact time spent in each bin.
+ *
+ * Simplifications (documented in the report): background tenants take a share of each scale-out
+ * link's capacity instead of queueing; buffer accounting is per egress queue (not per ingress PG);
+ * scale-up ports are lossless credit links whose excess demand waits at the sender, not in a queue.
  */
 import type { Topology } from '../core/topology.js';
-import { parseName, portName, spineName } from '../core/names.js';
+import { parseName } from '../core/names.js';
+import { advanceDcqcn, newDcqcnState, type DcqcnState } from './dcqcn.js';
+import { creditBoundBytesPerUs, healthyCreditLink, replaysPerByte, type CreditLinkState } from './credit-link.js';
+import { EGRESS_HISTOGRAM_BOUNDS, addLinearSegment } from './queue-histogram.js';
 
-/** Fabric parameters (400G defaults from fabric-modeling.md §4). */
+/** Fabric parameters: 400G defaults from fabric-modeling.md §1.4/§4 (SimAI/ASTRA-sim ns-3 configs). */
 export const FABRIC_DEFAULTS = {
-  tickUs: 10,
   mtuBytes: 4096,
   ecnKminBytes: 800 * 1024,
-  ecnKmaxBytes: 3.2 * 1024 * 1024,
+  ecnKmaxBytes: 3200 * 1024,
   ecnPmax: 0.2,
   sharedBufferBytes: 32 * 1024 * 1024,
-  /** PFC dynamic threshold: XOFF when a queue exceeds α × free shared buffer. */
+  /** PFC dynamic threshold: XOFF when a queue exceeds α × free shared buffer (HPCC shift 3). */
   pfcAlpha: 1 / 8,
-  /** XON once the queue is back below this fraction of the XOFF threshold. */
-  pfcXonFraction: 0.75,
-  /** A paused sender is refreshed before the 0xFFFF quanta (~84 µs at 400G) expire. */
+  /** XON once the queue is this far below the threshold (HPCC resume offset 3 KB). */
+  pfcXonOffsetBytes: 3 * 1024,
+  /** A paused link is refreshed before the 0xFFFF quanta (~84 µs at 400G) expire. */
   pfcRefreshUs: 40,
-  /** DCQCN-like additive increase: back to line rate in about this long. */
-  ccRecoveryUs: 500,
+  /** Propagation per hop: a PAUSE reaches the upstream port this much later (µs). */
+  linkDelayUs: 1,
+  /** Congestion-control interval while some sender is rate-limited (µs). */
+  ccIntervalUs: 50,
+  /** Flows finishing this close together complete as one event (µs). */
+  completionBatchUs: 0.5,
 };
+export type FabricParams = typeof FABRIC_DEFAULTS;
 
-/** One point-to-point transfer crossing a list of egress ports. */
+/** A coupled set of flows: NCCL ring or tree edges, each forwarding what its predecessor delivered. */
+export interface FlowGroup {
+  members: Flow[];
+  /** Delivered rate of the slowest live member at the last recompute, bytes/µs. */
+  cap: number;
+}
+
+/** One point-to-point transfer (a QP bundle) crossing a list of egress ports. */
 export interface Flow {
+  readonly id: number;
   /** Egress port indexes, in order. */
-  path: Int32Array;
-  /** Index of the sending NIC (scale-out) or -1 (scale-up: the GPU is never paused). */
-  srcNic: number;
-  size: number;
-  injected: number;
+  readonly path: Int32Array;
+  /** Sending NIC index, -1 for a GPU on the scale-up fabric or an external (other-tenant) sender. */
+  readonly srcNic: number;
+  readonly external: boolean;
+  readonly scaleUp: boolean;
+  /** Bytes to deliver (Infinity for an external sender that runs until removed). */
+  readonly size: number;
+  remaining: number;
   delivered: number;
-  /** Sender line rate and current congestion-controlled rate, bytes/µs. */
-  lineRate: number;
-  rate: number;
-  /** Bytes of this flow queued at each hop. */
-  backlog: Float64Array;
-  /** Bytes that left hop i-1 last tick and arrive at hop i this tick (one tick of link delay). */
-  pending: Float64Array;
-  /** Scratch: arrivals this tick. */
-  arrivals: Float64Array;
+  readonly lineRate: number;
+  /** Injection rate since the last recompute, bytes/µs. */
+  send: number;
+  readonly backlog: Float64Array;
+  readonly inRate: Float64Array;
+  readonly outRate: Float64Array;
+  /** Bytes in flight a ring sender may have before it waits on its predecessor. */
+  readonly window: number;
+  readonly group: FlowGroup | undefined;
+  readonly cc: DcqcnState | undefined;
+  /** Sent bytes since the last CC interval. */
+  ccSent: number;
+  done: boolean;
+  /** Free for the owner (the collective engine). */
+  tag: unknown;
 }
 
 export interface PortCounters {
   tx_bytes: number;
+  tx_packets: number;
   ecn_marked_pkts: number;
   pfc_tx_pause_frames: number;
   pfc_rx_pause_frames: number;
   pfc_rx_pause_us: number;
+  pfc_tx_pause_us: number;
   link_errors: number;
+  symbol_errors: number;
   credit_stall_us: number;
+  credits_available: number;
+  replays: number;
   queue_bytes: number;
   watermark_bytes: number;
   oper_up: boolean;
+  carrier_changes: number;
+  /** Time-weighted queue-depth histogram since the last snapshot (samples of 1 µs per bin). */
+  egress_histogram: number[];
 }
+
+const LEVEL_OF_ROLE = { leaf_uplink: 0, spine_downlink: 1, leaf_downlink: 2, nvsw_gpu: 0 } as const;
+const EPS_BYTES = 0.5;
 
 export class FluidFabric {
   readonly names: string[];
   readonly index = new Map<string, number>();
   readonly devices: string[];
   private readonly deviceOf: Int32Array;
-  private readonly isScaleUp: Uint8Array;
-  /** Nominal capacity, bytes/µs, and the fault-applied factor. */
+  readonly isScaleUp: Uint8Array;
+  private readonly level: Uint8Array;
   private readonly nominal: Float64Array;
+  /** Fault-applied capacity factor (degraded link), oper state and credit state. */
   readonly capacityFactor: Float64Array;
+  readonly operUp: Uint8Array;
+  readonly credit: CreditLinkState[];
+  readonly creditSeverity: Float64Array;
+  private readonly cap: Float64Array;
   readonly queue: Float64Array;
+  private readonly lam: Float64Array;
+  private readonly srv: Float64Array;
+  private readonly dq: Float64Array;
   readonly watermark: Float64Array;
   readonly txBytes: Float64Array;
   readonly ecnMarked: Float64Array;
+  private readonly markIntegral: Float64Array;
+  private readonly markIntegralAtCc: Float64Array;
   readonly pfcTx: Float64Array;
   readonly pfcRx: Float64Array;
   readonly pauseUs: Float64Array;
+  readonly pauseTxUs: Float64Array;
   readonly linkErrors: Float64Array;
   readonly creditStallUs: Float64Array;
-  readonly operUp: Uint8Array;
-  /**
-   * External senders converging on a port (incast): their peak offered load (bytes/µs), how many
-   * they are, and their aggregate congestion-controlled rate. They run the same AIMD as job
-   * flows, k times over, so each of them and each job flow ends up near a fair share.
-   */
-  readonly extRate: Float64Array;
-  readonly extSenders: Float64Array;
-  private readonly extCcRate: Float64Array;
-  private readonly extBacklog: Float64Array;
-  /** Ports forced to assert PAUSE (pfc_storm), and NICs forced to pause (storm at a NIC). */
+  readonly replays: Float64Array;
+  readonly carrierChanges: Float64Array;
+  private readonly histogram: Float64Array;
+  private readonly histAccountedUs: Float64Array;
+  private readonly nBins = EGRESS_HISTOGRAM_BOUNDS.length + 1;
+  /** Ports forced to assert PAUSE (pfc_storm at a port) and NICs forced to pause their leaf port. */
   readonly forcedXoff: Uint8Array;
+  readonly forcedNicPause: Uint8Array;
+  /** This port's queue asserts XOFF (decided now) / upstream sees it (one link delay later). */
   private readonly xoff: Uint8Array;
-  private readonly refreshAcc: Float64Array;
-  private readonly nicRefreshAcc: Float64Array;
-  /** The leaf downlink port each NIC hangs off. */
-  private readonly nicPort: Int32Array;
-  private readonly pausedNow: Uint8Array;
+  private readonly xoffSeen: Uint8Array;
+  private readonly xoffSince: Float64Array;
+  private readonly paused: Uint8Array;
+  private readonly pausedSince: Float64Array;
   private readonly nicPaused: Uint8Array;
-  /** NIC whose transmit a leaf downlink port's PAUSE stops (its peer), else -1. */
   private readonly peerNic: Int32Array;
-  /** For a port whose peer is another switch port (uplink ↔ spine downlink), that port, else -1. */
   private readonly peerPort: Int32Array;
-  /** Ports through which external load reaches a leaf: the spine downlinks towards it. */
-  private readonly extUpstream: Int32Array[];
-  private readonly deviceUsage: Float64Array;
-  private readonly demand: Float64Array;
-  private readonly ratio: Float64Array;
-  private readonly markProb: Float64Array;
-  private readonly p = FABRIC_DEFAULTS;
-  readonly flows = new Set<Flow>();
+  private readonly nicPort: Int32Array;
+  private readonly devUsage: Float64Array;
+  private readonly devSlope: Float64Array;
+  private readonly pendingPause: Array<{ t: number; port: number; on: boolean }> = [];
+  private activePorts: number[] = [];
+  private pausedPorts: number[] = [];
+  private readonly p: FabricParams;
+  readonly flows: Flow[] = [];
+  private nextFlowId = 0;
+  private dirty = true;
+  private nextEventUs = Infinity;
+  private nextCcUs = Infinity;
+  private lastCcUs = 0;
+  private timeCountersAtUs = 0;
   /** Other-tenant traffic as a fraction of every scale-out link (benign background). */
   backgroundLoad = 0;
   /** Simulated µs. */
   now = 0;
+  private zeroSteps = 0;
+  /** Events processed (for the benchmark). */
+  events = 0;
 
-  constructor(private readonly topology: Topology, nicCount: number) {
+  constructor(topology: Topology, nicCount: number, params: Partial<FabricParams> = {}) {
+    this.p = { ...FABRIC_DEFAULTS, ...params };
     const ports = [...topology.ports.values()];
     const n = ports.length;
     this.names = ports.map((p) => p.name);
@@ -123,29 +182,41 @@ export class FluidFabric {
     const devIndex = new Map(this.devices.map((d, i) => [d, i]));
     this.deviceOf = Int32Array.from(ports, (p) => devIndex.get(p.device)!);
     this.isScaleUp = Uint8Array.from(ports, (p) => (p.role === 'nvsw_gpu' ? 1 : 0));
+    this.level = Uint8Array.from(ports, (p) => LEVEL_OF_ROLE[p.role]);
     this.nominal = Float64Array.from(ports, (p) => p.capacity_bps / 1e6);
     this.capacityFactor = new Float64Array(n).fill(1);
+    this.operUp = new Uint8Array(n).fill(1);
+    this.credit = ports.map(() => healthyCreditLink());
+    this.creditSeverity = new Float64Array(n);
+    this.cap = new Float64Array(n);
     this.queue = new Float64Array(n);
+    this.lam = new Float64Array(n);
+    this.srv = new Float64Array(n);
+    this.dq = new Float64Array(n);
     this.watermark = new Float64Array(n);
     this.txBytes = new Float64Array(n);
     this.ecnMarked = new Float64Array(n);
+    this.markIntegral = new Float64Array(n);
+    this.markIntegralAtCc = new Float64Array(n);
     this.pfcTx = new Float64Array(n);
     this.pfcRx = new Float64Array(n);
     this.pauseUs = new Float64Array(n);
+    this.pauseTxUs = new Float64Array(n);
     this.linkErrors = new Float64Array(n);
     this.creditStallUs = new Float64Array(n);
-    this.operUp = new Uint8Array(n).fill(1);
-    this.extRate = new Float64Array(n);
-    this.extSenders = new Float64Array(n);
-    this.extCcRate = new Float64Array(n);
-    this.extBacklog = new Float64Array(n);
+    this.replays = new Float64Array(n);
+    this.carrierChanges = new Float64Array(n);
+    this.histogram = new Float64Array(n * this.nBins);
+    this.histAccountedUs = new Float64Array(n);
     this.forcedXoff = new Uint8Array(n);
-    this.xoff = new Uint8Array(n);
-    this.refreshAcc = new Float64Array(n).fill(-1);
-    this.nicRefreshAcc = new Float64Array(nicCount).fill(-1);
-    this.pausedNow = new Uint8Array(n);
-    this.nicPaused = new Uint8Array(nicCount);
     this.forcedNicPause = new Uint8Array(nicCount);
+    this.stormWas = new Uint8Array(n);
+    this.xoff = new Uint8Array(n);
+    this.xoffSeen = new Uint8Array(n);
+    this.xoffSince = new Float64Array(n);
+    this.paused = new Uint8Array(n);
+    this.pausedSince = new Float64Array(n);
+    this.nicPaused = new Uint8Array(nicCount);
     this.peerNic = Int32Array.from(ports, (p) => {
       const parsed = parseName(p.peer);
       return parsed?.kind === 'nic' ? parsed.node * topology.spec.gpus_per_node + parsed.nic : -1;
@@ -155,22 +226,10 @@ export class FluidFabric {
       if (k >= 0) this.nicPort[k] = p;
     });
     this.peerPort = Int32Array.from(ports, (p) => this.index.get(p.peer) ?? -1);
-    this.extUpstream = ports.map((p) => {
-      if (p.role !== 'leaf_downlink') return new Int32Array(0);
-      const leaf = parseName(p.device);
-      const i = leaf?.kind === 'switch' ? leaf.index : 0;
-      const ups: number[] = [];
-      for (let j = 0; j < topology.spec.spines; j++) ups.push(this.index.get(portName(spineName(j), i))!);
-      return Int32Array.from(ups);
-    });
-    this.deviceUsage = new Float64Array(this.devices.length);
-    this.demand = new Float64Array(n);
-    this.ratio = new Float64Array(n);
-    this.markProb = new Float64Array(n);
+    this.devUsage = new Float64Array(this.devices.length);
+    this.devSlope = new Float64Array(this.devices.length);
+    this.refreshCapacities();
   }
-
-  /** NICs forced to assert PAUSE towards their leaf (pfc_storm at a NIC). */
-  readonly forcedNicPause: Uint8Array;
 
   portIndex(name: string): number {
     const i = this.index.get(name);
@@ -178,227 +237,550 @@ export class FluidFabric {
     return i;
   }
 
-  addFlow(pathNames: readonly string[], srcNic: number, size: number, lineRateBytesPerUs: number): Flow {
-    const hops = pathNames.length;
+  /** The leaf downlink port a NIC hangs off. */
+  nicDownlink(nic: number): number {
+    return this.nicPort[nic]!;
+  }
+
+  addFlow(
+    pathNames: readonly string[] | Int32Array,
+    srcNic: number,
+    size: number,
+    lineRate: number,
+    opts: { group?: FlowGroup; window?: number; external?: boolean; tag?: unknown } = {},
+  ): Flow {
+    const path = pathNames instanceof Int32Array ? pathNames : Int32Array.from(pathNames, (p) => this.portIndex(p));
+    const hops = path.length;
+    const scaleUp = this.isScaleUp[path[0]!] === 1;
     const flow: Flow = {
-      path: Int32Array.from(pathNames, (p) => this.portIndex(p)),
+      id: this.nextFlowId++,
+      path,
       srcNic,
+      external: opts.external ?? false,
+      scaleUp,
       size,
-      injected: 0,
+      remaining: size,
       delivered: 0,
-      lineRate: lineRateBytesPerUs,
-      rate: lineRateBytesPerUs,
+      lineRate,
+      send: 0,
       backlog: new Float64Array(hops),
-      pending: new Float64Array(hops),
-      arrivals: new Float64Array(hops),
+      inRate: new Float64Array(hops),
+      outRate: new Float64Array(hops),
+      window: opts.window ?? Infinity,
+      group: opts.group,
+      cc: scaleUp ? undefined : newDcqcnState(lineRate),
+      ccSent: 0,
+      done: false,
+      tag: opts.tag,
     };
-    this.flows.add(flow);
+    opts.group?.members.push(flow);
+    this.flows.push(flow);
+    this.dirty = true;
     return flow;
   }
 
-  /** True while ticking matters: bytes to move, queues to drain, or external load offered. */
-  busy(): boolean {
-    if (this.flows.size > 0) return true;
-    for (let i = 0; i < this.queue.length; i++) if (this.queue[i]! > 0 || this.extRate[i]! > 0 || this.forcedXoff[i]) return true;
-    for (let i = 0; i < this.forcedNicPause.length; i++) if (this.forcedNicPause[i]) return true;
-    return false;
+  /** Removes a flow (an external sender whose fault ended); its queued bytes are dropped with it. */
+  removeFlow(flow: Flow): void {
+    const i = this.flows.indexOf(flow);
+    if (i < 0) return;
+    this.flows.splice(i, 1);
+    for (let h = 0; h < flow.path.length; h++) {
+      const p = flow.path[h]!;
+      this.queue[p] = Math.max(0, this.queue[p]! - flow.backlog[h]!);
+    }
+    flow.done = true;
+    this.dirty = true;
   }
 
-  /** Moves time forward without ticking (nothing in flight). Counters that accrue with time still do. */
-  skipTo(tUs: number): void {
-    const dt = tUs - this.now;
-    if (dt > 0) this.accrueTimeCounters(dt);
-    this.now = tUs;
+  /** Fault state changed (capacity, oper state, credits, storms): recompute at the next step. */
+  faultsChanged(): void {
+    this.accrueTimeCounters();
+    this.refreshCapacities();
+    // A storm's first PAUSE goes out when it starts; its refresh frames are counted as it lasts.
+    for (let p = 0; p < this.forcedXoff.length; p++) {
+      if (this.forcedXoff[p] === this.stormWas[p]) continue;
+      if (this.forcedXoff[p]) {
+        if (!this.xoff[p]) {
+          this.pfcTx[p]! += 1;
+          this.xoffSince[p] = this.now;
+        }
+      } else if (!this.xoff[p]) this.countPauseRefresh(p, this.now);
+      this.stormWas[p] = this.forcedXoff[p]!;
+    }
+    this.dirty = true;
   }
 
-  /** Advances one tick of `dt` µs. Returns flows that completed during it. */
-  tick(dt: number): Flow[] {
-    const n = this.queue.length;
-    const { mtuBytes, ecnKminBytes, ecnKmaxBytes, ecnPmax, sharedBufferBytes, pfcAlpha, pfcXonFraction, pfcRefreshUs } = this.p;
+  private readonly stormWas: Uint8Array;
 
-    // 1. Who is paused this tick: upstream senders of every port asserting XOFF.
-    this.pausedNow.fill(0);
-    this.nicPaused.fill(0);
-    for (let d = 0; d < n; d++) {
-      if (!this.xoff[d] && !this.forcedXoff[d]) {
-        this.refreshAcc[d] = -1;
-        continue;
-      }
-      const frames = this.pauseFrames(this.refreshAcc, d, dt);
-      this.pfcTx[d]! += frames;
-      this.pauseUpstreamOf(d, frames);
-    }
-    for (let k = 0; k < this.forcedNicPause.length; k++) {
-      if (!this.forcedNicPause[k]) {
-        this.nicRefreshAcc[k] = -1;
-        continue;
-      }
-      // A storming NIC pauses its leaf downlink (the port that sends to it).
-      const frames = this.pauseFrames(this.nicRefreshAcc, k, dt);
-      const port = this.nicPort[k]!;
-      if (port >= 0) this.markPaused(port, frames);
-    }
-
-    // 2. Arrivals per (flow, hop) and demand per port.
-    this.demand.fill(0);
-    for (const f of this.flows) {
-      const hops = f.path.length;
-      const paused = f.srcNic >= 0 && this.nicPaused[f.srcNic];
-      const inject = paused ? 0 : Math.min(f.rate * dt, f.size - f.injected);
-      f.injected += inject;
-      f.arrivals[0] = inject;
-      for (let i = 1; i < hops; i++) f.arrivals[i] = f.pending[i]!;
-      for (let i = 0; i < hops; i++) this.demand[f.path[i]!]! += f.backlog[i]! + f.arrivals[i]!;
-    }
-    for (let p = 0; p < n; p++) {
-      if (this.extRate[p] === 0) this.extCcRate[p] = 0;
-      else if (this.extCcRate[p] === 0) this.extCcRate[p] = this.extRate[p]!; // a burst starts at line rate
-      const ext = this.xoff[p] ? 0 : this.extCcRate[p]! * dt;
-      this.extBacklog[p]! += ext;
-      this.demand[p]! += this.extBacklog[p]!;
-    }
-
-    // 3. Service per port, FIFO-proportional departures, queue, ECN, counters.
-    this.deviceUsage.fill(0);
-    for (let p = 0; p < n; p++) {
-      const paused = this.pausedNow[p] === 1;
-      const bg = this.isScaleUp[p] ? 0 : this.backgroundLoad;
-      const cap = this.operUp[p] ? this.nominal[p]! * this.capacityFactor[p]! * (1 - bg) : 0;
-      const service = paused ? 0 : cap * dt;
-      const demand = this.demand[p]!;
-      const sent = Math.min(service, demand);
-      this.ratio[p] = demand > 0 ? sent / demand : 0;
-      const q = demand - sent;
-      this.queue[p] = q;
-      if (q > this.watermark[p]!) this.watermark[p] = q;
-      this.txBytes[p]! += sent;
-      this.extBacklog[p]! *= 1 - this.ratio[p]!;
-      this.deviceUsage[this.deviceOf[p]!]! += q;
-      if (paused) this.pauseUs[p]! += dt;
-      if (this.isScaleUp[p]) {
-        // Scale-up links are credit based: time with data waiting but no credit to send.
-        if (demand > service && demand > 0) this.creditStallUs[p]! += dt * (1 - service / demand);
-        this.markProb[p] = 0;
-      } else {
-        const prob = q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes);
-        this.markProb[p] = prob;
-        this.ecnMarked[p]! += (sent / mtuBytes) * prob;
-      }
-    }
-    // PFC thresholds against the free shared buffer of each switch.
-    for (let p = 0; p < n; p++) {
-      if (this.isScaleUp[p]) continue;
-      const free = Math.max(0, sharedBufferBytes - this.deviceUsage[this.deviceOf[p]!]!);
-      const xoffAt = pfcAlpha * free;
-      if (!this.xoff[p] && this.queue[p]! > xoffAt) this.xoff[p] = 1;
-      else if (this.xoff[p] && this.queue[p]! < xoffAt * pfcXonFraction) this.xoff[p] = 0;
-    }
-    this.accrueTimeCounters(dt);
-
-    // External senders react to the marks of the port they converge on.
-    for (let p = 0; p < n; p++) {
-      if (this.extRate[p] === 0) continue;
-      const mark = this.markProb[p]!;
-      const perSender = this.nominal[p]!;
-      if (mark > 0) this.extCcRate[p] = Math.max(perSender * 0.01, this.extCcRate[p]! * (1 - 0.5 * mark * (dt / 10)));
-      else this.extCcRate[p] = Math.min(this.extRate[p]!, this.extCcRate[p]! + (this.extSenders[p]! * perSender * dt) / this.p.ccRecoveryUs);
-    }
-
-    // 4. Move departures along each flow; congestion control; completions.
-    const done: Flow[] = [];
-    for (const f of this.flows) {
-      const hops = f.path.length;
-      let mark = 0;
-      for (let i = 0; i < hops; i++) {
-        const p = f.path[i]!;
-        const have = f.backlog[i]! + f.arrivals[i]!;
-        const dep = have * this.ratio[p]!;
-        f.backlog[i] = have - dep;
-        if (i + 1 < hops) f.pending[i + 1] = dep;
-        else f.delivered += dep;
-        if (this.markProb[p]! > mark) mark = this.markProb[p]!;
-      }
-      if (mark > 0) f.rate = Math.max(f.lineRate * 0.01, f.rate * (1 - 0.5 * mark * (dt / 10)));
-      else f.rate = Math.min(f.lineRate, f.rate + (f.lineRate * dt) / this.p.ccRecoveryUs);
-      // Fluid remainders never reach exactly zero: a flow is done when < 1 byte is left.
-      if (f.size - f.delivered < 1) done.push(f);
-    }
-    for (const f of done) this.flows.delete(f);
-    this.now += dt;
-    return done;
-  }
-
-  /** Counters that grow with time rather than with job traffic: background bytes, link errors. */
-  private accrueTimeCounters(dt: number): void {
-    for (let p = 0; p < this.capacityFactor.length; p++) {
-      const f = this.capacityFactor[p]!;
-      if (this.backgroundLoad > 0 && !this.isScaleUp[p] && this.operUp[p]) this.txBytes[p]! += this.backgroundLoad * this.nominal[p]! * f * dt;
-      // A degraded link shows FEC/CRC errors roughly in proportion to how bad it is.
-      if (f < 1 && !this.isScaleUp[p]) this.linkErrors[p]! += (1 - f) * 0.05 * dt;
+  private refreshCapacities(): void {
+    for (let p = 0; p < this.cap.length; p++) {
+      if (!this.operUp[p]) this.cap[p] = 0;
+      else if (this.isScaleUp[p]) this.cap[p] = Math.min(this.nominal[p]! * this.capacityFactor[p]!, creditBoundBytesPerUs(this.credit[p]!));
+      else this.cap[p] = this.nominal[p]! * this.capacityFactor[p]! * (1 - this.backgroundLoad);
     }
   }
 
   /**
-   * Pause frames sent this tick by one pausing source: one at the XOFF edge (accumulator -1),
-   * then one per refresh period while the pause lasts.
+   * Runs events up to `horizonUs` or until flows complete, whichever is first. Returns the flows
+   * that completed at `this.now` (empty when the horizon was reached).
    */
-  private pauseFrames(acc: Float64Array, i: number, dt: number): number {
-    let frames = 0;
-    if (acc[i]! < 0) {
-      frames = 1;
-      acc[i] = 0;
+  runUntil(horizonUs: number): Flow[] {
+    for (;;) {
+      if (this.dirty) this.recompute();
+      let te = Math.min(this.nextEventUs, this.nextCcUs, this.pendingPause.length ? this.pendingPause[0]!.t : Infinity);
+      // Rounding can leave a level a hair short of its crossing; never stall on it.
+      if (te <= this.now + 1e-9) {
+        if (++this.zeroSteps > 8) te = this.now + 1e-3;
+      } else this.zeroSteps = 0;
+      if (te > horizonUs) {
+        this.advance(horizonUs - this.now);
+        this.now = horizonUs;
+        return [];
+      }
+      this.advance(te - this.now);
+      this.now = te;
+      this.events++;
+      // Whatever was due (a crossing, an end) changes some rate: recompute before the next one.
+      if (te >= this.nextEventUs) this.dirty = true;
+      const done = this.processEvents();
+      if (done.length > 0) return done;
     }
-    acc[i]! += dt;
-    const refresh = this.p.pfcRefreshUs;
-    if (acc[i]! >= refresh) {
-      const k = Math.floor(acc[i]! / refresh);
-      frames += k;
-      acc[i]! -= k * refresh;
-    }
-    return frames;
   }
 
-  /** Port `d` asserts PAUSE: stop whoever sends into it. */
-  private pauseUpstreamOf(d: number, frames: number): void {
-    if (this.forcedXoff[d] && !this.xoff[d]) {
-      // A storming port pauses its link peer: the NIC behind it, or the switch port facing it.
-      if (this.peerNic[d]! >= 0) this.nicPaused[this.peerNic[d]!] = 1;
-      else if (this.peerPort[d]! >= 0) this.markPaused(this.peerPort[d]!, frames);
-      return;
-    }
-    for (const f of this.flows) {
-      for (let i = 0; i < f.path.length; i++) {
-        if (f.path[i] !== d) continue;
-        if (i === 0) {
-          if (f.srcNic >= 0) this.nicPaused[f.srcNic] = 1;
-        } else this.markPaused(f.path[i - 1]!, frames);
+  /** True when nothing moves: no flow, no queue, no pending pause. Then time skips for free. */
+  quiet(): boolean {
+    return this.flows.length === 0 && this.activePorts.length === 0 && this.pendingPause.length === 0 && this.pausedPorts.length === 0;
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  private processEvents(): Flow[] {
+    const { ecnKminBytes, ecnKmaxBytes } = this.p;
+    const t = this.now;
+    // Queues that reached a level: snap tiny residues, decide XOFF/XON.
+    for (const p of this.activePorts) {
+      if (this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) {
+        if (this.queue[p]! !== 0) this.dirty = true;
+        this.queue[p] = 0;
+      }
+      const q = this.queue[p]!;
+      if (Math.abs(q - ecnKminBytes) < EPS_BYTES || Math.abs(q - ecnKmaxBytes) < EPS_BYTES) this.dirty = true;
+      if (this.isScaleUp[p]) continue;
+      const thr = this.xoffThreshold(p);
+      if (!this.xoff[p] && q >= thr - EPS_BYTES && q > 0) {
+        this.xoff[p] = 1;
+        this.xoffSince[p] = t;
+        this.pfcTx[p]! += 1;
+        this.pendingPause.push({ t: t + this.p.linkDelayUs, port: p, on: true });
+        this.dirty = true;
+      } else if (this.xoff[p] && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
+        this.countPauseRefresh(p, t);
+        this.xoff[p] = 0;
+        this.pendingPause.push({ t: t + this.p.linkDelayUs, port: p, on: false });
+        this.dirty = true;
       }
     }
-    if (this.extRate[d]! > 0 || this.extBacklog[d]! > 0) for (const u of this.extUpstream[d]!) this.markPaused(u, frames);
+    this.pendingPause.sort((a, b) => a.t - b.t || a.port - b.port);
+    while (this.pendingPause.length && this.pendingPause[0]!.t <= t + 1e-9) {
+      const e = this.pendingPause.shift()!;
+      this.xoffSeen[e.port] = e.on ? 1 : 0;
+      this.dirty = true;
+    }
+    if (this.nextCcUs <= t + 1e-9) {
+      this.runCongestionControl();
+      this.dirty = true;
+    }
+    // Senders that finished injecting or filled their window change rates.
+    const done: Flow[] = [];
+    const batch = t + this.p.completionBatchUs;
+    for (const f of this.flows) {
+      for (let h = 0; h < f.path.length; h++) if (f.backlog[h]! > 0 && f.backlog[h]! < EPS_BYTES && f.inRate[h]! <= f.outRate[h]!) f.backlog[h] = 0;
+      if (f.remaining > 0 && f.remaining < EPS_BYTES) {
+        f.remaining = 0;
+        this.dirty = true;
+      }
+      if (f.send > 0 && f.remaining <= f.send * 1e-9) this.dirty = true;
+      if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
+      const last = f.outRate[f.path.length - 1]!;
+      const left = f.size - f.delivered;
+      if (left < 1 || (f.remaining === 0 && last > 0 && t + left / last <= batch && this.backlogOnlyAtLast(f))) {
+        done.push(f);
+      }
+    }
+    if (done.length > 0) {
+      for (const f of done) {
+        // Bytes delivered a fraction of a µs early: the receiver had them all.
+        const last = f.path.length - 1;
+        for (let h = 0; h < f.path.length; h++) {
+          const p = f.path[h]!;
+          this.queue[p] = Math.max(0, this.queue[p]! - f.backlog[h]!);
+          if (h === last) this.txBytes[p]! += f.backlog[h]!;
+          f.backlog[h] = 0;
+        }
+        f.delivered = f.size;
+        f.remaining = 0;
+        f.done = true;
+      }
+      this.compactFlows();
+      this.dirty = true;
+    }
+    return done;
   }
 
-  private markPaused(u: number, frames: number): void {
-    if (!this.pausedNow[u]) this.pfcRx[u]! += frames;
-    this.pausedNow[u] = 1;
+  private backlogOnlyAtLast(f: Flow): boolean {
+    for (let h = 0; h < f.path.length - 1; h++) if (f.backlog[h]! > EPS_BYTES) return false;
+    return true;
+  }
+
+  private compactFlows(): void {
+    let w = 0;
+    for (let r = 0; r < this.flows.length; r++) {
+      const f = this.flows[r]!;
+      if (!f.done) this.flows[w++] = f;
+    }
+    this.flows.length = w;
+  }
+
+  /** One congestion-control interval, closed form over the time since the previous one. */
+  private runCongestionControl(): void {
+    const dt = this.now - this.lastCcUs;
+    this.lastCcUs = this.now;
+    if (dt <= 0) return;
+    for (const f of this.flows) {
+      if (!f.cc) continue;
+      let pass = 1;
+      for (let h = 0; h < f.path.length; h++) {
+        const p = f.path[h]!;
+        pass *= 1 - (this.markIntegral[p]! - this.markIntegralAtCc[p]!) / dt;
+      }
+      const mark = 1 - pass;
+      if (mark > 0 || f.cc.active) advanceDcqcn(f.cc, f.lineRate, mark, f.ccSent, dt);
+      f.ccSent = 0;
+    }
+    this.markIntegralAtCc.set(this.markIntegral);
+  }
+
+  private xoffThreshold(p: number): number {
+    const d = this.deviceOf[p]!;
+    return this.p.pfcAlpha * Math.max(0, this.p.sharedBufferBytes - this.devUsage[d]!);
+  }
+
+  // ---- rates --------------------------------------------------------------------------------
+
+  private recompute(): void {
+    this.dirty = false;
+    const flows = this.flows;
+    // 1. Who is paused: the upstream of every port whose XOFF has arrived, storms, storming NICs.
+    for (const u of this.pausedPorts) this.paused[u] = 0;
+    this.nicPaused.fill(0);
+    const newlyPaused: number[] = [];
+    const pause = (u: number) => {
+      if (u < 0 || this.paused[u]) return;
+      this.paused[u] = 1;
+      newlyPaused.push(u);
+    };
+    for (let p = 0; p < this.forcedXoff.length; p++) {
+      if (!this.forcedXoff[p]) continue;
+      if (this.peerNic[p]! >= 0) this.nicPaused[this.peerNic[p]!] = 1;
+      else pause(this.peerPort[p]!);
+    }
+    for (let k = 0; k < this.forcedNicPause.length; k++) if (this.forcedNicPause[k]) pause(this.nicPort[k]!);
+    const extPaused = new Set<Flow>();
+    for (const f of flows) {
+      const path = f.path;
+      for (let h = 0; h < path.length; h++) {
+        if (!this.xoffSeen[path[h]!]) continue;
+        if (h > 0) pause(path[h - 1]!);
+        else if (f.srcNic >= 0) this.nicPaused[f.srcNic] = 1;
+        else if (f.external) extPaused.add(f);
+      }
+    }
+    // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
+    for (const u of this.pausedPorts) if (!this.paused[u]) this.countRxRefresh(u, this.now);
+    for (const u of newlyPaused) {
+      if (this.pausedPorts.includes(u)) continue;
+      this.pausedSince[u] = this.now;
+      this.pfcRx[u]! += 1;
+    }
+    this.pausedPorts = newlyPaused;
+
+    // 2. Rates, twice when ring senders sit at their window (their pace is the ring's).
+    const anyGroup = this.computeRates(false);
+    if (anyGroup) this.computeRates(true);
+
+    // 3. Queue slopes, device usage, next event.
+    const active: number[] = [];
+    for (let p = 0; p < this.queue.length; p++) {
+      if (this.lam[p]! > 0 || this.queue[p]! > 0 || this.paused[p] || this.xoff[p] || this.forcedXoff[p]) active.push(p);
+    }
+    this.activePorts = active;
+    this.devUsage.fill(0);
+    this.devSlope.fill(0);
+    for (const p of active) {
+      const d = this.deviceOf[p]!;
+      this.dq[p] = this.isScaleUp[p] ? 0 : this.lam[p]! - this.srv[p]!;
+      this.devUsage[d]! += this.queue[p]!;
+      this.devSlope[d]! += this.dq[p]!;
+    }
+    this.nextEventUs = this.now + this.nextEventDelay();
+    let ccNeeded = false;
+    for (const f of flows) if (f.cc?.active) ccNeeded = true;
+    if (!ccNeeded) {
+      for (const p of active) {
+        if (this.queue[p]! > this.p.ecnKminBytes || (this.dq[p]! > 0 && !this.isScaleUp[p])) {
+          ccNeeded = true;
+          break;
+        }
+      }
+    }
+    if (ccNeeded) {
+      if (this.nextCcUs === Infinity) {
+        this.lastCcUs = this.now;
+        this.markIntegralAtCc.set(this.markIntegral);
+        for (const f of flows) f.ccSent = 0;
+        this.nextCcUs = this.now + this.p.ccIntervalUs;
+      } else if (this.nextCcUs <= this.now) this.nextCcUs = this.now + this.p.ccIntervalUs;
+    } else this.nextCcUs = Infinity;
+  }
+
+  /** Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks). */
+  private computeRates(windowed: boolean): boolean {
+    const flows = this.flows;
+    const lam = this.lam;
+    lam.fill(0);
+    let anyWindowed = false;
+    for (const f of flows) {
+      let s = 0;
+      if (f.remaining > 0 && !(f.srcNic >= 0 && this.nicPaused[f.srcNic])) {
+        s = f.cc ? Math.min(f.cc.rate, f.lineRate) : f.lineRate;
+        if (f.external && this.xoffSeen[f.path[0]!]) s = 0;
+        if (f.window !== Infinity && f.group) {
+          const inFlight = f.size - f.remaining - f.delivered;
+          if (inFlight >= f.window - EPS_BYTES) {
+            anyWindowed = true;
+            if (windowed) s = Math.min(s, f.group.cap);
+          }
+        }
+      }
+      f.send = s;
+      f.inRate[0] = s;
+    }
+    for (let L = 0; L <= 2; L++) {
+      for (const f of flows) {
+        const path = f.path;
+        for (let h = 0; h < path.length; h++) if (this.level[path[h]!] === L) lam[path[h]!]! += f.inRate[h]!;
+      }
+      for (const f of flows) {
+        const path = f.path;
+        for (let h = 0; h < path.length; h++) {
+          const p = path[h]!;
+          if (this.level[p] !== L) continue;
+          const out = this.flowOut(p, f.inRate[h]!, f.backlog[h]!);
+          f.outRate[h] = out;
+          if (h + 1 < path.length) f.inRate[h + 1] = out;
+        }
+      }
+    }
+    // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+    for (const f of flows) {
+      if (!f.scaleUp) continue;
+      f.send = f.outRate[0]!;
+      f.inRate[0] = f.send;
+    }
+    for (let p = 0; p < lam.length; p++) {
+      const l = lam[p]!;
+      if (this.paused[p]) this.srv[p] = 0;
+      else if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = this.cap[p]!;
+      else this.srv[p] = Math.min(l, this.cap[p]!);
+    }
+    // Ring pace: the slowest live member's delivered rate.
+    const seen = new Set<FlowGroup>();
+    for (const f of flows) {
+      const g = f.group;
+      if (!g) continue;
+      if (!seen.has(g)) {
+        seen.add(g);
+        g.cap = Infinity;
+      }
+      if (f.remaining > 0) g.cap = Math.min(g.cap, f.outRate[f.path.length - 1]!);
+    }
+    return anyWindowed && !windowed;
+  }
+
+  /** Output rate at port p of a flow arriving at `inRate` with `backlog` bytes queued there. */
+  private flowOut(p: number, inRate: number, backlog: number): number {
+    if (this.paused[p]) return 0;
+    const c = this.cap[p]!;
+    const l = this.lam[p]!;
+    if (this.isScaleUp[p]) return l > c ? (inRate * c) / l : inRate;
+    const q = this.queue[p]!;
+    if (q > 0) {
+      if (l >= c) return l > 0 ? (inRate * c) / l : 0;
+      // Draining: the spare service goes to the bytes already queued, in their proportions.
+      return inRate + ((c - l) * backlog) / q;
+    }
+    return l > c ? (inRate * c) / l : inRate;
+  }
+
+  /** µs until the next queue crossing, sender end, window fill or delivery. */
+  private nextEventDelay(): number {
+    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
+    let best = Infinity;
+    const until = (level: number, q: number, slope: number) => {
+      if (slope > 0 && q < level - EPS_BYTES) best = Math.min(best, (level - q) / slope);
+      else if (slope < 0 && q > level + EPS_BYTES) best = Math.min(best, (level - q) / slope);
+    };
+    for (const p of this.activePorts) {
+      if (this.isScaleUp[p]) continue;
+      const q = this.queue[p]!;
+      const s = this.dq[p]!;
+      if (s < 0 && q > 0) best = Math.min(best, q / -s);
+      until(ecnKminBytes, q, s);
+      until(ecnKmaxBytes, q, s);
+      // Dynamic threshold T(t) = α (B − U(t)): solve q(t) = T(t) (XOFF) or q(t) = T(t) − offset (XON).
+      const d = this.deviceOf[p]!;
+      const gap = pfcAlpha * (sharedBufferBytes - this.devUsage[d]!) - q;
+      const closing = s + pfcAlpha * this.devSlope[d]!;
+      const target = this.xoff[p] ? gap - pfcXonOffsetBytes : gap;
+      if (this.xoff[p] ? target < -EPS_BYTES && closing < 0 : target > EPS_BYTES && closing > 0) best = Math.min(best, target / closing);
+    }
+    for (const f of this.flows) {
+      if (f.send > 0 && f.remaining > 0) best = Math.min(best, f.remaining / f.send);
+      const hops = f.path.length;
+      for (let h = 0; h < hops; h++) {
+        const b = f.backlog[h]!;
+        const net = f.inRate[h]! - f.outRate[h]!;
+        if (net < 0 && b > EPS_BYTES) best = Math.min(best, b / -net);
+      }
+      if (f.window !== Infinity && f.remaining > 0) {
+        const inFlight = f.size - f.remaining - f.delivered;
+        const grow = f.send - f.outRate[hops - 1]!;
+        if (grow > 0 && inFlight < f.window - EPS_BYTES) best = Math.min(best, (f.window - inFlight) / grow);
+      }
+      const last = f.outRate[hops - 1]!;
+      if (last > 0) best = Math.min(best, Math.max(0, f.size - f.delivered - 0.5) / last);
+    }
+    return best;
+  }
+
+  // ---- integration --------------------------------------------------------------------------
+
+  /** Moves every active queue and flow `dt` µs along its current slopes, accruing counters. */
+  private advance(dt: number): void {
+    if (dt <= 0) return;
+    const { ecnKminBytes, ecnKmaxBytes, ecnPmax, mtuBytes } = this.p;
+    const prob = (q: number) => (q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes));
+    const t0 = this.now;
+    for (const p of this.activePorts) {
+      const q0 = this.queue[p]!;
+      const q1 = Math.max(0, q0 + this.dq[p]! * dt);
+      const sent = this.srv[p]! * dt;
+      this.txBytes[p]! += sent;
+      if (this.isScaleUp[p]) {
+        const c = this.cap[p]!;
+        const wire = this.nominal[p]! * this.capacityFactor[p]!;
+        // Demand beyond the credit bound: the sender sat at zero credits for that share of time.
+        if (c < wire && this.lam[p]! >= c && this.lam[p]! > 0) this.creditStallUs[p]! += dt * (1 - c / wire);
+        this.replays[p]! += sent * replaysPerByte(this.creditSeverity[p]!);
+        continue;
+      }
+      this.queue[p] = q1;
+      if (q1 > this.watermark[p]!) this.watermark[p] = q1;
+      const pm = (prob(q0) + prob(q1)) / 2;
+      this.markIntegral[p]! += pm * dt;
+      this.ecnMarked[p]! += (sent / mtuBytes) * pm;
+      if (q0 > 0 || q1 > 0) {
+        addLinearSegment(this.histogram, p * this.nBins, q0, q1, dt);
+        this.histAccountedUs[p]! += dt;
+      }
+      if (this.paused[p]) this.pauseUs[p]! += dt;
+      if (this.xoff[p] || this.forcedXoff[p]) this.pauseTxUs[p]! += dt;
+    }
+    for (const f of this.flows) {
+      if (f.send > 0) {
+        const inj = Math.min(f.remaining, f.send * dt);
+        f.remaining -= inj;
+        f.ccSent += inj;
+      }
+      const hops = f.path.length;
+      for (let h = 0; h < hops; h++) {
+        const net = f.inRate[h]! - f.outRate[h]!;
+        if (net !== 0) f.backlog[h] = Math.max(0, f.backlog[h]! + net * dt);
+      }
+      f.delivered = Math.min(f.size, f.delivered + f.outRate[hops - 1]! * dt);
+    }
+    void t0;
+  }
+
+  private countPauseRefresh(p: number, t: number): void {
+    const frames = Math.floor((t - this.xoffSince[p]!) / this.p.pfcRefreshUs);
+    this.pfcTx[p]! += frames;
+    this.xoffSince[p] = t;
+  }
+
+  private countRxRefresh(u: number, t: number): void {
+    const frames = Math.floor((t - this.pausedSince[u]!) / this.p.pfcRefreshUs);
+    this.pfcRx[u]! += frames;
+    this.pausedSince[u] = t;
+  }
+
+  /** Counters that grow with time rather than with job traffic: background bytes, link errors, forced pauses. */
+  accrueTimeCounters(): void {
+    const dt = this.now - this.timeCountersAtUs;
+    this.timeCountersAtUs = this.now;
+    if (dt <= 0) return;
+    for (let p = 0; p < this.cap.length; p++) {
+      const f = this.capacityFactor[p]!;
+      if (this.isScaleUp[p] || !this.operUp[p]) continue;
+      if (this.backgroundLoad > 0) this.txBytes[p]! += this.backgroundLoad * this.nominal[p]! * f * dt;
+      // A degraded link shows FEC/CRC errors roughly in proportion to how bad it is.
+      if (f < 1) this.linkErrors[p]! += (1 - f) * 0.05 * dt;
+    }
   }
 
   counters(p: number): PortCounters {
+    // Refresh frames of pauses still running, up to now.
+    if (this.xoff[p] || this.forcedXoff[p]) {
+      this.countPauseRefresh(p, this.now);
+    }
+    if (this.paused[p]) this.countRxRefresh(p, this.now);
+    const bins = this.nBins;
+    const hist: number[] = new Array(bins);
+    const idle = this.now - (this.histSnapshotUs + this.histAccountedUs[p]!);
+    for (let b = 0; b < bins; b++) hist[b] = Math.round(this.histogram[p * bins + b]! + (b === 0 ? Math.max(0, idle) : 0));
     return {
       tx_bytes: Math.round(this.txBytes[p]!),
+      tx_packets: Math.round(this.txBytes[p]! / this.p.mtuBytes),
       ecn_marked_pkts: Math.floor(this.ecnMarked[p]!),
       pfc_tx_pause_frames: Math.floor(this.pfcTx[p]!),
       pfc_rx_pause_frames: Math.floor(this.pfcRx[p]!),
       pfc_rx_pause_us: Math.round(this.pauseUs[p]!),
+      pfc_tx_pause_us: Math.round(this.pauseTxUs[p]!),
       link_errors: Math.floor(this.linkErrors[p]!),
+      symbol_errors: Math.floor(this.linkErrors[p]! * 3),
       credit_stall_us: Math.round(this.creditStallUs[p]!),
+      credits_available: this.isScaleUp[p] ? this.credit[p]!.credits : 0,
+      replays: Math.floor(this.replays[p]!),
       queue_bytes: Math.round(this.queue[p]!),
       watermark_bytes: Math.round(this.watermark[p]!),
       oper_up: this.operUp[p] === 1,
+      carrier_changes: this.carrierChanges[p]!,
+      egress_histogram: hist,
     };
   }
 
-  /** Periodic watermark: the peak since the last snapshot, then restart from the current level. */
+  private histSnapshotUs = 0;
+
+  /** Periodic watermark and histogram: the peak since the last snapshot, then restart. */
   resetWatermarks(): void {
     this.watermark.set(this.queue);
+    this.histogram.fill(0);
+    this.histAccountedUs.fill(0);
+    this.histSnapshotUs = this.now;
+  }
+
+  /** Current service rate of a port (bytes/µs) and arrival rate, for tests and tools. */
+  rates(p: number): { arrival: number; service: number; capacity: number; paused: boolean } {
+    return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.paused[p] === 1 };
   }
 }

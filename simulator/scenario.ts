@@ -42,6 +42,8 @@ const jobSchema = z
     collective: z.enum(COLLECTIVES).default('allreduce'),
     message_bytes: z.number().int().positive().default(268435456),
     compute_ms: z.number().nonnegative().default(40),
+    /** All-reduce algorithm: NCCL's ring (default) or double binary tree. */
+    algorithm: z.enum(['ring', 'tree']).optional(),
   })
   .strict();
 
@@ -68,7 +70,7 @@ const scenarioSchema = z
     jobs: z
       .array(jobSchema)
       .default([{ id: 'train-a', nodes: 'all', collective: 'allreduce', message_bytes: 268435456, compute_ms: 40 }]),
-    background: z.object({ load: z.number().min(0).max(1).default(0) }).strict().default({ load: 0 }),
+    background: z.object({ load: z.number().min(0).max(0.95).default(0) }).strict().default({ load: 0 }),
     faults: z.array(faultSchema),
   })
   .strict();
