@@ -21,6 +21,7 @@ import { rootCausesRouter } from './routes/root-causes.js';
 import { seriesRouter } from './routes/series.js';
 import { streamRouter } from './routes/stream.js';
 import { topologyRouter } from './routes/topology.js';
+import { uiRouter } from './routes/ui.js';
 import type { Topology } from '../core/topology.js';
 import type { StreamHub } from './stream-hub.js';
 import { stallsRouter } from './routes/stalls.js';
@@ -63,6 +64,8 @@ export function buildApp(deps: AppDeps): Express {
   // Throttle before auth, so guessing tokens is throttled too.
   if (deps.buckets) app.use(rateLimit(deps.buckets, () => telemetry.rateLimited.inc({})));
   app.use(bodyLimit(deps.maxBodyBytes));
+  // The UI's own files carry no data: open like the probes; the data it reads needs the token.
+  app.use(uiRouter({ live: deps.streams !== undefined, version }));
   app.use(bearerAuth(deps.tokens));
   app.use(metricsRouter(telemetry, logger, live));
   const openapi = buildOpenApiDocument(version);

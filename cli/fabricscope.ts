@@ -11,30 +11,43 @@ import { parseArgs } from './args.js';
 import { HELP } from './help.js';
 import { Platform } from './platform.js';
 import { buildRunSummary } from './run-summary.js';
+import { EVAL_FLAGS, runEval } from './eval.js';
 
-type Command = (config: Config, logger: Logger) => Promise<number>;
+/** `flags`: values of the command's own flags (not config keys), e.g. eval's --suite. */
+type Command = (config: Config, logger: Logger, flags: Record<string, string>) => Promise<number>;
 
-const COMMANDS: Record<string, { defaults: Partial<Record<ConfigKey, unknown>>; run: Command }> = {
+const COMMANDS: Record<string, { defaults: Partial<Record<ConfigKey, unknown>>; flags?: readonly string[]; run: Command }> = {
   up: { defaults: {}, run: up },
   run: { defaults: { speed: 'max' }, run: runScenario },
   serve: { defaults: {}, run: serve },
+  // Roles as processes on Kafka (pipeline/kafka/): each is a consumer-group stage others can join.
+  collect: { defaults: { role: 'collect' }, run: runRoles },
+  correlate: { defaults: { role: 'correlate' }, run: runRoles },
+  sink: { defaults: { role: 'sink', simulator: false }, run: runRoles },
+  api: { defaults: { role: 'api', simulator: false }, run: runRoles },
+  eval: { defaults: { speed: 'max', otlp_http_port: 0, otlp_grpc_port: 0 }, flags: EVAL_FLAGS, run: runEval },
 };
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, EVAL_FLAGS);
   if (args.command === undefined || args.command === 'help') {
     process.stdout.write(HELP.main);
     return args.command === undefined && !args.help ? 1 : 0;
   }
   const command = COMMANDS[args.command];
-  if (!command) throw new ConfigError(`unknown command "${args.command}" (try: up, run, serve, help)`, 'command line');
+  if (!command) throw new ConfigError(`unknown command "${args.command}" (try: up, run, serve, eval, collect, correlate, sink, api, help)`, 'command line');
   if (args.help) {
     process.stdout.write(HELP[args.command]!);
     return 0;
   }
+  const own: Record<string, string> = {};
+  for (const key of command.flags ?? []) {
+    if (key in args.flags) own[key] = String(args.flags[key]);
+    delete args.flags[key];
+  }
   const config = loadConfig({ flags: args.flags, env: process.env, defaults: command.defaults });
   const logger = createLogger(config.log_level);
-  return command.run(config, logger);
+  return command.run(config, logger, own);
 }
 
 /** Runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -50,6 +63,12 @@ async function up(config: Config, logger: Logger): Promise<number> {
   }
   await stopped;
   return 0;
+}
+
+/** `collect`, `correlate`, `sink`, `api`: one or more roles of the platform, on Kafka. */
+async function runRoles(config: Config, logger: Logger): Promise<number> {
+  if (!config.kafka) throw new ConfigError('roles run as separate processes over Kafka: give --kafka BROKERS (or use `up`)', '--kafka');
+  return up(config, logger);
 }
 
 async function runScenario(config: Config, logger: Logger): Promise<number> {

@@ -5,7 +5,13 @@ Infrastructure (default: everything embedded in this process):
   --data DIR              chDB data directory (default: data)
   --clickhouse URL        use a ClickHouse server instead of embedded chDB
   --kafka BROKERS         use Kafka (comma-separated brokers) instead of the in-process bus
+  --role ROLE,...         with --kafka: run only these of collect, correlate, sink, api
+  --kafka-partitions N    partitions per topic when creating topics (default 12); also
+                          --kafka-replication-factor, --kafka-topic-prefix, --kafka-client-id,
+                          --kafka-replay-s, --kafka-session-timeout-s (docs/deployment.md)
   --alertmanager URL      push firing alerts to this Alertmanager
+  --webhooks URL,...      also send alerts as Alertmanager webhook (v4) payloads to these URLs
+  --alert-rules FILE      alert rules (default: the shipped rules, docs/alerting.md; none = off)
   --config FILE           read settings from a YAML/JSON file (keys as below, snake_case)
   --log-level LEVEL       debug | info | warn | error | silent (default: info)
 Every flag also reads from the environment as FABRICSCOPE_<NAME>, e.g. FABRICSCOPE_PORT=9090.`;
@@ -29,6 +35,10 @@ Commands:
   up       run the whole platform: emulated fabric, collectors, pipeline, storage, API and UI
   run      play a scenario to its end as fast as possible and print a JSON summary
   serve    serve the API and UI over a data directory
+  eval     play a suite of scenarios and score root causes against their ground truth
+  collect, correlate, sink, api
+           one role of the platform as its own process, over Kafka (--kafka BROKERS);
+           start as many of each as needed: each is a consumer group (docs/deployment.md)
   help     show this help, or \`fabricscope <command> --help\`
 `,
   up: `Usage: fabricscope up [flags]
@@ -54,6 +64,47 @@ root causes and throughput.
   --scenario FILE         scenario to play (required)
   --speed X|max           default max
 ${COLLECTORS}
+${COMMON_INFRA}
+`,
+  eval: `Usage: fabricscope eval --suite DIR [--json FILE] [--parallel N] [flags]
+
+Plays every scenario (*.yaml, *.yml, *.json) in DIR at full speed through the whole platform,
+each in its own process with a fresh temporary data directory, and scores the stored stalls'
+root causes against each scenario's ground truth: per fault kind and overall, precision, recall
+and detection delay (event time from fault start to the first correct root cause), as a table
+and, with --json, as JSON. Exits 1 when issue 6's bar is not met (precision and recall >= 0.95,
+every kind's recall >= 0.9, median delay <= 2 switch intervals). The scoring rules are printed
+with the table; recall counts only faults that made some job wait.
+
+  --suite DIR             scenarios to play (e.g. examples/suite)
+  --json FILE             also write the report as JSON
+  --parallel N            scenarios played at once (default: 2 x CPUs)
+  --scenario FILE         instead of --suite: play one scenario and print its outcome as JSON
+  --capture FILE          with --scenario: also write the telemetry as received (JSON lines)
+  --kafka, --clickhouse   score the platform on that infrastructure (passed to every scenario)
+${COMMON_INFRA}
+`,
+  collect: `Usage: fabricscope collect --kafka BROKERS [flags]
+
+Runs the collectors (and, unless --no-simulator, the simulator) and publishes to Kafka.
+${COLLECTORS}
+${COMMON_INFRA}
+`,
+  correlate: `Usage: fabricscope correlate --kafka BROKERS (--scenario FILE | --topology FILE) [flags]
+
+Finds congestion episodes, stalls and their root causes. Correlators share the jobs' collective
+events (consumer group "stalls"); each reads every port and GPU sample. Start more to scale out.
+${COMMON_INFRA}
+`,
+  sink: `Usage: fabricscope sink --kafka BROKERS [--clickhouse URL | --data DIR] [flags]
+
+Writes every topic to storage exactly once (consumer group "sink", insert deduplication tokens).
+Several sinks may share a ClickHouse server; embedded chDB belongs to one process.
+${COMMON_INFRA}
+`,
+  api: `Usage: fabricscope api --kafka BROKERS [--clickhouse URL | --data DIR] [--host H] [--port N]
+
+Serves the API and UI over storage, with the live stream fed from Kafka.
 ${COMMON_INFRA}
 `,
   serve: `Usage: fabricscope serve --data DIR [--port N] [--host HOST]

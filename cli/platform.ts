@@ -11,8 +11,10 @@ import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../core/store.js';
 import { Topology, type TopologySpec } from '../core/topology.js';
+import { startAlerting, type AlertingStage } from '../alerting/index.js';
 import { createApiServer, type ListeningServer } from '../api/index.js';
 import { CollectorService } from '../collectors/collector-service.js';
+import { createKafkaBus, ExactlyOnceSink, NO_STORE, rolesOf, StageFilterBus } from '../pipeline/kafka/index.js';
 import { MemoryBus } from '../pipeline/memory-bus.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { Sink } from '../pipeline/sink.js';
@@ -30,8 +32,12 @@ export interface PlatformParts {
   store: Store;
   bus?: Bus;
   pipeline?: Pipeline;
+  /** Determinism alert rules and their delivery (alerting/); absent with --alert-rules none. */
+  alerting?: AlertingStage;
   /** Used instead of the pipeline when no topology is known: everything is still stored. */
   sink?: Sink;
+  /** On Kafka, the sink role: exactly-once writes (pipeline/kafka/exactly-once-sink.ts). */
+  kafkaSink?: ExactlyOnceSink;
   collectors?: CollectorService;
   player?: ScenarioPlayer;
   scenario?: Scenario;
@@ -67,23 +73,47 @@ export class Platform {
    * `--no-simulator`, and the API unless `withApi` is false (`fabricscope run`).
    */
   static async start(config: Config, logger: Logger, options: { withApi: boolean }): Promise<Platform> {
-    if (config.kafka) throw new ConfigError('the Kafka bus is not available yet; leave --kafka out to use the in-process bus', '--kafka');
+    // With --kafka a process runs only its roles (collect, correlate, sink, api); without, all.
+    const roles = rolesOf(config);
     const scenario = config.simulator ? await loadScenario(config.scenario ?? DEMO_SCENARIO) : undefined;
     const topology = scenario ? new Topology(scenario.topology) : config.topology ? readTopology(config.topology) : undefined;
-    const store = await openStore(config, logger);
-    const bus = new MemoryBus({ capacity: config.bus_capacity, logger: logger.child('bus') });
+    const store = roles.has('sink') || roles.has('api') ? await openStore(config, logger) : NO_STORE;
+    const bus = config.kafka
+      ? await createKafkaBus(config, logger.child('kafka'))
+      : new MemoryBus({ capacity: config.bus_capacity, logger: logger.child('bus') });
     const parts: PlatformParts = { store, bus, scenario, topology };
-    if (topology) {
+    if (config.kafka) {
+      // The embedded sink gives up after its retries; on Kafka the exactly-once sink runs instead.
+      const analysisBus = new StageFilterBus(bus, new Set(['sink']));
+      if (topology && roles.has('correlate')) parts.pipeline = createPipeline({ bus: analysisBus, store, topology, logger });
+      if (roles.has('correlate') && !topology) logger.warn('no topology (give --topology FILE or --scenario): this correlator analyses nothing');
+      if (roles.has('sink')) {
+        parts.kafkaSink = new ExactlyOnceSink(bus, store, logger.child('sink'));
+        parts.kafkaSink.start();
+      }
+    } else if (topology) {
       parts.pipeline = createPipeline({ bus, store, topology, logger });
     } else {
       logger.warn('no topology (give --topology FILE): telemetry is stored but stalls are not analysed');
       parts.sink = new Sink(bus, store, logger.child('sink'));
       parts.sink.start();
     }
+    // Alert rules run beside the analysis; they deliver to --alertmanager and --webhooks.
+    if (roles.has('correlate')) {
+      parts.alerting = startAlerting({ bus, topology, settings: { ...config, external_url: `http://${config.host}:${config.port}` }, logger });
+    }
 
     const lockstep = scenario !== undefined && config.speed === 'max';
     const ncclDir = config.nccl_dir ?? (scenario ? join(config.data, 'nccl') : undefined);
     const scrapeInterval = config.scrape_interval_ms ?? scenario?.telemetry.gpu_interval_ms ?? 1_000;
+    if (!roles.has('collect')) {
+      const platform = new Platform(config, parts, logger);
+      if (options.withApi && roles.has('api')) {
+        parts.events = new BusEventSource(bus);
+        await platform.startApi();
+      }
+      return platform;
+    }
     parts.collectors = CollectorService.fromConfig(bus, { ...config, nccl_dir: ncclDir, scrape_interval_ms: scrapeInterval }, {
       logger,
       lockstep,
@@ -117,7 +147,7 @@ export class Platform {
     }
 
     const platform = new Platform(config, parts, logger);
-    if (options.withApi) {
+    if (options.withApi && roles.has('api')) {
       parts.events = new BusEventSource(bus);
       await platform.startApi();
     }
@@ -137,24 +167,30 @@ export class Platform {
    * endpoints are closed once the scenario ends.)
    */
   async finish(): Promise<void> {
-    const { collectors, pipeline, bus } = this.parts;
+    const { collectors, pipeline, alerting, bus } = this.parts;
     await collectors?.pollNcclNow();
     await bus?.drain();
     await pipeline?.flush();
+    await bus?.drain();
+    await alerting?.flush();
     await bus?.drain();
   }
 
   /** Clean shutdown: stop intake, store everything accepted, then close. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { player, collectors, pipeline, sink, events, bus, api, store } = this.parts;
+      const { player, collectors, pipeline, alerting, sink, kafkaSink, events, bus, api, store } = this.parts;
       player?.stop();
       await this.playing?.catch((e: unknown) => this.logger.error('simulator failed', { error: (e as Error).message }));
       await collectors?.stop();
       await bus?.drain();
       await pipeline?.flush();
+      await alerting?.flush();
+      await bus?.drain();
+      await alerting?.stop();
       await pipeline?.stop();
       await sink?.stop();
+      await kafkaSink?.stop();
       await events?.close();
       await bus?.close();
       await api?.close();

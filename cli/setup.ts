@@ -12,7 +12,14 @@ interface Requirement {
 }
 
 /** Grows as parts land (kcat for the Kafka mock cluster, alertmanager, chromium, prometheus). */
-export const REQUIREMENTS: Requirement[] = [];
+export const REQUIREMENTS: Requirement[] = [
+  // Debian names the Alertmanager binary prometheus-alertmanager (test/harness/alertmanager.ts).
+  { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager', neededFor: ['test', 'bench'] },
+  // The UI's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+  { command: 'chromium', debianPackage: 'chromium', neededFor: ['test'] },
+  // librdkafka's mock cluster (`kcat -X test.mock.num.brokers=3`): the Kafka broker of the tests.
+  { command: 'kcat', debianPackage: 'kcat', neededFor: ['test', 'bench'] },
+];
 
 function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

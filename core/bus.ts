@@ -5,7 +5,16 @@
  */
 import type { Topic, TopicRecords } from './records.js';
 
-export type BatchHandler<T extends Topic> = (batch: TopicRecords[T][]) => Promise<void>;
+/**
+ * What a bus says about one delivery. `id` is deterministic: a re-delivery of the same records
+ * (after a crash or a rebalance, on Kafka) has the same id, so a sink can use it as a storage
+ * deduplication token. Buses that never re-deliver (the in-process one) give none.
+ */
+export interface Delivery {
+  id: string;
+}
+
+export type BatchHandler<T extends Topic> = (batch: TopicRecords[T][], delivery?: Delivery) => Promise<void>;
 
 export interface Subscription {
   /** Stops delivery to this subscriber; records it already accepted are still handled. */

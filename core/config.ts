@@ -23,7 +23,26 @@ export const configSchema = z
     data: z.string().default('data'),
     clickhouse: z.string().url().optional(),
     kafka: csv.optional(),
+    /** Partitions per topic when fabricscope creates the Kafka topics (real clusters). */
+    kafka_partitions: z.coerce.number().int().positive().default(12),
+    kafka_replication_factor: z.coerce.number().int().positive().default(3),
+    kafka_client_id: z.string().min(1).default('fabricscope'),
+    kafka_topic_prefix: z.string().default('fabricscope.'),
+    /** Wall-time window a correlator replays to rebuild its state (pipeline/kafka/stage-placement.ts). */
+    kafka_replay_s: z.coerce.number().int().positive().default(300),
+    /** Seconds before a dead process's partitions move to the other members of its group. */
+    kafka_session_timeout_s: z.coerce.number().int().positive().default(10),
+    /** Roles this process runs with --kafka: collect, correlate, sink, api (default: all). */
+    role: csv.pipe(z.array(z.enum(['collect', 'correlate', 'sink', 'api']))).optional(),
     alertmanager: z.string().url().optional(),
+    /** Alert rule file (alerting/rule-file.ts); the shipped default rules when absent, `none` for no alerting. */
+    alert_rules: z.string().min(1).optional(),
+    /** Overrides the rule file's evaluation interval (event time). */
+    alert_eval_interval_ms: z.coerce.number().int().positive().optional(),
+    /** Wall-clock interval at which firing alerts are re-sent to Alertmanager (Prometheus' resend delay). */
+    alert_resend_interval_ms: z.coerce.number().int().positive().default(60_000),
+    /** Generic webhooks that receive alerts as Alertmanager webhook (v4) payloads. */
+    webhooks: csv.pipe(z.array(z.string().url())).default([]),
     simulator: bool.default(true),
     scenario: z.string().optional(),
     /** Topology file (as the simulator writes it) when telemetry comes from real devices. */

@@ -43,6 +43,15 @@ export interface GpuView {
   metrics: Record<string, number>;
 }
 
+export interface InsertOptions {
+  /**
+   * Makes the insert idempotent: a second insert with the same token into the same table
+   * (a retry after an ambiguous failure, a re-delivery from Kafka) changes nothing, in the
+   * table or in its materialized views. The same rows must come with the same token.
+   */
+  dedup_token?: string;
+}
+
 export interface Store {
   /** Creates or upgrades the schema; safe to run any number of times. */
   migrate(): Promise<void>;
@@ -50,7 +59,7 @@ export interface Store {
    * Writes records. Idempotent for stalls, episodes and alerts (deterministic ids), so a retry
    * after a failure does not duplicate them.
    */
-  insert<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void>;
+  insert<T extends Topic>(topic: T, rows: TopicRecords[T][], options?: InsertOptions): Promise<void>;
   listStalls(filter: StallFilter): Promise<Stall[]>;
   getStall(id: string): Promise<Stall | undefined>;
   listAlerts(filter: AlertFilter): Promise<Alert[]>;

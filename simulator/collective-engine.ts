@@ -189,8 +189,8 @@ export class JobRun {
     for (const t of this.transfers) {
       if (t.fabric !== phase.fabric) continue;
       if (t.fabric === 'up') {
-        const path = topo.scaleUpPath(t.src.node, t.dst.gpu);
-        const rate = topo.ports.get(path[0]!)!.capacity_bps / 1e6;
+        const path = this.resolvedPaths(t)[0]!;
+        const rate = fabric.nominalRate(path[0]!);
         const flow = fabric.addFlow(path, -1, phase.bytesPerEdge, rate, { group: groupOf(`n${t.src.node}`), window, tag: this });
         this.phaseFlows.add(flow);
         continue;
@@ -198,8 +198,10 @@ export class JobRun {
       // NCCL splits a ring or tree over channels, each its own QP: separate flows that ECMP
       // hashes independently, sharing the NIC's line rate.
       const srcNic = topo.nicIndex(t.src.node, t.src.gpu);
-      const paths = topo.scaleOutPaths(t.src, t.dst);
-      const rate = topo.linkBytesPerSecond / 1e6 / CHANNELS;
+      const paths = this.resolvedPaths(t);
+      // The NIC sends at what other tenants leave of its link, not at line rate into a link they
+      // already load: a healthy fabric then runs without standing queues or DCQCN activity.
+      const rate = fabric.availableShare(topo.linkBytesPerSecond / 1e6) / CHANNELS;
       for (let ch = 0; ch < CHANNELS; ch++) {
         const spine = this.host.chooseSpine(this.job.id, t.src, t.dst, ch);
         const path = spine < 0 ? paths[0]! : paths[spine]!;
@@ -207,6 +209,19 @@ export class JobRun {
         this.phaseFlows.add(flow);
       }
     }
+  }
+
+  /** Port-index paths of a transfer (one per spine for scale-out), resolved once per job. */
+  private readonly pathCache = new Map<Transfer, Int32Array[]>();
+  private resolvedPaths(t: Transfer): Int32Array[] {
+    let paths = this.pathCache.get(t);
+    if (!paths) {
+      const topo = this.host.topology;
+      const names = t.fabric === 'up' ? [topo.scaleUpPath(t.src.node, t.dst.gpu)] : topo.scaleOutPaths(t.src, t.dst);
+      paths = names.map((p) => Int32Array.from(p, (name) => this.host.fabric.portIndex(name)));
+      this.pathCache.set(t, paths);
+    }
+    return paths;
   }
 
   private complete(nowUs: number): CollectiveRecord[] {

@@ -56,8 +56,64 @@ export function newDcqcnState(lineRate: number): DcqcnState {
 /** Rate cuts applied per control interval at most (see advanceDcqcn). */
 const CUTS_PER_INTERVAL = 2;
 
-/** At most this many increase events are replayed per interval (each halves the gap to target). */
-const MAX_INCREASE_EVENTS = 64;
+/**
+ * (1 − g)^(dt / period) for the last few interval lengths: updates come on a handful of fixed
+ * intervals, and the power is the costliest step of an update.
+ */
+const decayCache = new Map<number, number>();
+function alphaDecay(dtUs: number, p: DcqcnParams): number {
+  if (p !== DCQCN_NVIDIA_DEFAULTS) return Math.pow(1 - p.alphaGain, dtUs / p.alphaPeriodUs);
+  let k = decayCache.get(dtUs);
+  if (k === undefined) {
+    k = Math.pow(1 - p.alphaGain, dtUs / p.alphaPeriodUs);
+    if (decayCache.size > 64) decayCache.clear();
+    decayCache.set(dtUs, k);
+  }
+  return k;
+}
+
+/**
+ * Increase events replayed per µs at most (64 per 50 µs interval, the budget the per-interval
+ * replay was tuned with), so longer update intervals recover as fast as shorter ones.
+ */
+const MAX_INCREASE_EVENTS_PER_US = 64 / 50;
+
+/**
+ * Applies `k` increase events that each raise the target by `delta` (capped at line rate) and
+ * move the rate halfway to it, in closed form: with T_k = T_0 + kδ the recurrence
+ * r_k = (r_{k−1} + T_k) / 2 solves to r_k = T_k − δ + (r_0 − T_0 + δ) / 2^k.
+ */
+/** 2^−k for whole k, from a table for the usual counts. */
+const HALF_POWERS = Float64Array.from({ length: 257 }, (_, k) => Math.pow(2, -k));
+const halfPow = (k: number): number => (k < HALF_POWERS.length ? HALF_POWERS[k]! : Math.pow(2, -k));
+
+function applyIncreases(s: DcqcnState, k: number, delta: number, lineRate: number): void {
+  if (k <= 0) return;
+  const untilCap = delta > 0 ? Math.max(0, Math.floor((lineRate - s.target) / delta)) : k;
+  const m = Math.min(k, untilCap);
+  if (m > 0) {
+    const c = s.rate - s.target + delta;
+    s.target += m * delta;
+    s.rate = s.target - delta + c * halfPow(m);
+  }
+  const rest = k - m;
+  if (rest > 0) {
+    // Target pinned at line rate: the gap halves with every further event.
+    s.target = lineRate;
+    s.rate = lineRate - (lineRate - s.rate) * halfPow(rest);
+  }
+}
+
+/** One rate-increase event: fast recovery, additive or hyper increase by the stages reached. */
+function increaseStep(s: DcqcnState, lineRate: number, p: DcqcnParams): void {
+  const F = p.fastRecoveryEvents;
+  if (Math.max(s.timerStage, s.byteStage) < F) {
+    // fast recovery: only halve the gap to the target
+  } else if (Math.min(s.timerStage, s.byteStage) > F) s.target += p.haiBytesPerUs;
+  else s.target += p.aiBytesPerUs;
+  s.target = Math.min(lineRate, s.target);
+  s.rate = (s.rate + s.target) / 2;
+}
 
 /**
  * Advances one sender over `dtUs` during which its path marked with average probability `markProb`
@@ -74,8 +130,7 @@ export function advanceDcqcn(s: DcqcnState, lineRate: number, markProb: number, 
       s.target = s.rate;
     }
     // α: EWMA over 1 µs periods, a CNP lands in a period with probability cnpPerWindow / 4.
-    const periods = dtUs / p.alphaPeriodUs;
-    const keep = Math.pow(1 - p.alphaGain, periods);
+    const keep = alphaDecay(dtUs, p);
     const cnpShare = (cnpPerWindow * p.alphaPeriodUs) / p.cnpSpacingUs;
     const alpha0 = s.alpha;
     s.alpha = alpha0 * keep + cnpShare * (1 - keep);
@@ -96,29 +151,39 @@ export function advanceDcqcn(s: DcqcnState, lineRate: number, markProb: number, 
     return true;
   }
   if (!s.active) return false;
-  s.alpha *= Math.pow(1 - p.alphaGain, dtUs / p.alphaPeriodUs);
+  s.alpha *= alphaDecay(dtUs, p);
   s.timerAccUs += dtUs;
   s.byteAcc += sentBytes;
+  const budget = Math.ceil(MAX_INCREASE_EVENTS_PER_US * dtUs);
   let events = 0;
-  while (events < MAX_INCREASE_EVENTS && (s.timerAccUs >= p.increaseTimerUs || s.byteAcc >= p.increaseBytes)) {
-    if (s.timerAccUs >= p.increaseTimerUs) {
-      s.timerAccUs -= p.increaseTimerUs;
-      s.timerStage++;
-    } else {
-      s.byteAcc -= p.increaseBytes;
-      s.byteStage++;
-    }
+  const F = p.fastRecoveryEvents;
+  // Timer events first (rare), then byte-counter events; once the stage no longer changes the
+  // kind of step (fast recovery, AI, hyper increase), the rest are applied in closed form.
+  while (events < budget && s.timerAccUs >= p.increaseTimerUs) {
+    s.timerAccUs -= p.increaseTimerUs;
+    s.timerStage++;
+    increaseStep(s, lineRate, p);
     events++;
-    const F = p.fastRecoveryEvents;
-    if (Math.max(s.timerStage, s.byteStage) < F) {
-      // fast recovery: only halve the gap to the target
-    } else if (Math.min(s.timerStage, s.byteStage) > F) s.target += p.haiBytesPerUs;
-    else s.target += p.aiBytesPerUs;
-    s.target = Math.min(lineRate, s.target);
-    s.rate = (s.rate + s.target) / 2;
   }
-  // Leftover byte-counter events are dropped rather than queued: they would all be AI steps.
-  if (events === MAX_INCREASE_EVENTS) s.byteAcc = Math.min(s.byteAcc, p.increaseBytes);
+  let byteEvents = Math.min(budget - events, Math.floor(s.byteAcc / p.increaseBytes));
+  s.byteAcc -= byteEvents * p.increaseBytes;
+  while (byteEvents > 0 && s.byteStage <= F) {
+    s.byteStage++;
+    increaseStep(s, lineRate, p);
+    events++;
+    byteEvents--;
+  }
+  if (byteEvents > 0) {
+    // Past fast recovery on the byte counter: hyper increase once the timer is too, else AI.
+    s.byteStage += byteEvents;
+    events += byteEvents;
+    applyIncreases(s, byteEvents, s.timerStage > F ? p.haiBytesPerUs : p.aiBytesPerUs, lineRate);
+  }
+  // Leftover events beyond the budget are dropped rather than queued: they would all be AI steps.
+  if (events >= budget) {
+    s.byteAcc = Math.min(s.byteAcc, p.increaseBytes);
+    s.timerAccUs = Math.min(s.timerAccUs, p.increaseTimerUs);
+  }
   if (s.rate >= lineRate * 0.999 && s.alpha < 0.01) {
     s.rate = lineRate;
     s.target = lineRate;

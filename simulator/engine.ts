@@ -64,6 +64,16 @@ export class SimulationEngine implements CollectiveHost {
       list.push(i);
       this.portsByDevice.set(dev, list);
     });
+    const { leaves, spines } = scenario.topology;
+    this.uplinkPort = new Int32Array(leaves * spines);
+    this.spineDownPort = new Int32Array(leaves * spines);
+    for (let l = 0; l < leaves; l++) {
+      for (let j = 0; j < spines; j++) {
+        this.uplinkPort[l * spines + j] = this.fabric.portIndex(this.topology.leafUplink(l, j));
+        this.spineDownPort[j * leaves + l] = this.fabric.portIndex(this.topology.spineDownlink(j, l));
+      }
+    }
+    this.ecmpFaults = this.schedule.ofKind('ecmp_collision').length > 0;
     this.applyFaults(0);
     scenario.jobs.forEach((job, j) => {
       this.jobs.push(new JobRun(job, jobNodes(job, nodes), this, scenario.seed, JOB_START_US * (j + 1)));
@@ -172,19 +182,42 @@ export class SimulationEngine implements CollectiveHost {
     const b = this.topology.nicAttachment(dst.node, dst.gpu);
     if (a.leaf === b.leaf) return -1;
     const spines = this.topology.spec.spines;
-    const up = (j: number) =>
-      this.fabric.operUp[this.fabric.portIndex(this.topology.leafUplink(a.leaf, j))] === 1 &&
-      this.fabric.operUp[this.fabric.portIndex(this.topology.spineDownlink(j, b.leaf))] === 1;
+    const leaves = this.topology.spec.leaves;
+    const operUp = this.fabric.operUp;
+    const up = (j: number) => operUp[this.uplinkPort[a.leaf * spines + j]!] === 1 && operUp[this.spineDownPort[j * leaves + b.leaf]!] === 1;
     // An ECMP collision fault pins every flow leaving this leaf onto the faulted uplink.
-    for (let j = 0; j < spines; j++) {
-      if (this.schedule.activeAt('ecmp_collision', this.topology.leafUplink(a.leaf, j), this.nowUs) && up(j)) return j;
+    if (this.ecmpFaults) {
+      for (let j = 0; j < spines; j++) {
+        if (this.schedule.activeAt('ecmp_collision', this.topology.leafUplink(a.leaf, j), this.nowUs) && up(j)) return j;
+      }
     }
     const candidates: number[] = [];
     for (let j = 0; j < spines; j++) if (up(j)) candidates.push(j);
     if (candidates.length === 0) return hash32(`${this.scenario.seed}|${job}|${a.leaf}`) % spines;
-    // The switch hashes the flow's 5-tuple; here the flow is (job, src NIC, dst NIC, channel QP), seeded.
-    const key = `${this.scenario.seed}|${job}|${this.topology.nicIndex(src.node, src.gpu)}>${this.topology.nicIndex(dst.node, dst.gpu)}|qp${channel}`;
-    return candidates[hash32(key) % candidates.length]!;
+    return candidates[this.flowHash(job, this.topology.nicIndex(src.node, src.gpu), this.topology.nicIndex(dst.node, dst.gpu), channel) % candidates.length]!;
+  }
+
+  /** Port indexes of leaf uplinks [leaf × spines + spine] and spine downlinks [spine × leaves + leaf]. */
+  private readonly uplinkPort: Int32Array;
+  private readonly spineDownPort: Int32Array;
+  private readonly ecmpFaults: boolean;
+  private readonly flowHashes = new Map<string, Map<number, number>>();
+
+  /**
+   * The switch hashes the flow's 5-tuple; here the flow is (job, src NIC, dst NIC, channel QP),
+   * seeded. Memoised: the same QPs are hashed again at every collective.
+   */
+  private flowHash(job: string, srcNic: number, dstNic: number, channel: number): number {
+    let byJob = this.flowHashes.get(job);
+    if (!byJob) this.flowHashes.set(job, (byJob = new Map()));
+    const nics = this.scenario.topology.nodes * this.scenario.topology.gpus_per_node;
+    const key = (srcNic * nics + dstNic) * 64 + channel;
+    let h = byJob.get(key);
+    if (h === undefined) {
+      h = hash32(`${this.scenario.seed}|${job}|${srcNic}>${dstNic}|qp${channel}`);
+      byJob.set(key, h);
+    }
+    return h;
   }
 
   markBusy(gpu: string, fromUs: number, toUs: number): void {

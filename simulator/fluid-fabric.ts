@@ -36,8 +36,12 @@ export const FABRIC_DEFAULTS = {
   pfcRefreshUs: 40,
   /** Propagation per hop: a PAUSE reaches the upstream port this much later (µs). */
   linkDelayUs: 1,
-  /** Congestion-control interval while some sender is rate-limited (µs). */
+  /** Congestion-control interval while some queue marks (µs). */
   ccIntervalUs: 50,
+  /** Congestion-control interval while senders only recover, nothing marking, all near line rate (µs). */
+  ccRecoveryIntervalUs: 500,
+  /** A recovering sender at this share of its line rate or more is near line rate. */
+  ccNearLineShare: 0.98,
   /** Flows finishing this close together complete as one event (µs). */
   completionBatchUs: 0.5,
 };
@@ -48,6 +52,8 @@ export interface FlowGroup {
   members: Flow[];
   /** Delivered rate of the slowest live member at the last recompute, bytes/µs. */
   cap: number;
+  /** Rate pass in which `cap` was last reset (the fabric's bookkeeping). */
+  epoch?: number;
 }
 
 /** One point-to-point transfer (a QP bundle) crossing a list of egress ports. */
@@ -55,6 +61,8 @@ export interface Flow {
   readonly id: number;
   /** Egress port indexes, in order. */
   readonly path: Int32Array;
+  /** Hop index at each level (uplink, spine downlink, leaf downlink), -1 where the path has none. */
+  readonly hopAtLevel: Int8Array;
   /** Sending NIC index, -1 for a GPU on the scale-up fabric or an external (other-tenant) sender. */
   readonly srcNic: number;
   readonly external: boolean;
@@ -103,6 +111,7 @@ export interface PortCounters {
 
 const LEVEL_OF_ROLE = { leaf_uplink: 0, spine_downlink: 1, leaf_downlink: 2, nvsw_gpu: 0 } as const;
 const EPS_BYTES = 0.5;
+const NO_FLOWS: Flow[] = [];
 
 export class FluidFabric {
   readonly names: string[];
@@ -154,8 +163,35 @@ export class FluidFabric {
   private readonly devUsage: Float64Array;
   private readonly devSlope: Float64Array;
   private readonly pendingPause: Array<{ t: number; port: number; on: boolean }> = [];
-  private activePorts: number[] = [];
-  private pausedPorts: number[] = [];
+  /** Ports xoffSeen is set on (skips the pause scan when none). */
+  private xoffSeenCount = 0;
+  /**
+   * Ports that can change between events: on a flow's path, queued, pausing or paused. Every
+   * per-event loop runs over these only; recompute() rebuilds the set (double-buffered).
+   */
+  private activePorts: Int32Array;
+  private activeCount = 0;
+  private nextActive: Int32Array;
+  private nextActiveCount = 0;
+  private readonly activeStamp: Int32Array;
+  private epoch = 0;
+  private groupEpoch = 0;
+  private readonly pausedA: Int32Array;
+  private readonly pausedB: Int32Array;
+  private pausedPorts: Int32Array;
+  private pausedCount = 0;
+  private readonly wasPaused: Int32Array;
+  private readonly nicPausedList: Int32Array;
+  private nicPausedCount = 0;
+  /** Storming ports and NICs, rebuilt from forcedXoff/forcedNicPause on faultsChanged(). */
+  private forcedPorts: number[] = [];
+  private forcedNics: number[] = [];
+  /** Ports that marked since the last congestion-control update. */
+  private readonly markedStamp: Uint8Array;
+  private readonly markedPorts: Int32Array;
+  private markedCount = 0;
+  /** Congestion control runs on the marking interval (true) or on recovery events (false). */
+  private ccMarking = false;
   private readonly p: FabricParams;
   readonly flows: Flow[] = [];
   private nextFlowId = 0;
@@ -228,6 +264,16 @@ export class FluidFabric {
     this.peerPort = Int32Array.from(ports, (p) => this.index.get(p.peer) ?? -1);
     this.devUsage = new Float64Array(this.devices.length);
     this.devSlope = new Float64Array(this.devices.length);
+    this.activePorts = new Int32Array(n);
+    this.nextActive = new Int32Array(n);
+    this.activeStamp = new Int32Array(n);
+    this.pausedA = new Int32Array(n);
+    this.pausedB = new Int32Array(n);
+    this.pausedPorts = this.pausedA;
+    this.wasPaused = new Int32Array(n);
+    this.nicPausedList = new Int32Array(nicCount);
+    this.markedStamp = new Uint8Array(n);
+    this.markedPorts = new Int32Array(n);
     this.refreshCapacities();
   }
 
@@ -235,6 +281,16 @@ export class FluidFabric {
     const i = this.index.get(name);
     if (i === undefined) throw new Error(`unknown port ${name}`);
     return i;
+  }
+
+  /** The part of a scale-out link's rate (bytes/µs) that other tenants' background traffic leaves free. */
+  availableShare(lineRate: number): number {
+    return lineRate * (1 - this.backgroundLoad);
+  }
+
+  /** A port's nominal rate, bytes/µs. */
+  nominalRate(p: number): number {
+    return this.nominal[p]!;
   }
 
   /** The leaf downlink port a NIC hangs off. */
@@ -252,9 +308,12 @@ export class FluidFabric {
     const path = pathNames instanceof Int32Array ? pathNames : Int32Array.from(pathNames, (p) => this.portIndex(p));
     const hops = path.length;
     const scaleUp = this.isScaleUp[path[0]!] === 1;
+    const hopAtLevel = new Int8Array(3).fill(-1);
+    for (let h = 0; h < hops; h++) hopAtLevel[this.level[path[h]!]!] = h;
     const flow: Flow = {
       id: this.nextFlowId++,
       path,
+      hopAtLevel,
       srcNic,
       external: opts.external ?? false,
       scaleUp,
@@ -307,6 +366,10 @@ export class FluidFabric {
       } else if (!this.xoff[p]) this.countPauseRefresh(p, this.now);
       this.stormWas[p] = this.forcedXoff[p]!;
     }
+    this.forcedPorts = [];
+    for (let p = 0; p < this.forcedXoff.length; p++) if (this.forcedXoff[p]) this.forcedPorts.push(p);
+    this.forcedNics = [];
+    for (let k = 0; k < this.forcedNicPause.length; k++) if (this.forcedNicPause[k]) this.forcedNics.push(k);
     this.dirty = true;
   }
 
@@ -349,7 +412,7 @@ export class FluidFabric {
 
   /** True when nothing moves: no flow, no queue, no pending pause. Then time skips for free. */
   quiet(): boolean {
-    return this.flows.length === 0 && this.activePorts.length === 0 && this.pendingPause.length === 0 && this.pausedPorts.length === 0;
+    return this.flows.length === 0 && this.activeCount === 0 && this.pendingPause.length === 0 && this.pausedCount === 0;
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -358,31 +421,33 @@ export class FluidFabric {
     const { ecnKminBytes, ecnKmaxBytes } = this.p;
     const t = this.now;
     // Queues that reached a level: snap tiny residues, decide XOFF/XON.
-    for (const p of this.activePorts) {
+    const active = this.activePorts;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = active[i]!;
+      if (this.isScaleUp[p]) continue;
       if (this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) {
         if (this.queue[p]! !== 0) this.dirty = true;
         this.queue[p] = 0;
       }
       const q = this.queue[p]!;
       if (Math.abs(q - ecnKminBytes) < EPS_BYTES || Math.abs(q - ecnKmaxBytes) < EPS_BYTES) this.dirty = true;
-      if (this.isScaleUp[p]) continue;
       const thr = this.xoffThreshold(p);
       if (!this.xoff[p] && q >= thr - EPS_BYTES && q > 0) {
         this.xoff[p] = 1;
         this.xoffSince[p] = t;
         this.pfcTx[p]! += 1;
-        this.pendingPause.push({ t: t + this.p.linkDelayUs, port: p, on: true });
+        this.schedulePause(t + this.p.linkDelayUs, p, true);
         this.dirty = true;
       } else if (this.xoff[p] && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
         this.countPauseRefresh(p, t);
         this.xoff[p] = 0;
-        this.pendingPause.push({ t: t + this.p.linkDelayUs, port: p, on: false });
+        this.schedulePause(t + this.p.linkDelayUs, p, false);
         this.dirty = true;
       }
     }
-    this.pendingPause.sort((a, b) => a.t - b.t || a.port - b.port);
     while (this.pendingPause.length && this.pendingPause[0]!.t <= t + 1e-9) {
       const e = this.pendingPause.shift()!;
+      if (this.xoffSeen[e.port] !== (e.on ? 1 : 0)) this.xoffSeenCount += e.on ? 1 : -1;
       this.xoffSeen[e.port] = e.on ? 1 : 0;
       this.dirty = true;
     }
@@ -390,41 +455,51 @@ export class FluidFabric {
       this.runCongestionControl();
       this.dirty = true;
     }
-    // Senders that finished injecting or filled their window change rates.
-    const done: Flow[] = [];
+    // Senders that finished injecting or filled their window change rates; flows whose last
+    // bytes arrive within the batch window complete together.
+    let done: Flow[] | undefined;
     const batch = t + this.p.completionBatchUs;
     for (const f of this.flows) {
-      for (let h = 0; h < f.path.length; h++) if (f.backlog[h]! > 0 && f.backlog[h]! < EPS_BYTES && f.inRate[h]! <= f.outRate[h]!) f.backlog[h] = 0;
+      const path = f.path;
+      const hops = path.length;
+      for (let h = 0; h < hops; h++) if (f.backlog[h]! > 0 && f.backlog[h]! < EPS_BYTES && f.inRate[h]! <= f.outRate[h]!) f.backlog[h] = 0;
       if (f.remaining > 0 && f.remaining < EPS_BYTES) {
         f.remaining = 0;
         this.dirty = true;
       }
       if (f.send > 0 && f.remaining <= f.send * 1e-9) this.dirty = true;
       if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
-      const last = f.outRate[f.path.length - 1]!;
+      const last = f.outRate[hops - 1]!;
       const left = f.size - f.delivered;
       if (left < 1 || (f.remaining === 0 && last > 0 && t + left / last <= batch && this.backlogOnlyAtLast(f))) {
-        done.push(f);
+        (done ??= []).push(f);
       }
     }
-    if (done.length > 0) {
-      for (const f of done) {
-        // Bytes delivered a fraction of a µs early: the receiver had them all.
-        const last = f.path.length - 1;
-        for (let h = 0; h < f.path.length; h++) {
-          const p = f.path[h]!;
-          this.queue[p] = Math.max(0, this.queue[p]! - f.backlog[h]!);
-          if (h === last) this.txBytes[p]! += f.backlog[h]!;
-          f.backlog[h] = 0;
-        }
-        f.delivered = f.size;
-        f.remaining = 0;
-        f.done = true;
+    if (!done) return NO_FLOWS;
+    for (const f of done) {
+      // Bytes delivered a fraction of a µs early: the receiver had them all.
+      const last = f.path.length - 1;
+      for (let h = 0; h < f.path.length; h++) {
+        const p = f.path[h]!;
+        this.queue[p] = Math.max(0, this.queue[p]! - f.backlog[h]!);
+        if (h === last) this.txBytes[p]! += f.backlog[h]!;
+        f.backlog[h] = 0;
       }
-      this.compactFlows();
-      this.dirty = true;
+      f.delivered = f.size;
+      f.remaining = 0;
+      f.done = true;
     }
+    this.compactFlows();
+    this.dirty = true;
     return done;
+  }
+
+  /** Queues a PAUSE/RESUME arrival, keeping the list in (time, port) order. */
+  private schedulePause(t: number, port: number, on: boolean): void {
+    const list = this.pendingPause;
+    let i = list.length;
+    while (i > 0 && (list[i - 1]!.t > t || (list[i - 1]!.t === t && list[i - 1]!.port > port))) i--;
+    list.splice(i, 0, { t, port, on });
   }
 
   private backlogOnlyAtLast(f: Flow): boolean {
@@ -441,23 +516,117 @@ export class FluidFabric {
     this.flows.length = w;
   }
 
-  /** One congestion-control interval, closed form over the time since the previous one. */
+  /**
+   * One congestion-control update, closed form over the time since the previous one. While some
+   * queue marks, updates come every ccIntervalUs; otherwise only when a recovering sender's next
+   * rate increase is due (see scheduleCongestionControl), since nothing else changes its rate.
+   */
   private runCongestionControl(): void {
     const dt = this.now - this.lastCcUs;
     this.lastCcUs = this.now;
     if (dt <= 0) return;
+    const marked = this.markedPorts;
+    const anyMarks = this.markedCount > 0;
     for (const f of this.flows) {
-      if (!f.cc) continue;
-      let pass = 1;
-      for (let h = 0; h < f.path.length; h++) {
-        const p = f.path[h]!;
-        pass *= 1 - (this.markIntegral[p]! - this.markIntegralAtCc[p]!) / dt;
+      const cc = f.cc;
+      if (!cc) continue;
+      let mark = 0;
+      if (anyMarks) {
+        let pass = 1;
+        for (let h = 0; h < f.path.length; h++) {
+          const p = f.path[h]!;
+          const m = this.markIntegral[p]! - this.markIntegralAtCc[p]!;
+          if (m > 0) pass *= 1 - m / dt;
+        }
+        mark = 1 - pass;
       }
-      const mark = 1 - pass;
-      if (mark > 0 || f.cc.active) advanceDcqcn(f.cc, f.lineRate, mark, f.ccSent, dt);
+      if (mark > 0 || cc.active) advanceDcqcn(cc, f.lineRate, mark, f.ccSent, dt);
       f.ccSent = 0;
     }
-    this.markIntegralAtCc.set(this.markIntegral);
+    for (let i = 0; i < this.markedCount; i++) {
+      const p = marked[i]!;
+      this.markIntegralAtCc[p] = this.markIntegral[p]!;
+      this.markedStamp[p] = 0;
+    }
+    this.markedCount = 0;
+  }
+
+  /**
+   * Decides when congestion control runs next. Marking (a queue above Kmin, or reaching it) needs
+   * the regular interval. Recovery without marks only raises rates, in closed form over any
+   * interval (dcqcn.ts), so it is updated on the longer recovery interval; a queue that reaches
+   * Kmin meanwhile ends the recovery window at that instant. Nothing active: no updates.
+   */
+  private scheduleCongestionControl(): boolean {
+    const { ecnKminBytes, ccIntervalUs } = this.p;
+    let marking = false;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      if (this.isScaleUp[p]) continue;
+      const q = this.queue[p]!;
+      if (q > ecnKminBytes + EPS_BYTES || (q >= ecnKminBytes - EPS_BYTES && this.dq[p]! > 0)) {
+        marking = true;
+        break;
+      }
+    }
+    const wasOff = this.nextCcUs === Infinity;
+    if (marking) {
+      let ran = false;
+      if (wasOff) this.startCongestionControl();
+      else if (!this.ccMarking) {
+        // Close the mark-free recovery window exactly where marking begins; the marking updates
+        // then keep to a fixed grid, so their phase does not follow the queue's crossings.
+        this.runCongestionControl();
+        this.nextCcUs = this.nextOnGrid(ccIntervalUs);
+        ran = true;
+      } else if (this.nextCcUs <= this.now + 1e-9) this.nextCcUs = this.nextOnGrid(ccIntervalUs);
+      this.ccMarking = true;
+      return ran;
+    }
+    // Marks accrued since the last update still need their update at the regular time.
+    if (this.ccMarking && this.markedCount > 0 && this.nextCcUs > this.now + 1e-9) return false;
+    this.ccMarking = false;
+    // Recovering senders: the regular interval while some rate is still well below line rate
+    // (its increases matter to the queues), the long one for the tail where only α decays.
+    let recovering = false;
+    let nearLine = true;
+    for (const f of this.flows) {
+      const cc = f.cc;
+      if (!cc?.active) continue;
+      recovering = true;
+      if (cc.rate < this.p.ccNearLineShare * f.lineRate) {
+        nearLine = false;
+        break;
+      }
+    }
+    if (!recovering) {
+      this.nextCcUs = Infinity;
+      return false;
+    }
+    if (wasOff) this.startCongestionControl();
+    const interval = nearLine ? this.p.ccRecoveryIntervalUs : 2 * ccIntervalUs;
+    if (this.nextCcUs <= this.now + 1e-9 || this.nextCcUs > this.lastCcUs + interval) {
+      this.nextCcUs = Math.max(this.now + 1e-6, this.lastCcUs + interval);
+    }
+    return false;
+  }
+
+  /** The first multiple of `step` µs after now. */
+  private nextOnGrid(step: number): number {
+    const t = Math.ceil(this.now / step) * step;
+    return t > this.now + 1e-6 ? t : t + step;
+  }
+
+  private startCongestionControl(): void {
+    this.lastCcUs = this.now;
+    for (let i = 0; i < this.markedCount; i++) {
+      const p = this.markedPorts[i]!;
+      this.markIntegralAtCc[p] = this.markIntegral[p]!;
+      this.markedStamp[p] = 0;
+    }
+    this.markedCount = 0;
+    for (const f of this.flows) f.ccSent = 0;
+    this.nextCcUs = this.nextOnGrid(this.p.ccIntervalUs);
   }
 
   private xoffThreshold(p: number): number {
@@ -467,87 +636,125 @@ export class FluidFabric {
 
   // ---- rates --------------------------------------------------------------------------------
 
+  /** Marks port p active for this recompute (once). */
+  private touch(p: number): void {
+    if (this.activeStamp[p] === this.epoch) return;
+    this.activeStamp[p] = this.epoch;
+    this.nextActive[this.nextActiveCount++] = p;
+  }
+
   private recompute(): void {
     this.dirty = false;
     const flows = this.flows;
+    const ep = ++this.epoch;
     // 1. Who is paused: the upstream of every port whose XOFF has arrived, storms, storming NICs.
-    for (const u of this.pausedPorts) this.paused[u] = 0;
-    this.nicPaused.fill(0);
-    const newlyPaused: number[] = [];
-    const pause = (u: number) => {
-      if (u < 0 || this.paused[u]) return;
-      this.paused[u] = 1;
-      newlyPaused.push(u);
-    };
-    for (let p = 0; p < this.forcedXoff.length; p++) {
-      if (!this.forcedXoff[p]) continue;
-      if (this.peerNic[p]! >= 0) this.nicPaused[this.peerNic[p]!] = 1;
-      else pause(this.peerPort[p]!);
+    const prevPaused = this.pausedPorts;
+    const prevPausedCount = this.pausedCount;
+    for (let i = 0; i < prevPausedCount; i++) this.paused[prevPaused[i]!] = 0;
+    for (let i = 0; i < this.nicPausedCount; i++) this.nicPaused[this.nicPausedList[i]!] = 0;
+    this.nicPausedCount = 0;
+    const nextPaused = this.spareList(prevPaused);
+    this.nextPausedCount = 0;
+    for (const p of this.forcedPorts) {
+      if (this.peerNic[p]! >= 0) this.pauseNic(this.peerNic[p]!);
+      else this.pausePort(this.peerPort[p]!, nextPaused);
     }
-    for (let k = 0; k < this.forcedNicPause.length; k++) if (this.forcedNicPause[k]) pause(this.nicPort[k]!);
-    const extPaused = new Set<Flow>();
-    for (const f of flows) {
-      const path = f.path;
-      for (let h = 0; h < path.length; h++) {
-        if (!this.xoffSeen[path[h]!]) continue;
-        if (h > 0) pause(path[h - 1]!);
-        else if (f.srcNic >= 0) this.nicPaused[f.srcNic] = 1;
-        else if (f.external) extPaused.add(f);
+    for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, nextPaused);
+    if (this.xoffSeenCount > 0) {
+      for (const f of flows) {
+        const path = f.path;
+        for (let h = 0; h < path.length; h++) {
+          if (!this.xoffSeen[path[h]!]) continue;
+          if (h > 0) this.pausePort(path[h - 1]!, nextPaused);
+          else if (f.srcNic >= 0) this.pauseNic(f.srcNic);
+        }
       }
     }
+    const nextPausedCount = this.nextPausedCount;
     // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
-    for (const u of this.pausedPorts) if (!this.paused[u]) this.countRxRefresh(u, this.now);
-    for (const u of newlyPaused) {
-      if (this.pausedPorts.includes(u)) continue;
+    for (let i = 0; i < prevPausedCount; i++) {
+      const u = prevPaused[i]!;
+      if (!this.paused[u]) this.countRxRefresh(u, this.now);
+      else this.wasPaused[u] = ep;
+    }
+    for (let i = 0; i < nextPausedCount; i++) {
+      const u = nextPaused[i]!;
+      if (this.wasPaused[u] === ep) continue;
       this.pausedSince[u] = this.now;
       this.pfcRx[u]! += 1;
     }
-    this.pausedPorts = newlyPaused;
+    this.pausedPorts = nextPaused;
+    this.pausedCount = nextPausedCount;
 
-    // 2. Rates, twice when ring senders sit at their window (their pace is the ring's).
+    // 2. Active ports: on some flow's path, holding a queue, pausing or paused. Arrival rates
+    // of the previous active set are cleared (no other port carries any).
+    for (let i = 0; i < this.activeCount; i++) this.lam[this.activePorts[i]!] = 0;
+    this.nextActiveCount = 0;
+    for (const f of flows) {
+      const path = f.path;
+      for (let h = 0; h < path.length; h++) this.touch(path[h]!);
+    }
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      if (this.queue[p]! > 0 || this.xoff[p]) this.touch(p);
+    }
+    for (let i = 0; i < nextPausedCount; i++) this.touch(nextPaused[i]!);
+    for (const p of this.forcedPorts) this.touch(p);
+    // Devices of the old active set lose their usage; the new set adds it back below.
+    for (let i = 0; i < this.activeCount; i++) {
+      const d = this.deviceOf[this.activePorts[i]!]!;
+      this.devUsage[d] = 0;
+      this.devSlope[d] = 0;
+    }
+    const old = this.activePorts;
+    this.activePorts = this.nextActive;
+    this.activeCount = this.nextActiveCount;
+    this.nextActive = old;
+
+    // 3. Rates, twice when ring senders sit at their window (their pace is the ring's).
     const anyGroup = this.computeRates(false);
     if (anyGroup) this.computeRates(true);
 
-    // 3. Queue slopes, device usage, next event.
-    const active: number[] = [];
-    for (let p = 0; p < this.queue.length; p++) {
-      if (this.lam[p]! > 0 || this.queue[p]! > 0 || this.paused[p] || this.xoff[p] || this.forcedXoff[p]) active.push(p);
-    }
-    this.activePorts = active;
-    this.devUsage.fill(0);
-    this.devSlope.fill(0);
-    for (const p of active) {
+    // 4. Queue slopes, device usage, next event.
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
       const d = this.deviceOf[p]!;
       this.dq[p] = this.isScaleUp[p] ? 0 : this.lam[p]! - this.srv[p]!;
       this.devUsage[d]! += this.queue[p]!;
       this.devSlope[d]! += this.dq[p]!;
     }
     this.nextEventUs = this.now + this.nextEventDelay();
-    let ccNeeded = false;
-    for (const f of flows) if (f.cc?.active) ccNeeded = true;
-    if (!ccNeeded) {
-      for (const p of active) {
-        if (this.queue[p]! > this.p.ecnKminBytes || (this.dq[p]! > 0 && !this.isScaleUp[p])) {
-          ccNeeded = true;
-          break;
-        }
-      }
-    }
-    if (ccNeeded) {
-      if (this.nextCcUs === Infinity) {
-        this.lastCcUs = this.now;
-        this.markIntegralAtCc.set(this.markIntegral);
-        for (const f of flows) f.ccSent = 0;
-        this.nextCcUs = this.now + this.p.ccIntervalUs;
-      } else if (this.nextCcUs <= this.now) this.nextCcUs = this.now + this.p.ccIntervalUs;
-    } else this.nextCcUs = Infinity;
+    // Marking just began: the senders' rates changed with the update that closed recovery.
+    if (this.scheduleCongestionControl()) this.recompute();
+  }
+
+  private nextPausedCount = 0;
+
+  private pausePort(u: number, list: Int32Array): void {
+    if (u < 0 || this.paused[u]) return;
+    this.paused[u] = 1;
+    list[this.nextPausedCount++] = u;
+  }
+
+  private pauseNic(k: number): void {
+    if (this.nicPaused[k]) return;
+    this.nicPaused[k] = 1;
+    this.nicPausedList[this.nicPausedCount++] = k;
+  }
+
+  /** A list to fill next, distinct from `inUse` (paused-port lists alternate between two). */
+  private spareList(inUse: Int32Array): Int32Array {
+    return inUse === this.pausedA ? this.pausedB : this.pausedA;
   }
 
   /** Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks). */
   private computeRates(windowed: boolean): boolean {
     const flows = this.flows;
     const lam = this.lam;
-    lam.fill(0);
+    const active = this.activePorts;
+    const n = this.activeCount;
+    if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
+    const groupEpoch = ++this.groupEpoch;
     let anyWindowed = false;
     for (const f of flows) {
       let s = 0;
@@ -567,42 +774,38 @@ export class FluidFabric {
     }
     for (let L = 0; L <= 2; L++) {
       for (const f of flows) {
-        const path = f.path;
-        for (let h = 0; h < path.length; h++) if (this.level[path[h]!] === L) lam[path[h]!]! += f.inRate[h]!;
+        const h = f.hopAtLevel[L]!;
+        if (h >= 0) lam[f.path[h]!]! += f.inRate[h]!;
       }
       for (const f of flows) {
-        const path = f.path;
-        for (let h = 0; h < path.length; h++) {
-          const p = path[h]!;
-          if (this.level[p] !== L) continue;
-          const out = this.flowOut(p, f.inRate[h]!, f.backlog[h]!);
-          f.outRate[h] = out;
-          if (h + 1 < path.length) f.inRate[h + 1] = out;
-        }
+        const h = f.hopAtLevel[L]!;
+        if (h < 0) continue;
+        const out = this.flowOut(f.path[h]!, f.inRate[h]!, f.backlog[h]!);
+        f.outRate[h] = out;
+        if (h + 1 < f.path.length) f.inRate[h + 1] = out;
       }
     }
-    // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
     for (const f of flows) {
-      if (!f.scaleUp) continue;
-      f.send = f.outRate[0]!;
-      f.inRate[0] = f.send;
+      // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+      if (f.scaleUp) {
+        f.send = f.outRate[0]!;
+        f.inRate[0] = f.send;
+      }
+      // Ring pace: the slowest live member's delivered rate.
+      const g = f.group;
+      if (!g) continue;
+      if (g.epoch !== groupEpoch) {
+        g.epoch = groupEpoch;
+        g.cap = Infinity;
+      }
+      if (f.remaining > 0) g.cap = Math.min(g.cap, f.outRate[f.path.length - 1]!);
     }
-    for (let p = 0; p < lam.length; p++) {
+    for (let i = 0; i < n; i++) {
+      const p = active[i]!;
       const l = lam[p]!;
       if (this.paused[p]) this.srv[p] = 0;
       else if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = this.cap[p]!;
       else this.srv[p] = Math.min(l, this.cap[p]!);
-    }
-    // Ring pace: the slowest live member's delivered rate.
-    const seen = new Set<FlowGroup>();
-    for (const f of flows) {
-      const g = f.group;
-      if (!g) continue;
-      if (!seen.has(g)) {
-        seen.add(g);
-        g.cap = Infinity;
-      }
-      if (f.remaining > 0) g.cap = Math.min(g.cap, f.outRate[f.path.length - 1]!);
     }
     return anyWindowed && !windowed;
   }
@@ -626,17 +829,19 @@ export class FluidFabric {
   private nextEventDelay(): number {
     const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
     let best = Infinity;
-    const until = (level: number, q: number, slope: number) => {
-      if (slope > 0 && q < level - EPS_BYTES) best = Math.min(best, (level - q) / slope);
-      else if (slope < 0 && q > level + EPS_BYTES) best = Math.min(best, (level - q) / slope);
-    };
-    for (const p of this.activePorts) {
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
       if (s < 0 && q > 0) best = Math.min(best, q / -s);
-      until(ecnKminBytes, q, s);
-      until(ecnKmaxBytes, q, s);
+      if (s > 0) {
+        if (q < ecnKminBytes - EPS_BYTES) best = Math.min(best, (ecnKminBytes - q) / s);
+        else if (q < ecnKmaxBytes - EPS_BYTES) best = Math.min(best, (ecnKmaxBytes - q) / s);
+      } else if (s < 0) {
+        if (q > ecnKmaxBytes + EPS_BYTES) best = Math.min(best, (q - ecnKmaxBytes) / -s);
+        else if (q > ecnKminBytes + EPS_BYTES) best = Math.min(best, (q - ecnKminBytes) / -s);
+      }
       // Dynamic threshold T(t) = α (B − U(t)): solve q(t) = T(t) (XOFF) or q(t) = T(t) − offset (XON).
       const d = this.deviceOf[p]!;
       const gap = pfcAlpha * (sharedBufferBytes - this.devUsage[d]!) - q;
@@ -665,15 +870,19 @@ export class FluidFabric {
 
   // ---- integration --------------------------------------------------------------------------
 
+  /** RED marking probability at queue depth q. */
+  private markProbability(q: number): number {
+    const { ecnKminBytes, ecnKmaxBytes, ecnPmax } = this.p;
+    return q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes);
+  }
+
   /** Moves every active queue and flow `dt` µs along its current slopes, accruing counters. */
   private advance(dt: number): void {
     if (dt <= 0) return;
-    const { ecnKminBytes, ecnKmaxBytes, ecnPmax, mtuBytes } = this.p;
-    const prob = (q: number) => (q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes));
-    const t0 = this.now;
-    for (const p of this.activePorts) {
+    const mtu = this.p.mtuBytes;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
       const q0 = this.queue[p]!;
-      const q1 = Math.max(0, q0 + this.dq[p]! * dt);
       const sent = this.srv[p]! * dt;
       this.txBytes[p]! += sent;
       if (this.isScaleUp[p]) {
@@ -681,15 +890,22 @@ export class FluidFabric {
         const wire = this.nominal[p]! * this.capacityFactor[p]!;
         // Demand beyond the credit bound: the sender sat at zero credits for that share of time.
         if (c < wire && this.lam[p]! >= c && this.lam[p]! > 0) this.creditStallUs[p]! += dt * (1 - c / wire);
-        this.replays[p]! += sent * replaysPerByte(this.creditSeverity[p]!);
+        if (sent > 0 && this.creditSeverity[p]! > 0) this.replays[p]! += sent * replaysPerByte(this.creditSeverity[p]!);
         continue;
       }
+      const q1 = Math.max(0, q0 + this.dq[p]! * dt);
       this.queue[p] = q1;
       if (q1 > this.watermark[p]!) this.watermark[p] = q1;
-      const pm = (prob(q0) + prob(q1)) / 2;
-      this.markIntegral[p]! += pm * dt;
-      this.ecnMarked[p]! += (sent / mtuBytes) * pm;
       if (q0 > 0 || q1 > 0) {
+        const pm = (this.markProbability(q0) + this.markProbability(q1)) / 2;
+        if (pm > 0) {
+          this.markIntegral[p]! += pm * dt;
+          this.ecnMarked[p]! += (sent / mtu) * pm;
+          if (this.markedStamp[p] === 0) {
+            this.markedStamp[p] = 1;
+            this.markedPorts[this.markedCount++] = p;
+          }
+        }
         addLinearSegment(this.histogram, p * this.nBins, q0, q1, dt);
         this.histAccountedUs[p]! += dt;
       }
@@ -709,7 +925,6 @@ export class FluidFabric {
       }
       f.delivered = Math.min(f.size, f.delivered + f.outRate[hops - 1]! * dt);
     }
-    void t0;
   }
 
   private countPauseRefresh(p: number, t: number): void {

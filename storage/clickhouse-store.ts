@@ -7,6 +7,7 @@ import { BackpressureError, InvalidArgumentError, StorageError, isFabricscopeErr
 import type { Logger } from '../core/log.js';
 import { TOPICS, type Alert, type Stall, type Topic, type TopicRecords } from '../core/records.js';
 import type {
+  InsertOptions,
   AlertFilter,
   GpuSeriesPoint,
   GpuView,
@@ -90,10 +91,17 @@ export class ClickHouseStore implements QueryStore {
     });
   }
 
-  async insert<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void> {
+  async insert<T extends Topic>(topic: T, rows: TopicRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     const values = rowsOf(topic, rows, this.nextVersion());
-    await this.run(`insert ${topic}`, () => this.client.insert({ table: topic, values, format: 'JSONEachRow' }));
+    // With a token, ClickHouse drops a block it has already stored under that token (the tables'
+    // deduplication windows are set by migration 0005), and so do the rollup views.
+    const settings = options.dedup_token
+      ? { insert_deduplication_token: options.dedup_token, deduplicate_blocks_in_dependent_materialized_views: 1 as const }
+      : undefined;
+    await this.run(`insert ${topic}`, () =>
+      this.client.insert({ table: topic, values, format: 'JSONEachRow', clickhouse_settings: settings }),
+    );
   }
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {

@@ -361,7 +361,9 @@ function counterDelta(tx: CounterTransaction, port: string, p: OtlpNumberPoint):
     if (tx.observe(key, { value: 0, ts_ms: p.time_ms }) === undefined) return undefined;
     return { delta: p.value, interval_ms: p.start_ms !== undefined ? Math.max(0, p.time_ms - p.start_ms) : 0, reset: false };
   }
-  return tx.observe(key, { value: p.value, ts_ms: p.time_ms, start_ms: p.start_ms });
+  // A gauge that holds a counter (Cumulus) has no meaningful start time (OTLP ignores it for
+  // gauges; exporters set it to the previous sample), so only a drop in value means a reset.
+  return tx.observe(key, { value: p.value, ts_ms: p.time_ms, start_ms: p.kind === 'sum' ? p.start_ms : undefined });
 }
 
 /** A gauge point is fresh when newer than its series' last one (not a resend). */

@@ -10,9 +10,10 @@ import { initialSchema } from './0001-initial.js';
 import { stallRankCount } from './0002-stall-rank-count.js';
 import { portRollups } from './0003-port-rollups.js';
 import { storedAt } from './0004-stored-at.js';
+import { insertDeduplication } from './0005-insert-deduplication.js';
 
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, stallRankCount, portRollups, storedAt];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, stallRankCount, portRollups, storedAt, insertDeduplication];
 
 const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS schema_migrations
