@@ -19,6 +19,8 @@ export const REQUIREMENTS: Requirement[] = [
   { command: 'chromium', debianPackage: 'chromium', neededFor: ['test'] },
   // librdkafka's mock cluster (`kcat -X test.mock.num.brokers=3`): the Kafka broker of the tests.
   { command: 'kcat', debianPackage: 'kcat', neededFor: ['test', 'bench'] },
+  // The bench's peer for CPU per million samples and query latency (Debian's Prometheus 2.42).
+  { command: 'prometheus', debianPackage: 'prometheus', neededFor: ['bench'] },
 ];
 
 function has(command: string): boolean {

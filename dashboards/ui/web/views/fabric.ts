@@ -11,8 +11,8 @@ import { portHref } from '../links.js';
 import { stepFor } from '../time-range.js';
 import type { ViewContext, ViewDefinition } from '../view.js';
 
-const MAX_HEATMAP_PORTS = 32;
-const MAX_SCALE_UP_PORTS = 12;
+const MAX_HEATMAP_PORTS = 24;
+const MAX_SCALE_UP_PORTS = 8;
 
 interface PortSeries {
   port: string;
@@ -84,23 +84,24 @@ export const fabricView: ViewDefinition = {
         const blamed = new Set(stallsRes.stalls.map((s) => s.root_cause.location));
         const scaleOut = ports.filter((p) => !p.device.startsWith('nvsw-'));
         const scaleUp = ports.filter((p) => p.device.startsWith('nvsw-'));
+        const lost = rootCauses.by_gpu_seconds_lost.reduce((s, r) => s + r.gpu_seconds_lost, 0);
+        // From the ports' latest state, so the numbers show before the (slower) series are read.
+        const congested = ports.filter((p) => p.state && (p.state.ecn_marked_pkts_per_s > 0 || p.state.pfc_pause_fraction > 0)).length;
+        const errors = ports.reduce((s, p) => s + (p.state?.link_errors ?? 0), 0);
+        clear(kpis);
+        kpis.append(
+          kpi('Stalled collectives', stallsRes.stalls.length >= 1000 ? '1000+' : String(stallsRes.stalls.length), stallsRes.stalls.length ? 'bad' : 'good', 'stalls'),
+          kpi('GPU time lost', `${lost.toFixed(2)} s`, lost > 0 ? 'warn' : 'good', 'gpu-seconds-lost'),
+          kpi('Ports marking or pausing now', String(congested), congested ? 'warn' : 'good', 'congested-ports'),
+          kpi('Link errors, last interval', String(errors), errors ? 'bad' : 'good', 'link-errors'),
+          kpi('Alerts firing', String(firing.alerts.length), firing.alerts.length ? 'bad' : 'good', 'alerts-firing'),
+        );
+
         const step = stepFor(ctx.range);
         const [outSeries, upSeries] = await Promise.all([
           seriesOf(rankPorts(scaleOut, blamed, MAX_HEATMAP_PORTS), ctx, step),
           seriesOf(rankPorts(scaleUp, blamed, MAX_SCALE_UP_PORTS), ctx, step),
         ]);
-
-        const lost = rootCauses.by_gpu_seconds_lost.reduce((s, r) => s + r.gpu_seconds_lost, 0);
-        const congested = outSeries.filter((s) => s.points.some((p) => p.ecn_marked_pkts_per_s > 0 || p.pfc_pause_fraction > 0)).length;
-        const errors = [...outSeries, ...upSeries].reduce((s, x) => s + x.points.reduce((a, p) => a + p.link_errors, 0), 0);
-        clear(kpis);
-        kpis.append(
-          kpi('Stalled collectives', stallsRes.stalls.length >= 1000 ? '1000+' : String(stallsRes.stalls.length), stallsRes.stalls.length ? 'bad' : 'good', 'stalls'),
-          kpi('GPU time lost', `${lost.toFixed(2)} s`, lost > 0 ? 'warn' : 'good', 'gpu-seconds-lost'),
-          kpi('Ports marking or pausing', String(congested), congested ? 'warn' : 'good', 'congested-ports'),
-          kpi('Link errors', String(errors), errors ? 'bad' : 'good', 'link-errors'),
-          kpi('Alerts firing', String(firing.alerts.length), firing.alerts.length ? 'bad' : 'good', 'alerts-firing'),
-        );
 
         // Heatmap on a common bucket grid.
         const times = [...new Set(outSeries.flatMap((s) => s.points.map((p) => p.t_ms)))].sort((a, b) => a - b);
