@@ -201,7 +201,7 @@ export class Platform {
   }
 
   private async startApi(): Promise<void> {
-    const { store, collectors, pipeline, bus, events, topology } = this.parts;
+    const { store, collectors, pipeline, alerting, bus, events, topology } = this.parts;
     const server = createApiServer({
       store,
       logger: this.logger,
@@ -212,7 +212,7 @@ export class Platform {
       live: {
         ready: () => this.stopping === undefined,
         metrics: async () =>
-          renderPlatformMetrics({ pipeline: pipeline?.stats(), bus: bus?.stats() }) + ((await collectors?.metricsText()) ?? ''),
+          renderPlatformMetrics({ pipeline: pipeline?.stats(), alerting: alerting?.stats(), bus: bus?.stats() }) + ((await collectors?.metricsText()) ?? ''),
       },
     });
     this.parts.api = await server.listen(this.config.host, this.config.port);
