@@ -13,6 +13,7 @@ import type { GpuSample, PortSample, Stall } from '../core/records.js';
 import type { Topology } from '../core/topology.js';
 import type { EpisodeTracker } from './congestion-episodes.js';
 import type { RecentSamples } from './recent-samples.js';
+import { NORMAL_LOOKBACK_MS } from './port-normals.js';
 import { attribute } from './root-cause.js';
 import type { DetectedStall } from './stall-detector.js';
 import type { Watermark } from './watermark.js';
@@ -22,6 +23,8 @@ import type { Watermark } from './watermark.js';
  * end (stamped at its interval's end) plus one of slack.
  */
 export const PORT_GRACE_INTERVALS = 2;
+/** Switch intervals either side of a stall in which a signal must persist (never more than the grace above). */
+export const CONTEXT_INTERVALS = PORT_GRACE_INTERVALS;
 /** Switch interval assumed until samples tell (DESIGN.md default). */
 export const DEFAULT_SWITCH_INTERVAL_MS = 100;
 /** One DCGM scrape interval either side: a short stall falls between two ~1 s scrapes. */
@@ -108,6 +111,11 @@ export class Correlator {
       // Samples whose interval (ts − interval_ms, ts] overlaps the call: what the ports did while it ran.
       portSamples: (port) =>
         portHistory.window(port, s.start_ms, s.end_ms + this.switchInterval()).filter((x) => x.ts_ms - x.interval_ms < s.end_ms),
+      // Persistence is judged over the window plus two intervals either side (all in: the port
+      // watermark passed end + PORT_GRACE_INTERVALS intervals before release).
+      portContext: (port) => portHistory.window(port, s.start_ms - CONTEXT_INTERVALS * this.switchInterval(), s.end_ms + CONTEXT_INTERVALS * this.switchInterval()),
+      // The port's normal: its samples before the stall's context.
+      portHistory: (port) => portHistory.window(port, s.start_ms - NORMAL_LOOKBACK_MS, s.start_ms - CONTEXT_INTERVALS * this.switchInterval()),
       gpuSamples: (gpu) => gpuHistory.window(gpu, s.start_ms - GPU_LOOKAROUND_MS, s.end_ms + GPU_LOOKAROUND_MS),
       episodeAt: (port, ts) => episodes.episodeAt(port, ts)?.id,
     });

@@ -17,7 +17,7 @@
  * 4. Otherwise `unknown`, with the evidence there is. Ports no transfer of the job uses are never
  *    looked at, so benign congestion elsewhere cannot be blamed.
  */
-import { ringTransfers, type Transfer } from '../core/collective-routing.js';
+import { allToAllTransfers, ringTransfers, treeTransfers, type Transfer } from '../core/collective-routing.js';
 import { deviceOfPort, leafName, type RootCauseKind } from '../core/names.js';
 import type { Evidence, GpuSample, PortSample, RootCause } from '../core/records.js';
 import type { PortInfo, Topology } from '../core/topology.js';
@@ -29,6 +29,7 @@ import {
   QUEUE_CONGESTED_BYTES,
 } from './congestion-signals.js';
 import { median } from './baseline.js';
+import { deviationBar, learnPortNormal, type PortNormal } from './port-normals.js';
 import { ARRIVAL_SKEW_DOMINANT_SHARE, type DetectedStall } from './stall-detector.js';
 
 /** The last rank's late entry must explain at least half the excess for the GPU to be blamed (the detector names it slowest by the same rule). */
@@ -49,6 +50,24 @@ export const ECMP_IMBALANCE_RATIO = 1.3;
 export const MAX_PAUSE_HOPS = 4;
 /** A port must average at least one signal at its threshold over the window to be blamed: a lone burst sample among several clean ones is not a cause. */
 export const MIN_BLAME_SCORE = 1;
+/**
+ * Persistence: a signal counts only when it deviates in at least this many samples of the stall's
+ * context (the window plus two switch intervals either side). One burst sample is not a cause.
+ */
+export const PERSISTENT_SAMPLES = 2;
+/**
+ * ECN marks per second that may count once a port has a learned normal: far below the fixed bar
+ * of an episode (50k/s), because a collision or a degraded link marks only a few hundred packets
+ * per interval when the job's traffic is bursty; the port's own normal level keeps busy uplinks out.
+ */
+export const ECN_DEVIATION_FLOOR_PER_S = 500;
+/**
+ * A collision moves the job's flows from the sibling uplinks onto one: at least this share of the
+ * leaf's expected uplink bytes must have moved (gained by the suspect and lost by a sibling, each
+ * against its own normal rate). Background traffic dilutes the share, hence a low bar; a uniform
+ * slowdown (both uplinks lose) or uniform speed-up (both gain) moves nothing.
+ */
+export const ECMP_SHIFT_SHARE = 0.04;
 /** Each score component is capped so one saturated signal cannot drown the others. */
 const COMPONENT_CAP = 10;
 
@@ -57,6 +76,10 @@ export interface AttributionInput {
   topology: Topology;
   /** Samples of a port within the stall's window (any port: the pause trace leaves the job's paths). */
   portSamples: (port: string) => readonly PortSample[];
+  /** Samples around the window (two switch intervals either side), for the persistence rule; defaults to the window. */
+  portContext?: (port: string) => readonly PortSample[];
+  /** Samples of the port's recent past before the stall, to learn its normal levels; none → fixed bars only. */
+  portHistory?: (port: string) => readonly PortSample[];
   /** Samples of a GPU within the stall's window. */
   gpuSamples: (gpu: string) => readonly GpuSample[];
   /** Id of the congestion episode a port was in at a time, for the evidence. */
@@ -83,10 +106,56 @@ export interface PortWindow {
   /** Score components: mean over samples of (signal ÷ its threshold, capped; 0 below threshold). */
   parts: { queue: number; ecn: number; pfc_tx: number; pfc_rx: number; credit: number; errors: number; down: number };
   score: number;
+  /** The bars the rate signals were judged against (fixed, or raised to the port's normal level). */
+  bars: { queue: number; ecn: number; pfc_tx: number; pfc_rx: number };
 }
 
-export function summarizePort(info: PortInfo, samples: readonly PortSample[]): PortWindow | undefined {
+export interface SummarizeOptions {
+  /** The port's learned normal levels: signals are judged against them as well as the fixed bars. */
+  normal?: PortNormal;
+  /** Samples around the window: a signal counts only if it deviates in PERSISTENT_SAMPLES of them. */
+  context?: readonly PortSample[];
+}
+
+type Part = keyof PortWindow['parts'];
+
+/** Per-sample bars of the rate signals: the fixed bar, raised to the port's normal level when known. */
+function barsFor(normal: PortNormal | undefined) {
+  return {
+    queue: deviationBar(normal?.queue_bytes, QUEUE_CONGESTED_BYTES),
+    ecn: normal ? deviationBar(normal.ecn_per_s, ECN_DEVIATION_FLOOR_PER_S) : ECN_MARKS_PER_S,
+    pfc_tx: deviationBar(normal?.pfc_tx_per_s, PFC_TX_FRAMES_PER_S),
+    pfc_rx: deviationBar(normal?.rx_paused_share, PFC_RX_PAUSED_SHARE),
+  };
+}
+
+/** Which signals one sample shows against the bars. */
+function deviations(s: PortSample, bars: ReturnType<typeof barsFor>): Set<Part> {
+  const out = new Set<Part>();
+  if (s.queue_bytes >= bars.queue) out.add('queue');
+  if (s.interval_ms > 0) {
+    const perS = 1000 / s.interval_ms;
+    const intervalUs = s.interval_ms * 1000;
+    if (s.ecn_marked_pkts * perS >= bars.ecn) out.add('ecn');
+    if (s.pfc_tx_pause_frames * perS >= bars.pfc_tx) out.add('pfc_tx');
+    if (s.pfc_rx_pause_us / intervalUs >= bars.pfc_rx) out.add('pfc_rx');
+    if (s.credit_stall_us >= CREDIT_STALL_SHARE * intervalUs) out.add('credit');
+  }
+  if (s.link_errors > 0) out.add('errors');
+  if (!s.oper_up) out.add('down');
+  return out;
+}
+
+export function summarizePort(info: PortInfo, samples: readonly PortSample[], options: SummarizeOptions = {}): PortWindow | undefined {
   if (samples.length === 0) return undefined;
+  const bars = barsFor(options.normal);
+  // Persistence: signals seen in at least PERSISTENT_SAMPLES samples of the context.
+  let persistent: Set<Part> | undefined;
+  if (options.context) {
+    const counts = new Map<Part, number>();
+    for (const s of options.context) for (const d of deviations(s, bars)) counts.set(d, (counts.get(d) ?? 0) + 1);
+    persistent = new Set([...counts].filter(([, c]) => c >= PERSISTENT_SAMPLES).map(([p]) => p));
+  }
   const w: PortWindow = {
     port: info.name,
     info,
@@ -101,6 +170,7 @@ export function summarizePort(info: PortInfo, samples: readonly PortSample[]): P
     tx_bytes: 0,
     parts: { queue: 0, ecn: 0, pfc_tx: 0, pfc_rx: 0, credit: 0, errors: 0, down: 0 },
     score: 0,
+    bars,
   };
   const part = (v: number, threshold: number) => {
     const r = v / threshold;
@@ -112,7 +182,7 @@ export function summarizePort(info: PortInfo, samples: readonly PortSample[]): P
       w.peak_queue_bytes = s.queue_bytes;
       w.peak_ts = s.ts_ms;
     }
-    sum.queue += part(s.queue_bytes, QUEUE_CONGESTED_BYTES);
+    sum.queue += part(s.queue_bytes, bars.queue);
     if (s.interval_ms > 0) {
       const perS = 1000 / s.interval_ms;
       const intervalUs = s.interval_ms * 1000;
@@ -120,9 +190,9 @@ export function summarizePort(info: PortInfo, samples: readonly PortSample[]): P
       w.pfc_tx_per_s = Math.max(w.pfc_tx_per_s, s.pfc_tx_pause_frames * perS);
       w.rx_paused_share = Math.max(w.rx_paused_share, s.pfc_rx_pause_us / intervalUs);
       w.credit_stall_share = Math.max(w.credit_stall_share, s.credit_stall_us / intervalUs);
-      sum.ecn += part(s.ecn_marked_pkts * perS, ECN_MARKS_PER_S);
-      sum.pfc_tx += part(s.pfc_tx_pause_frames * perS, PFC_TX_FRAMES_PER_S);
-      sum.pfc_rx += part(s.pfc_rx_pause_us / intervalUs, PFC_RX_PAUSED_SHARE);
+      sum.ecn += part(s.ecn_marked_pkts * perS, bars.ecn);
+      sum.pfc_tx += part(s.pfc_tx_pause_frames * perS, bars.pfc_tx);
+      sum.pfc_rx += part(s.pfc_rx_pause_us / intervalUs, bars.pfc_rx);
       sum.credit += part(s.credit_stall_us / intervalUs, CREDIT_STALL_SHARE);
     }
     if (s.link_errors > 0) sum.errors += Math.min(COMPONENT_CAP, 1 + Math.log10(s.link_errors));
@@ -132,28 +202,31 @@ export function summarizePort(info: PortInfo, samples: readonly PortSample[]): P
     w.tx_bytes += s.tx_bytes;
   }
   const n = samples.length;
+  const keep = (p: Part, v: number) => (persistent && !persistent.has(p) ? 0 : v / n);
   w.parts = {
-    queue: sum.queue / n,
-    ecn: sum.ecn / n,
-    pfc_tx: sum.pfc_tx / n,
-    pfc_rx: sum.pfc_rx / n,
-    credit: sum.credit / n,
-    errors: sum.errors / n,
-    down: sum.down / n,
+    queue: keep('queue', sum.queue),
+    ecn: keep('ecn', sum.ecn),
+    pfc_tx: keep('pfc_tx', sum.pfc_tx),
+    pfc_rx: keep('pfc_rx', sum.pfc_rx),
+    credit: keep('credit', sum.credit),
+    errors: keep('errors', sum.errors),
+    down: keep('down', sum.down),
   };
   w.score = Object.values(w.parts).reduce((a, b) => a + b, 0);
   return w;
 }
 
-/** Every egress port the job's transfers may cross (all ECMP paths), sorted. */
+/**
+ * Every egress port the job's transfers may cross (all ECMP paths), sorted. NCCL records do not say
+ * which all-reduce algorithm ran, so an all-reduce takes the ports of both ring and tree.
+ */
 export function candidatePorts(topology: Topology, nodes: readonly number[], collective: string): string[] {
   const G = topology.spec.gpus_per_node;
-  let transfers: Transfer[] = ringTransfers(nodes, G);
-  if (/alltoall/i.test(collective)) {
-    // All-to-all: every rank sends to every other; on the rails model, every node pair per rail.
-    transfers = transfers.filter((t) => t.fabric === 'up');
-    for (const a of nodes) for (const b of nodes) if (a !== b) for (let g = 0; g < G; g++) transfers.push({ src: { node: a, gpu: g }, dst: { node: b, gpu: g }, fabric: 'out' });
-  }
+  const transfers: Transfer[] = /alltoall/i.test(collective)
+    ? allToAllTransfers(nodes, G)
+    : /allreduce/i.test(collective)
+      ? [...ringTransfers(nodes, G), ...treeTransfers(nodes, G)]
+      : ringTransfers(nodes, G);
   const set = new Set<string>();
   for (const t of transfers) {
     if (t.fabric === 'up') for (const p of topology.scaleUpPath(t.dst.node, t.dst.gpu)) set.add(p);
@@ -283,7 +356,12 @@ function attributeFabric(input: AttributionInput): RootCause | undefined {
 
 function windowOf(input: AttributionInput, port: string): PortWindow | undefined {
   const info = input.topology.ports.get(port);
-  return info ? summarizePort(info, input.portSamples(port)) : undefined;
+  if (!info) return undefined;
+  const history = input.portHistory?.(port);
+  return summarizePort(info, input.portSamples(port), {
+    normal: history ? learnPortNormal(history) : undefined,
+    context: input.portContext?.(port),
+  });
 }
 
 function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
@@ -344,7 +422,7 @@ function congestionVerdict(input: AttributionInput, w: PortWindow, ev: Evidence[
     case 'leaf_uplink': {
       const imbalance = uplinkImbalance(input, w.info.device);
       const sib = imbalance?.evidence;
-      if (imbalance && imbalance.heavy === w.port && imbalance.ratio >= ECMP_IMBALANCE_RATIO) {
+      if (imbalance && imbalance.heavy === w.port && colliding(imbalance)) {
         return { kind: 'ecmp_collision', location: w.port, confidence: 0.7 + 0.05 * extra, evidence: [...ev, sib!] };
       }
       return { kind: 'unknown', location: w.port, confidence: 0.3, evidence: sib ? [...ev, sib] : ev };
@@ -360,30 +438,69 @@ function congestionVerdict(input: AttributionInput, w: PortWindow, ev: Evidence[
 
 interface UplinkImbalance {
   heavy: string;
+  /** Heaviest uplink's bytes over the next busiest's, in the window. */
   ratio: number;
+  /** Share of the leaf's expected uplink bytes that moved from the siblings onto the heavy uplink (undefined without history). */
+  shift?: number;
   evidence: Evidence;
 }
 
-/** How unevenly a leaf's uplinks carried bytes over the window: the heaviest against the next busiest. */
+const bytesOf = (samples: readonly PortSample[]) => samples.reduce((a, s) => a + s.tx_bytes, 0);
+const spanOf = (samples: readonly PortSample[]) => samples.reduce((a, s) => a + s.interval_ms, 0);
+
+/**
+ * How unevenly a leaf's uplinks carried bytes over the window. With history, each uplink's bytes
+ * are compared with what its own normal rate predicts for the window: in a collision the suspect
+ * gains the bytes its siblings lose (the job's flows moved onto it), whatever the background load
+ * and whatever standing imbalance the leaf's hash always had. Without history, a plain ratio.
+ */
 function uplinkImbalance(input: AttributionInput, leaf: string): UplinkImbalance | undefined {
-  const tx = [...input.topology.ports.values()]
-    .filter((p) => p.device === leaf && p.role === 'leaf_uplink')
-    .map((p) => ({ port: p.name, bytes: input.portSamples(p.name).reduce((a, s) => a + s.tx_bytes, 0) }))
-    .sort((a, b) => b.bytes - a.bytes || a.port.localeCompare(b.port));
-  if (tx.length < 2 || tx[0]!.bytes === 0) return undefined;
-  const [heavy, next] = [tx[0]!, tx[1]!];
+  const ups = [...input.topology.ports.values()].filter((p) => p.device === leaf && p.role === 'leaf_uplink');
+  if (ups.length < 2) return undefined;
+  const now = ups.map((p) => {
+    const win = input.portSamples(p.name);
+    const past = input.portHistory?.(p.name) ?? [];
+    const pastSpan = spanOf(past);
+    const expected = pastSpan > 0 ? (bytesOf(past) / pastSpan) * spanOf(win) : undefined;
+    return { port: p.name, bytes: bytesOf(win), expected };
+  });
+  if (now.every((u) => u.bytes === 0)) return undefined;
+  const known = now.every((u) => u.expected !== undefined);
+  const gain = (u: (typeof now)[number]) => u.bytes - (u.expected ?? 0);
+  const ranked = [...now].sort((a, b) => (known ? gain(b) - gain(a) : 0) || b.bytes - a.bytes || a.port.localeCompare(b.port));
+  const heavy = ranked[0]!;
+  const next = [...now].filter((u) => u !== heavy).sort((a, b) => b.bytes - a.bytes)[0]!;
+  let shift: number | undefined;
+  if (known) {
+    const expectedTotal = now.reduce((a, u) => a + u.expected!, 0);
+    const loss = Math.max(0, -Math.min(...now.filter((u) => u !== heavy).map(gain)));
+    shift = expectedTotal > 0 ? Math.min(gain(heavy), loss) / expectedTotal : 0;
+  }
   return {
     heavy: heavy.port,
     ratio: next.bytes > 0 ? heavy.bytes / next.bytes : Number.POSITIVE_INFINITY,
-    evidence: { signal: 'uplink_tx_bytes', location: heavy.port, value: heavy.bytes, reference: next.bytes, unit: 'bytes', note: `vs the busiest sibling uplink ${next.port} over the window` },
+    shift,
+    evidence: {
+      signal: 'uplink_tx_bytes',
+      location: heavy.port,
+      value: heavy.bytes,
+      reference: heavy.expected !== undefined ? Math.round(heavy.expected) : next.bytes,
+      unit: 'bytes',
+      note:
+        shift !== undefined
+          ? `vs its normal rate over the window; ${round3(shift * 100)}% of ${leaf}'s uplink bytes moved onto it from its siblings (${next.port} carried ${next.bytes}, normally ${Math.round(next.expected ?? 0)})`
+          : `vs the busiest sibling uplink ${next.port} over the window`,
+    },
   };
 }
 
+/** Whether an imbalance is a collision: the share rose above normal (with history), else a plain ratio. */
+const colliding = (im: UplinkImbalance) => (im.shift !== undefined ? im.shift >= ECMP_SHIFT_SHARE : im.ratio >= ECMP_IMBALANCE_RATIO);
+
 /**
- * No port crossed a congestion threshold, but one of the job's leaves pushed its traffic through
- * one uplink while the others carried little more than background: ECMP hashed the job's
- * elephant flows together. Needs some ECN marking on the heavy uplink, so a merely busy uplink
- * is not blamed.
+ * No port crossed a bar on its own, but one of the job's leaves pushed its traffic through one
+ * uplink far above that uplink's normal share, and that uplink marks ECN above its normal level:
+ * ECMP hashed the job's elephant flows together. A merely busy uplink is not blamed.
  */
 function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined {
   const { stall, topology } = input;
@@ -391,21 +508,23 @@ function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined 
   const leaves = new Set<number>();
   for (const n of stall.nodes) for (let g = 0; g < G; g++) leaves.add(topology.nicAttachment(n, g).leaf);
   if (leaves.size < 2) return undefined; // all on one leaf: no uplink on the job's paths
-  let best: UplinkImbalance | undefined;
+  let best: { im: UplinkImbalance; w: PortWindow } | undefined;
   for (const leaf of [...leaves].sort((a, b) => a - b)) {
     const im = uplinkImbalance(input, leafName(leaf));
-    if (!im || im.ratio < ECMP_IMBALANCE_RATIO) continue;
+    if (!im || !colliding(im)) continue;
+    const w = windowOf(input, im.heavy);
+    if (!w) continue;
+    // With a learned normal the heavy uplink must mark above it; without one, any marking will do.
     const marks = input.portSamples(im.heavy).reduce((a, s) => a + s.ecn_marked_pkts, 0);
-    if (marks === 0) continue;
-    if (!best || im.ratio > best.ratio) best = im;
+    if (im.shift !== undefined ? w.parts.ecn === 0 && w.parts.queue === 0 : marks === 0) continue;
+    if (!best || (im.shift ?? im.ratio) > (best.im.shift ?? best.im.ratio)) best = { im, w };
   }
   if (!best) return undefined;
-  const ecn = input.portSamples(best.heavy).reduce((a, s) => a + s.ecn_marked_pkts, 0);
   return {
     kind: 'ecmp_collision',
-    location: best.heavy,
-    confidence: 0.55,
-    evidence: [best.evidence, { signal: 'ecn_marked_pkts', location: best.heavy, value: ecn, note: 'marks over the window, below the congestion bar' }, ...stallEvidence(stall)],
+    location: best.im.heavy,
+    confidence: best.im.shift !== undefined ? 0.7 : 0.55,
+    evidence: [best.im.evidence, ...portEvidence(input, best.w), ...stallEvidence(stall)],
   };
 }
 
@@ -414,10 +533,10 @@ function portEvidence(input: AttributionInput, w: PortWindow): Evidence[] {
   const note = episode ? `episode ${episode}` : undefined;
   const out: Evidence[] = [];
   const add = (e: Evidence) => out.push(note ? { ...e, note: e.note ? `${e.note}; ${note}` : note } : e);
-  if (w.parts.queue > 0) add({ signal: 'queue_bytes', location: w.port, value: w.peak_queue_bytes, reference: QUEUE_CONGESTED_BYTES, unit: 'bytes' });
-  if (w.parts.ecn > 0) add({ signal: 'ecn_marked_pkts_per_s', location: w.port, value: w.ecn_per_s, reference: ECN_MARKS_PER_S, unit: 'pkt/s' });
-  if (w.parts.pfc_tx > 0) add({ signal: 'pfc_tx_pause_frames_per_s', location: w.port, value: w.pfc_tx_per_s, reference: PFC_TX_FRAMES_PER_S, unit: 'frames/s' });
-  if (w.parts.pfc_rx > 0) add({ signal: 'pfc_rx_paused_share', location: w.port, value: w.rx_paused_share, reference: PFC_RX_PAUSED_SHARE });
+  if (w.parts.queue > 0) add({ signal: 'queue_bytes', location: w.port, value: w.peak_queue_bytes, reference: Math.round(w.bars.queue), unit: 'bytes' });
+  if (w.parts.ecn > 0) add({ signal: 'ecn_marked_pkts_per_s', location: w.port, value: w.ecn_per_s, reference: Math.round(w.bars.ecn), unit: 'pkt/s' });
+  if (w.parts.pfc_tx > 0) add({ signal: 'pfc_tx_pause_frames_per_s', location: w.port, value: w.pfc_tx_per_s, reference: Math.round(w.bars.pfc_tx), unit: 'frames/s' });
+  if (w.parts.pfc_rx > 0) add({ signal: 'pfc_rx_paused_share', location: w.port, value: w.rx_paused_share, reference: round3(w.bars.pfc_rx) });
   if (w.parts.credit > 0) add({ signal: 'credit_stall_share', location: w.port, value: w.credit_stall_share, reference: CREDIT_STALL_SHARE });
   if (w.parts.errors > 0) add({ signal: 'link_errors', location: w.port, value: w.link_errors, reference: 0 });
   if (w.parts.down > 0) add({ signal: 'oper_down_samples', location: w.port, value: w.down_samples, reference: 0 });
@@ -430,5 +549,6 @@ function unknownCause(input: AttributionInput): RootCause {
   return { kind: 'unknown', location: '', confidence: 0.1, evidence: stallEvidence(input.stall) };
 }
 
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const isNum = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 const clamp = (c: number) => Math.round(Math.max(0, Math.min(1, c)) * 100) / 100;
