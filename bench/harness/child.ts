@@ -155,6 +155,11 @@ export class LongRunning {
     });
   }
 
+  /** Every line kept so far that matches (the oldest may have been dropped past 5,000). */
+  linesMatching(match: (l: Line) => boolean): Line[] {
+    return this.lines.filter(match);
+  }
+
   tail(n = 15): string {
     return this.lines.slice(-n).map((l) => l.text).join('\n');
   }

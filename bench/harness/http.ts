@@ -29,13 +29,14 @@ export async function waitUntilOk(url: string, timeoutMs: number): Promise<void>
   throw new Error(`${url} not ready within ${timeoutMs} ms (${last})`);
 }
 
-/** Sum of every sample of `metric` (any labels) in Prometheus text exposition. */
-export function sumMetric(exposition: string, metric: string): number {
+/** Sum of the samples of `metric` in Prometheus text exposition whose label set passes `labels` (default: all). */
+export function sumMetric(exposition: string, metric: string, labels: (labelText: string) => boolean = () => true): number {
   let sum = 0;
   for (const line of exposition.split('\n')) {
     if (!line.startsWith(metric)) continue;
     const rest = line.slice(metric.length);
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (!labels(rest[0] === '{' ? rest.slice(0, rest.lastIndexOf('}') + 1) : '')) continue;
     const values = rest[0] === '{' ? rest.slice(rest.lastIndexOf('}') + 1) : rest;
     const value = Number(values.trim().split(/\s+/)[0]);
     if (Number.isFinite(value)) sum += value;
