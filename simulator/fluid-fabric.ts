@@ -38,8 +38,14 @@ export const FABRIC_DEFAULTS = {
   linkDelayUs: 1,
   /** Congestion-control interval while some queue marks (µs). */
   ccIntervalUs: 50,
-  /** Congestion-control interval while senders only recover, nothing marking, all near line rate (µs). */
-  ccRecoveryIntervalUs: 500,
+  /**
+   * Congestion-control interval while senders only recover, nothing marking (µs). Recovery is
+   * closed form over any interval (dcqcn.ts); the interval only sets how often the new rates
+   * reach the queues. Longer than 100 µs visibly changes the sawtooth of oversubscribed ports.
+   */
+  ccRecoveryIntervalUs: 100,
+  /** Interval once every recovering sender is near line rate and mostly α decays (µs). */
+  ccTailIntervalUs: 500,
   /** A recovering sender at this share of its line rate or more is near line rate. */
   ccNearLineShare: 0.98,
   /** Flows finishing this close together complete as one event (µs). */
@@ -459,7 +465,8 @@ export class FluidFabric {
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
     const batch = t + this.p.completionBatchUs;
-    for (const f of this.flows) {
+    for (let fi = 0; fi < this.flows.length; fi++) {
+      const f = this.flows[fi]!;
       const path = f.path;
       const hops = path.length;
       for (let h = 0; h < hops; h++) if (f.backlog[h]! > 0 && f.backlog[h]! < EPS_BYTES && f.inRate[h]! <= f.outRate[h]!) f.backlog[h] = 0;
@@ -517,9 +524,8 @@ export class FluidFabric {
   }
 
   /**
-   * One congestion-control update, closed form over the time since the previous one. While some
-   * queue marks, updates come every ccIntervalUs; otherwise only when a recovering sender's next
-   * rate increase is due (see scheduleCongestionControl), since nothing else changes its rate.
+   * One congestion-control update, closed form over the time since the previous one (see
+   * scheduleCongestionControl for when updates come).
    */
   private runCongestionControl(): void {
     const dt = this.now - this.lastCcUs;
@@ -527,7 +533,8 @@ export class FluidFabric {
     if (dt <= 0) return;
     const marked = this.markedPorts;
     const anyMarks = this.markedCount > 0;
-    for (const f of this.flows) {
+    for (let fi = 0; fi < this.flows.length; fi++) {
+      const f = this.flows[fi]!;
       const cc = f.cc;
       if (!cc) continue;
       let mark = 0;
@@ -552,10 +559,11 @@ export class FluidFabric {
   }
 
   /**
-   * Decides when congestion control runs next. Marking (a queue above Kmin, or reaching it) needs
-   * the regular interval. Recovery without marks only raises rates, in closed form over any
-   * interval (dcqcn.ts), so it is updated on the longer recovery interval; a queue that reaches
-   * Kmin meanwhile ends the recovery window at that instant. Nothing active: no updates.
+   * Decides when congestion control runs next; returns true when it ran an update right now.
+   * Marking (a queue above Kmin, or reaching it) needs the regular interval, on a fixed grid.
+   * Recovery without marks only raises rates, in closed form over any interval (dcqcn.ts), so
+   * it is updated less often; a queue that reaches Kmin meanwhile ends the recovery window at
+   * that instant. No sender under congestion control and nothing marking: no updates at all.
    */
   private scheduleCongestionControl(): boolean {
     const { ecnKminBytes, ccIntervalUs } = this.p;
@@ -586,11 +594,12 @@ export class FluidFabric {
     // Marks accrued since the last update still need their update at the regular time.
     if (this.ccMarking && this.markedCount > 0 && this.nextCcUs > this.now + 1e-9) return false;
     this.ccMarking = false;
-    // Recovering senders: the regular interval while some rate is still well below line rate
-    // (its increases matter to the queues), the long one for the tail where only α decays.
+    // Recovering senders: the recovery interval while some rate is still well below line rate
+    // (its increases matter to the queues), the long one for the tail where little but α changes.
     let recovering = false;
     let nearLine = true;
-    for (const f of this.flows) {
+    for (let fi = 0; fi < this.flows.length; fi++) {
+      const f = this.flows[fi]!;
       const cc = f.cc;
       if (!cc?.active) continue;
       recovering = true;
@@ -604,7 +613,7 @@ export class FluidFabric {
       return false;
     }
     if (wasOff) this.startCongestionControl();
-    const interval = nearLine ? this.p.ccRecoveryIntervalUs : 2 * ccIntervalUs;
+    const interval = nearLine ? this.p.ccTailIntervalUs : this.p.ccRecoveryIntervalUs;
     if (this.nextCcUs <= this.now + 1e-9 || this.nextCcUs > this.lastCcUs + interval) {
       this.nextCcUs = Math.max(this.now + 1e-6, this.lastCcUs + interval);
     }
@@ -625,7 +634,7 @@ export class FluidFabric {
       this.markedStamp[p] = 0;
     }
     this.markedCount = 0;
-    for (const f of this.flows) f.ccSent = 0;
+    for (let fi = 0; fi < this.flows.length; fi++) this.flows[fi]!.ccSent = 0;
     this.nextCcUs = this.nextOnGrid(this.p.ccIntervalUs);
   }
 
@@ -661,7 +670,8 @@ export class FluidFabric {
     }
     for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, nextPaused);
     if (this.xoffSeenCount > 0) {
-      for (const f of flows) {
+      for (let fi = 0; fi < flows.length; fi++) {
+        const f = flows[fi]!;
         const path = f.path;
         for (let h = 0; h < path.length; h++) {
           if (!this.xoffSeen[path[h]!]) continue;
@@ -690,7 +700,8 @@ export class FluidFabric {
     // of the previous active set are cleared (no other port carries any).
     for (let i = 0; i < this.activeCount; i++) this.lam[this.activePorts[i]!] = 0;
     this.nextActiveCount = 0;
-    for (const f of flows) {
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi]!;
       const path = f.path;
       for (let h = 0; h < path.length; h++) this.touch(path[h]!);
     }
@@ -756,7 +767,8 @@ export class FluidFabric {
     if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
     const groupEpoch = ++this.groupEpoch;
     let anyWindowed = false;
-    for (const f of flows) {
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi]!;
       let s = 0;
       if (f.remaining > 0 && !(f.srcNic >= 0 && this.nicPaused[f.srcNic])) {
         s = f.cc ? Math.min(f.cc.rate, f.lineRate) : f.lineRate;
@@ -773,11 +785,13 @@ export class FluidFabric {
       f.inRate[0] = s;
     }
     for (let L = 0; L <= 2; L++) {
-      for (const f of flows) {
+      for (let fi = 0; fi < flows.length; fi++) {
+        const f = flows[fi]!;
         const h = f.hopAtLevel[L]!;
         if (h >= 0) lam[f.path[h]!]! += f.inRate[h]!;
       }
-      for (const f of flows) {
+      for (let fi = 0; fi < flows.length; fi++) {
+        const f = flows[fi]!;
         const h = f.hopAtLevel[L]!;
         if (h < 0) continue;
         const out = this.flowOut(f.path[h]!, f.inRate[h]!, f.backlog[h]!);
@@ -785,7 +799,8 @@ export class FluidFabric {
         if (h + 1 < f.path.length) f.inRate[h + 1] = out;
       }
     }
-    for (const f of flows) {
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi]!;
       // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
       if (f.scaleUp) {
         f.send = f.outRate[0]!;
@@ -849,7 +864,8 @@ export class FluidFabric {
       const target = this.xoff[p] ? gap - pfcXonOffsetBytes : gap;
       if (this.xoff[p] ? target < -EPS_BYTES && closing < 0 : target > EPS_BYTES && closing > 0) best = Math.min(best, target / closing);
     }
-    for (const f of this.flows) {
+    for (let fi = 0; fi < this.flows.length; fi++) {
+      const f = this.flows[fi]!;
       if (f.send > 0 && f.remaining > 0) best = Math.min(best, f.remaining / f.send);
       const hops = f.path.length;
       for (let h = 0; h < hops; h++) {
@@ -912,7 +928,8 @@ export class FluidFabric {
       if (this.paused[p]) this.pauseUs[p]! += dt;
       if (this.xoff[p] || this.forcedXoff[p]) this.pauseTxUs[p]! += dt;
     }
-    for (const f of this.flows) {
+    for (let fi = 0; fi < this.flows.length; fi++) {
+      const f = this.flows[fi]!;
       if (f.send > 0) {
         const inj = Math.min(f.remaining, f.send * dt);
         f.remaining -= inj;
