@@ -14,6 +14,7 @@ import type { BatchHandler } from '../../core/bus.js';
 import type { Logger } from '../../core/log.js';
 import type { Topic, TopicRecords } from '../../core/records.js';
 import { cutRanges, decodeIntent, deliveryId, encodeIntent } from './delivery-intent.js';
+import { FetchBacklog } from './fetch-backlog.js';
 import { PartitionWatermarks, type PartitionWatermarkStats } from './partition-watermarks.js';
 import type { StagePlacement } from './stage-placement.js';
 import type { TopicAdmin } from './topic-admin.js';
@@ -48,11 +49,16 @@ export class GroupConsumer {
   private readonly watermarks = new PartitionWatermarks();
   /** Next offset to hand over, per partition, after what this process has handled. */
   private readonly positions = new Map<number, bigint>();
+  /** Partition ends (high watermarks) seen in fetches: what others published, as far as known. */
+  private readonly seenEnds = new Map<number, bigint>();
+  /** Partitions of the topic, read once per rebalance: a shared group holding them all drains locally. */
+  private partitionCount?: number;
   private readonly lagByPartition = new Map<number, number>();
   private assigned: number[] = [];
   private readonly everOwned = new Set<number>();
   /** Partitions whose first batch must first be checked for a replay or an intent. */
   private readonly unchecked = new Set<number>();
+  private readonly backlog = new FetchBacklog();
   private delivered = 0;
   private failures = 0;
   private rebalances = 0;
@@ -87,8 +93,36 @@ export class GroupConsumer {
         if (options.placement.exactlyOnce || !previous.has(p)) this.unchecked.add(p);
       }
       this.watermarks.retain(this.assigned);
+      // Buffered messages are uncommitted: after a rebalance fetching resumes from the commits.
+      this.backlog.clear();
+      if (options.placement.shared) {
+        // Another process may have advanced a partition while we did not hold it.
+        for (const p of [...this.positions.keys()]) if (!previous.has(p) || !this.assigned.includes(p)) this.positions.delete(p);
+        this.partitionCount = undefined;
+        this.admin.partitionCount(options.kafkaTopic).then(
+          (n) => {
+            this.partitionCount = n;
+            if (options.placement.singleProcess && this.assigned.length < n) {
+              this.logger.warn('a single-process stage runs in more than one process: its state is split', { group: options.groupId, partitions: this.assigned, of: n });
+            }
+          },
+          (e: unknown) => this.logger.debug('could not read the partition count', { topic: options.kafkaTopic, error: (e as Error).message }),
+        );
+      }
       for (const p of [...this.lagByPartition.keys()]) if (!this.assigned.includes(p)) this.lagByPartition.delete(p);
       this.logger.debug('group joined', { group: options.groupId, partitions: this.assigned });
+    });
+    this.watchCrashes();
+  }
+
+  private watchCrashes(): void {
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped) return;
+      this.logger.error('consumer crashed; restarting it', { group: this.options.groupId, error: payload.error.message });
+      this.started = undefined;
+      setTimeout(() => {
+        if (!this.stopped) this.start().catch((e: unknown) => this.logger.error('consumer restart failed', { group: this.options.groupId, error: (e as Error).message }));
+      }, this.options.retryBackoffMs);
     });
   }
 
@@ -114,7 +148,42 @@ export class GroupConsumer {
     return this.started;
   }
 
-  /** Whether this process has handled everything below `ends` (for drain). */
+  /**
+   * Whether this process alone decides when this group has handled something: per-process
+   * groups always; a shared group when it holds every partition (one process, or the others
+   * gone). Then a drain needs no broker query (kafka-bus.ts).
+   */
+  get holdsEveryPartition(): boolean {
+    if (!this.options.placement.shared) return true;
+    return this.partitionCount !== undefined && this.assigned.length === this.partitionCount;
+  }
+
+  /** Partition ends this consumer has seen in its fetches. */
+  get observedEnds(): ReadonlyMap<number, bigint> {
+    return this.seenEnds;
+  }
+
+  /**
+   * Whether every partition this process holds has been handled up to `ends` (known locally:
+   * what this process produced and what its fetches reported), without asking the brokers.
+   */
+  caughtUpLocally(ends: ReadonlyMap<number, bigint>): boolean {
+    if (this.running > 0) return false;
+    const { placement } = this.options;
+    for (const [p, end] of ends) {
+      if (end === 0n) continue;
+      if (placement.shared && !this.assigned.includes(p)) continue; // another process's, or nobody's yet: the broker decides
+      const at = this.positions.get(p);
+      if (at === undefined) {
+        if (placement.start === 'latest') continue;
+        return false;
+      }
+      if (at < end) return false;
+    }
+    return true;
+  }
+
+  /** Whether the group (whichever process holds a partition) has handled everything below `ends`, from the broker's commits. */
   async caughtUp(ends: Map<number, bigint>): Promise<boolean> {
     if (this.running > 0) return false;
     const { placement } = this.options;
@@ -175,9 +244,11 @@ export class GroupConsumer {
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { partition } = batch;
     const { placement, kafkaTopic, groupId } = this.options;
-    let intentThrough: bigint | undefined;
+    const high = BigInt(batch.highWatermark);
+    if (high > (this.seenEnds.get(partition) ?? -1n)) this.seenEnds.set(partition, high);
     if (this.unchecked.has(partition)) {
       this.unchecked.delete(partition);
+      this.backlog.clear(partition);
       const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
       const rebuild = placement.start === 'replay' || (placement.rebuildOnAssign && !this.everOwned.has(partition));
       this.everOwned.add(partition);
@@ -191,46 +262,79 @@ export class GroupConsumer {
       }
       if (placement.exactlyOnce) {
         const committed = (await this.admin.committed(groupId, kafkaTopic)).get(partition);
-        if (committed && committed.offset === first) intentThrough = decodeIntent(committed.metadata) !== undefined ? BigInt(decodeIntent(committed.metadata)!) : undefined;
+        const through = committed && committed.offset === first ? decodeIntent(committed.metadata) : undefined;
+        this.backlog.setIntent(partition, through === undefined ? undefined : BigInt(through));
       }
     }
 
-    const messages = batch.messages;
+    // Fetch on while the partition holds more (fetch-backlog.ts); the fetch position moves, the commit does not.
+    const messages = this.backlog.add(partition, batch.messages);
+    resolveOffset(batch.lastOffset());
+    const lag = BigInt(batch.offsetLag());
+    this.lagByPartition.set(partition, Number(lag));
+    if (!this.backlog.ready(partition, lag, this.options.maxBatch)) return;
     const offsets = messages.map((m) => BigInt(m.offset));
-    const spans = cutRanges(offsets, this.options.maxBatch, intentThrough);
-    if (spans.length === 0) {
-      // The previous owner's intended range is not all here yet: fetch it again from its start.
+    const spans = cutRanges(offsets, this.options.maxBatch, this.backlog.intentOf(partition));
+    // An intended range not all here yet: keep it and fetch the rest.
+    if (spans.length === 0) return;
+    let handedOver = 0;
+    try {
+      for (const [from, to] of spans) {
+        if (!isRunning() || isStale() || this.stopped) return;
+        const slice = messages.slice(from, to);
+        const first = slice[0]!.offset;
+        const last = slice[slice.length - 1]!.offset;
+        const next = String(BigInt(last) + 1n);
+        const records = this.decode(slice, partition);
+        const delivery = placement.exactlyOnce ? { id: deliveryId(kafkaTopic, { partition, first, last }) } : undefined;
+        if (placement.exactlyOnce && !(await this.commit(partition, first, encodeIntent(last)))) return; // not handled: fetched again from `first`
+        try {
+          await this.options.handler(records, delivery);
+        } catch (e) {
+          this.failures++;
+          this.logger.warn('stage failed on a batch; it will be delivered again', { group: groupId, partition, first, error: (e as Error).message });
+          // Fetch again from the range's start; an exactly-once range is re-delivered with the
+          // same boundaries (same id), since the failed write may have happened after all.
+          this.backlog.clear(partition);
+          if (placement.exactlyOnce) this.backlog.setIntent(partition, BigInt(last));
+          this.consumer.seek({ topic: kafkaTopic, partition, offset: first });
+          handedOver = 0;
+          await new Promise((r) => setTimeout(r, this.options.retryBackoffMs));
+          return;
+        }
+        this.delivered += records.length;
+        handedOver = to;
+        this.positions.set(partition, BigInt(next));
+        if (placement.shared && !(await this.commit(partition, next))) return;
+        await heartbeat();
+      }
+    } finally {
+      if (handedOver > 0) this.backlog.consume(partition, handedOver);
+    }
+    if (isStale() || this.stopped) this.backlog.clear(partition);
+  }
+
+  /**
+   * Commits an offset (with an exactly-once intent as metadata). A commit refused because the
+   * group is rebalancing must not crash the consumer (kafkajs does not restart it after a
+   * non-retriable error): it gives up this batch, keeps nothing buffered and lets the rejoin
+   * happen. What was handled but not committed is delivered again — with an intent on record,
+   * as the same range under the same id.
+   */
+  private async commit(partition: number, offset: string, metadata?: string): Promise<boolean> {
+    // Where to fetch on if this process keeps the partition: the range itself when its intent
+    // was refused (not handled yet), after it when its completion was.
+    const { kafkaTopic, groupId } = this.options;
+    try {
+      await this.consumer.commitOffsets([{ topic: kafkaTopic, partition, offset, ...(metadata === undefined ? {} : { metadata }) }]);
+      return true;
+    } catch (e) {
+      this.logger.warn('offset commit refused; the range will be delivered again after the rebalance', { group: groupId, partition, offset, error: (e as Error).message });
+      this.backlog.clear(partition);
       this.unchecked.add(partition);
-      this.consumer.seek({ topic: kafkaTopic, partition, offset: String(offsets[0]) });
-      return;
+      this.consumer.seek({ topic: kafkaTopic, partition, offset });
+      return false;
     }
-    for (const [from, to] of spans) {
-      if (!isRunning() || isStale() || this.stopped) return;
-      const slice = messages.slice(from, to);
-      const first = slice[0]!.offset;
-      const last = slice[slice.length - 1]!.offset;
-      const next = String(BigInt(last) + 1n);
-      const records = this.decode(slice, partition);
-      const delivery = placement.exactlyOnce ? { id: deliveryId(kafkaTopic, { partition, first, last }) } : undefined;
-      if (placement.exactlyOnce) {
-        await this.consumer.commitOffsets([{ topic: kafkaTopic, partition, offset: first, metadata: encodeIntent(last) }]);
-      }
-      try {
-        await this.options.handler(records, delivery);
-      } catch (e) {
-        this.failures++;
-        this.logger.warn('stage failed on a batch; it will be delivered again', { group: groupId, partition, first, error: (e as Error).message });
-        this.consumer.seek({ topic: kafkaTopic, partition, offset: first });
-        await new Promise((r) => setTimeout(r, this.options.retryBackoffMs));
-        return;
-      }
-      this.delivered += records.length;
-      resolveOffset(last);
-      this.positions.set(partition, BigInt(next));
-      if (placement.shared) await this.consumer.commitOffsets([{ topic: kafkaTopic, partition, offset: next }]);
-      await heartbeat();
-    }
-    this.lagByPartition.set(partition, Number(batch.offsetLag()));
   }
 
   private decode(messages: KafkaMessage[], partition: number): TopicRecords[Topic][] {

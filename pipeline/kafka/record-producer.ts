@@ -10,10 +10,11 @@
  * Duplicates that retry may then cause are still harmless downstream: stored records of
  * the same delivery range dedupe by token, and analysis outputs carry deterministic ids.
  */
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { BackpressureError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Topic, TopicRecords } from '../../core/records.js';
+import { ProducedOffsets } from './produced-offsets.js';
 import { encodeRecord, partitionKey, topicName } from './topics.js';
 
 export interface RecordProducerOptions {
@@ -38,6 +39,8 @@ export class RecordProducer {
   private refused = 0;
   private sendErrors = 0;
   private idempotent: boolean;
+  /** Offsets of what this producer wrote, for the bus's local drain. */
+  readonly produced = new ProducedOffsets();
 
   constructor(
     private readonly kafka: Kafka,
@@ -57,10 +60,12 @@ export class RecordProducer {
     try {
       const producer = await this.connected();
       const messages: Message[] = records.map((r) => ({ key: partitionKey(topic, r), value: encodeRecord(r) }));
-      await withTimeout(
-        producer.send({ topic: topicName(this.options.topicPrefix, topic), messages, acks: -1, compression: CompressionTypes.None }),
+      const kafkaTopic = topicName(this.options.topicPrefix, topic);
+      const metadata = await withTimeout(
+        producer.send({ topic: kafkaTopic, messages, acks: -1, compression: CompressionTypes.None }),
         this.options.sendTimeoutMs,
       );
+      this.produced.record(kafkaTopic, messages, metadata);
     } catch (e) {
       this.sendErrors++;
       this.refused += records.length;
@@ -95,7 +100,7 @@ export class RecordProducer {
   private async connect(): Promise<Producer> {
     const retry = { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 };
     if (this.idempotent) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry, createPartitioner: Partitioners.DefaultPartitioner });
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry, createPartitioner: this.produced.partitioner });
       try {
         await producer.connect();
         return producer;
@@ -105,7 +110,7 @@ export class RecordProducer {
         this.logger.warn('broker refused an idempotent producer; using acks=-1 with retries', { error: (e as Error).message });
       }
     }
-    const producer = this.kafka.producer({ retry, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = this.kafka.producer({ retry, allowAutoTopicCreation: true, createPartitioner: this.produced.partitioner });
     await producer.connect();
     return producer;
   }

@@ -16,6 +16,11 @@
  *    replay carry the same ids and replace themselves in storage.
  *  - `sink` is SHARED and EXACTLY-ONCE: each delivery has a deterministic id that becomes the
  *    ClickHouse insert deduplication token (delivery-intent.ts).
+ *  - `alerting` (alerting/) is SINGLE-PROCESS: one group over port_samples, collective_events
+ *    and stalls feeding one in-memory rule engine, whose event-time clock needs all three
+ *    streams whole. Exactly one correlator process may run it; it holds every partition
+ *    (a process that joins and gets only some is reported), and after a restart it replays
+ *    the window to rebuild pending/firing state. Alert versions have deterministic ids.
  *  - `api-stream` (the live SSE feed) is PER-PROCESS from the latest offset: every API
  *    process pushes every new stall to its own clients; history comes from storage.
  * Groups not listed (other stages that join later) are shared and at-least-once.
@@ -32,6 +37,8 @@ export interface StagePlacement {
   rebuildOnAssign: boolean;
   /** Deliveries carry deterministic ids, re-delivered with the same boundaries. */
   exactlyOnce: boolean;
+  /** The stage keeps state across partitions and topics: one process must hold them all. */
+  singleProcess?: boolean;
 }
 
 const SHARED: StagePlacement = { shared: true, start: 'committed', rebuildOnAssign: false, exactlyOnce: false };
@@ -41,6 +48,7 @@ export const STAGE_PLACEMENTS: Record<string, StagePlacement> = {
   'gpu-history': { shared: false, start: 'replay', rebuildOnAssign: false, exactlyOnce: false },
   stalls: { ...SHARED, rebuildOnAssign: true },
   sink: { ...SHARED, exactlyOnce: true },
+  alerting: { ...SHARED, rebuildOnAssign: true, singleProcess: true },
   'api-stream': { shared: false, start: 'latest', rebuildOnAssign: false, exactlyOnce: false },
 };
 

@@ -59,6 +59,12 @@ export class TopicAdmin {
     return new Map(low.map((o) => [o.partition, BigInt(o.low)]));
   }
 
+  async partitionCount(topic: string): Promise<number> {
+    const admin = await this.connected();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]?.partitions.length ?? 0;
+  }
+
   /** The group's committed offset and metadata, per partition (-1 when none). */
   async committed(groupId: string, topic: string): Promise<Map<number, { offset: bigint; metadata: string | null }>> {
     const admin = await this.connected();
