@@ -4,7 +4,7 @@
  * the ranking picks between two fixed ORDER BY texts.
  */
 import type { RootCauseFilter } from '../core/store.js';
-import type { BoundQuery } from './stall-query.js';
+import { stallWindowConditions, type BoundQuery } from './stall-query.js';
 
 export type RootCauseRanking = 'stalls' | 'gpu_seconds_lost';
 
@@ -30,18 +30,7 @@ export function topRootCausesQuery(filter: RootCauseFilter, ranking: RootCauseRa
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: filter.limit };
   // Same window semantics as the stall listing: a stall overlapping the window counts.
-  if (filter.from_ms !== undefined) {
-    where.push(`end >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')`);
-    params.from_ms = filter.from_ms;
-  }
-  if (filter.to_ms !== undefined) {
-    where.push(`start <= fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`);
-    params.to_ms = filter.to_ms;
-  }
-  if (filter.job !== undefined) {
-    where.push('job = {job:String}');
-    params.job = filter.job;
-  }
+  stallWindowConditions(filter, where, params);
   const query = [
     `SELECT rc_kind AS kind, rc_location AS location, count() AS stalls,
        -- excess over the baseline, for every rank that waited; never negative

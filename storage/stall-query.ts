@@ -10,11 +10,16 @@ export interface BoundQuery {
   query_params: Record<string, unknown>;
 }
 
-export function stallListQuery(filter: StallFilter): BoundQuery {
-  const where: string[] = [];
-  const params: Record<string, unknown> = { limit: filter.limit };
-  // A stall is in [from, to] when it overlaps the window, so one that began just before
-  // `from` and was still stalling is not lost.
+/**
+ * The window and job conditions every stall query shares, as bound parameters. A stall is in
+ * [from, to] when it overlaps the window, so one that began just before `from` and was still
+ * stalling is not lost.
+ */
+export function stallWindowConditions(
+  filter: { from_ms?: number; to_ms?: number; job?: string },
+  where: string[],
+  params: Record<string, unknown>,
+): void {
   if (filter.from_ms !== undefined) {
     where.push(`end >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')`);
     params.from_ms = filter.from_ms;
@@ -27,6 +32,12 @@ export function stallListQuery(filter: StallFilter): BoundQuery {
     where.push('job = {job:String}');
     params.job = filter.job;
   }
+}
+
+export function stallListQuery(filter: StallFilter): BoundQuery {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: filter.limit };
+  stallWindowConditions(filter, where, params);
   if (filter.kind !== undefined) {
     where.push('rc_kind = {kind:String}');
     params.kind = filter.kind;
