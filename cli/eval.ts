@@ -69,11 +69,19 @@ async function runSuite(config: Config, logger: Logger, flags: EvalFlags): Promi
   };
   await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
   if (flags.keep_data !== 'true') rmSync(work, { recursive: true, force: true });
-  if (failed.length > 0) throw new ConfigError(`${failed.length} scenario(s) did not play: ${failed.join('; ')}`, dir);
+  if (failed.length === files.length) throw new ConfigError(`no scenario played: ${failed.join('; ')}`, dir);
 
-  const report = scoreOutcomes(outcomes);
+  // Score what played, so one scenario that cannot play does not hide the others' figures;
+  // the run still fails, naming what did not play.
+  const played = outcomes.filter((o): o is ScenarioOutcome => o !== undefined);
+  const report = scoreOutcomes(played);
   process.stdout.write(renderReport(report));
-  if (flags.json) writeFileSync(flags.json, JSON.stringify({ suite: dir, ...report, outcomes: outcomes.map(({ stalls, ...rest }) => ({ ...rest, stalls: stalls.length })) }, null, 2) + '\n');
+  if (failed.length > 0) process.stdout.write(`\nnot played (not scored): ${failed.join('; ')}\n`);
+  if (flags.json) {
+    const rows = played.map(({ stalls, ...rest }) => ({ ...rest, stalls: stalls.length }));
+    writeFileSync(flags.json, JSON.stringify({ suite: dir, ...report, outcomes: rows, not_played: failed }, null, 2) + '\n');
+  }
+  if (failed.length > 0) return 2;
   return report.pass ? 0 : 1;
 }
 
@@ -93,6 +101,7 @@ function playInChild(file: string, dir: string, config: Config, flags: EvalFlags
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (code === null) return reject(new Error(`did not finish within ${CHILD_TIMEOUT_MS / 1000} s`));
       if (code !== 0) return reject(new Error(`exit ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
       try {
         resolvePromise(JSON.parse(readFileSync(out, 'utf8')) as ScenarioOutcome);
