@@ -8,9 +8,9 @@
  * so that Alertmanager sees it as resolved at once.
  */
 import type { Logger } from '../../core/log.js';
-import type { DeliveryTarget, NotifiedAlert } from './notified-alert.js';
+import type { NotifiedAlert } from './notified-alert.js';
 import { postJson } from './http-post.js';
-import { Outbox, type OutboxStats } from './outbox.js';
+import { OutboxTarget } from './outbox-target.js';
 
 export interface AlertmanagerTargetOptions {
   /** Base URL, e.g. http://127.0.0.1:9093 (a path prefix is kept). */
@@ -31,38 +31,23 @@ export interface PostableAlert {
   generatorURL?: string;
 }
 
-export class AlertmanagerTarget implements DeliveryTarget {
+export class AlertmanagerTarget extends OutboxTarget {
   readonly name: string;
   readonly resends = true;
-  private readonly outbox: Outbox<NotifiedAlert>;
   private readonly now: () => number;
+  private readonly endpoint: string;
 
   constructor(private readonly options: AlertmanagerTargetOptions) {
+    super(options.logger);
     this.name = `alertmanager ${options.url}`;
     this.now = options.now ?? Date.now;
-    const endpoint = `${options.url.replace(/\/+$/, '')}/api/v2/alerts`;
-    this.outbox = new Outbox({
-      logger: options.logger,
-      // Timestamps are computed when each attempt is made, so a retry after an outage still
-      // carries a fresh endsAt.
-      send: (alerts) => postJson(endpoint, alerts.map((a) => this.postable(a))),
-    });
+    this.endpoint = `${options.url.replace(/\/+$/, '')}/api/v2/alerts`;
   }
 
-  enqueue(alerts: readonly NotifiedAlert[]): void {
-    for (const a of alerts) this.outbox.put(a.fingerprint, a);
-  }
-
-  drain(timeoutMs: number): Promise<boolean> {
-    return this.outbox.drain(timeoutMs);
-  }
-
-  stats(): OutboxStats {
-    return this.outbox.stats();
-  }
-
-  close(): void {
-    this.outbox.close();
+  // Timestamps are computed when each attempt is made, so a retry after an outage still
+  // carries a fresh endsAt.
+  protected send(alerts: NotifiedAlert[]): Promise<void> {
+    return postJson(this.endpoint, alerts.map((a) => this.postable(a)));
   }
 
   postable(a: NotifiedAlert): PostableAlert {

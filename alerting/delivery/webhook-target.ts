@@ -7,9 +7,9 @@
  */
 import type { Logger } from '../../core/log.js';
 import { fingerprint } from '../fingerprint.js';
-import type { DeliveryTarget, NotifiedAlert } from './notified-alert.js';
+import type { NotifiedAlert } from './notified-alert.js';
 import { postJson } from './http-post.js';
-import { Outbox, type OutboxStats } from './outbox.js';
+import { OutboxTarget } from './outbox-target.js';
 
 /** What Alertmanager puts in endsAt of a firing alert (Go's zero time). */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -46,35 +46,17 @@ export interface WebhookMessage {
   alerts: WebhookAlert[];
 }
 
-export class WebhookTarget implements DeliveryTarget {
+export class WebhookTarget extends OutboxTarget {
   readonly name: string;
   readonly resends = false;
-  private readonly outbox: Outbox<NotifiedAlert>;
 
   constructor(private readonly options: WebhookTargetOptions) {
+    super(options.logger);
     this.name = `webhook ${options.url}`;
-    this.outbox = new Outbox({
-      logger: options.logger,
-      send: async (alerts) => {
-        for (const message of this.messages(alerts)) await postJson(options.url, message);
-      },
-    });
   }
 
-  enqueue(alerts: readonly NotifiedAlert[]): void {
-    for (const a of alerts) this.outbox.put(a.fingerprint, a);
-  }
-
-  drain(timeoutMs: number): Promise<boolean> {
-    return this.outbox.drain(timeoutMs);
-  }
-
-  stats(): OutboxStats {
-    return this.outbox.stats();
-  }
-
-  close(): void {
-    this.outbox.close();
+  protected async send(alerts: NotifiedAlert[]): Promise<void> {
+    for (const message of this.messages(alerts)) await postJson(this.options.url, message);
   }
 
   /** One v4 message per alertname among `alerts`. */
