@@ -42,7 +42,13 @@ it('updates the fabric view live while the scenario plays', async () => {
       throw new Error(`${(e as Error).message}\n${JSON.stringify(state)}\n${session.problems.join('\n')}`);
     });
   // A whole redraw (every series) also completes, with newer data than the first one.
-  await page.waitForFunction((n) => Number(document.querySelector('#view')?.getAttribute('data-refreshes')) > n, firstRefreshes, { timeout: 45_000 });
+  // (A refresh may land before newer telemetry is stored when the machine is busy, so wait for
+  // one that shows a newer head rather than taking the next one.)
+  await page.waitForFunction(
+    ([n, head]) => Number(document.querySelector('#view')?.getAttribute('data-refreshes')) > Number(n) && document.querySelector('#data-head')?.textContent !== head,
+    [firstRefreshes, firstHead] as const,
+    { timeout: 60_000 },
+  );
   expect(await page.textContent('#data-head')).not.toBe(firstHead);
 
   mkdirSync(join(REPO_ROOT, 'test-output', 'screenshots'), { recursive: true });
