@@ -95,7 +95,7 @@ export class Platform {
       parts.pipeline = createPipeline({ bus, store, topology, logger });
     } else {
       logger.warn('no topology (give --topology FILE): telemetry is stored but stalls are not analysed');
-      parts.sink = new Sink(bus, store, logger.child('sink'));
+      parts.sink = new Sink(bus, store, logger.child('sink'), { telemetryLingerMs: config.sink_linger_ms });
       parts.sink.start();
     }
     // Alert rules run beside the analysis; they deliver to --alertmanager and --webhooks.

@@ -16,6 +16,14 @@ export interface Delivery {
 
 export type BatchHandler<T extends Topic> = (batch: TopicRecords[T][], delivery?: Delivery) => Promise<void>;
 
+export interface SubscribeOptions {
+  /**
+   * Gather records for up to this long before handing a batch over (unless a full batch is
+   * waiting, or drain() is called). A storage writer uses it to make fewer, larger inserts.
+   */
+  lingerMs?: number;
+}
+
 export interface Subscription {
   /** Stops delivery to this subscriber; records it already accepted are still handled. */
   close(): Promise<void>;
@@ -38,7 +46,7 @@ export interface Bus {
    * Subscribes a consumer group. Within a group a record is handled once; batches are
    * delivered in publish order per topic, one at a time per group.
    */
-  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>): Subscription;
+  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>, options?: SubscribeOptions): Subscription;
 
   /** Resolves when every record published so far has been handled by every group. */
   drain(): Promise<void>;

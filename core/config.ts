@@ -59,6 +59,8 @@ export const configSchema = z
     nccl_dir: z.string().optional(),
     max_body_bytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
     bus_capacity: z.coerce.number().int().positive().default(200_000),
+    /** How long the embedded sink gathers telemetry rows into one insert (fewer parts to merge). */
+    sink_linger_ms: z.coerce.number().int().min(0).max(60_000).default(1_000),
     api_tokens: csv.default([]),
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })

@@ -4,7 +4,7 @@
  * when any group of a topic holds more than `capacity` records, publish waits briefly for
  * room and then rejects with BackpressureError instead of growing memory without bound.
  */
-import type { BatchHandler, Bus, BusStats, Subscription } from '../core/bus.js';
+import type { BatchHandler, Bus, BusStats, SubscribeOptions, Subscription } from '../core/bus.js';
 import { BackpressureError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { TOPICS, type Topic, type TopicRecords } from '../core/records.js';
@@ -18,6 +18,11 @@ interface GroupQueue {
   running: boolean;
   closed: boolean;
   idle: Array<() => void>;
+  lingerMs: number;
+  /** Closing: hand over what is queued without lingering. */
+  flushing: boolean;
+  /** Ends the current linger early (a full batch arrived, or drain was asked for). */
+  endLinger?: () => void;
 }
 
 export interface MemoryBusOptions {
@@ -39,6 +44,8 @@ export class MemoryBus implements Bus {
   private readonly logger?: Logger;
   private roomWaiters: Array<() => void> = [];
   private closed = false;
+  /** While a drain waits, nobody lingers. */
+  private draining = 0;
 
   constructor(options: MemoryBusOptions = {}) {
     this.capacity = options.capacity ?? 200_000;
@@ -67,11 +74,12 @@ export class MemoryBus implements Bus {
       if (g.topic !== topic || g.closed) continue;
       g.queue.push(records);
       g.queued += records.length;
+      if (g.queued >= this.maxBatch) g.endLinger?.();
       this.pump(g);
     }
   }
 
-  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>): Subscription {
+  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>, options: SubscribeOptions = {}): Subscription {
     const key = `${topic}/${group}`;
     if (this.groups.has(key)) throw new Error(`group ${group} already subscribed to ${topic} in this process`);
     const g: GroupQueue = {
@@ -83,10 +91,14 @@ export class MemoryBus implements Bus {
       running: false,
       closed: false,
       idle: [],
+      lingerMs: options.lingerMs ?? 0,
+      flushing: false,
     };
     this.groups.set(key, g);
     return {
       close: async () => {
+        g.flushing = true;
+        g.endLinger?.();
         await this.idleOf(g);
         g.closed = true;
         this.groups.delete(key);
@@ -95,11 +107,17 @@ export class MemoryBus implements Bus {
   }
 
   async drain(): Promise<void> {
-    // Handlers may publish downstream while we wait, so loop until a full pass finds all idle.
-    for (;;) {
-      const busy = [...this.groups.values()].filter((g) => g.running || g.queued > 0);
-      if (busy.length === 0) return;
-      await Promise.all(busy.map((g) => this.idleOf(g)));
+    this.draining++;
+    try {
+      // Handlers may publish downstream while we wait, so loop until a full pass finds all idle.
+      for (;;) {
+        const busy = [...this.groups.values()].filter((g) => g.running || g.queued > 0);
+        if (busy.length === 0) return;
+        for (const g of busy) g.endLinger?.();
+        await Promise.all(busy.map((g) => this.idleOf(g)));
+      }
+    } finally {
+      this.draining--;
     }
   }
 
@@ -125,11 +143,23 @@ export class MemoryBus implements Bus {
     return new Promise((resolve) => g.idle.push(resolve));
   }
 
+  private linger(g: GroupQueue): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => g.endLinger?.(), g.lingerMs);
+      g.endLinger = () => {
+        clearTimeout(timer);
+        g.endLinger = undefined;
+        resolve();
+      };
+    });
+  }
+
   private pump(g: GroupQueue): void {
     if (g.running) return;
     g.running = true;
     void (async () => {
       while (g.queue.length > 0) {
+        if (g.lingerMs > 0 && g.queued < this.maxBatch && this.draining === 0 && !g.flushing) await this.linger(g);
         const batch: TopicRecords[Topic][] = [];
         while (g.queue.length > 0 && batch.length + g.queue[0]!.length <= this.maxBatch) {
           batch.push(...g.queue.shift()!);

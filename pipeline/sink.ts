@@ -11,6 +11,9 @@ import type { Store } from '../core/store.js';
 
 export const SINK_GROUP = 'sink';
 
+/** The high-volume topics, whose rows may wait briefly to be written in larger inserts. */
+const TELEMETRY_TOPICS: ReadonlySet<Topic> = new Set(['port_samples', 'gpu_samples', 'collective_events']);
+
 export interface SinkOptions {
   /** Attempts per batch, the first included. */
   maxAttempts?: number;
@@ -19,6 +22,12 @@ export interface SinkOptions {
   maxBackoffMs?: number;
   /** Rows per insert call. */
   maxRows?: number;
+  /**
+   * How long telemetry rows gather before one insert. ClickHouse makes a part per insert (and
+   * one per rollup view) and merges them later, so fewer, larger inserts cost far less CPU.
+   * Stalls, episodes and alerts are written at once: people wait on them.
+   */
+  telemetryLingerMs?: number;
 }
 
 export interface SinkStats {
@@ -40,12 +49,13 @@ export class Sink {
     private readonly logger: Logger,
     options: SinkOptions = {},
   ) {
-    this.opts = { maxAttempts: 5, backoffMs: 100, maxBackoffMs: 2_000, maxRows: 10_000, ...options };
+    this.opts = { maxAttempts: 5, backoffMs: 100, maxBackoffMs: 2_000, maxRows: 10_000, telemetryLingerMs: 0, ...options };
   }
 
   start(): void {
     for (const topic of TOPICS) {
-      this.subs.push(this.bus.subscribe(topic, SINK_GROUP, (batch) => this.write(topic, batch)));
+      const lingerMs = TELEMETRY_TOPICS.has(topic) ? this.opts.telemetryLingerMs : 0;
+      this.subs.push(this.bus.subscribe(topic, SINK_GROUP, (batch) => this.write(topic, batch), { lingerMs }));
     }
   }
 

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { Alert } from '../../core/records.js';
 import { MemoryBus } from '../../pipeline/memory-bus.js';
 import { Sink } from '../../pipeline/sink.js';
 import { MemoryStore, portSample, silentLogger } from './fixtures.js';
@@ -39,5 +40,22 @@ describe('Sink', () => {
     await bus.drain();
     expect(store.insertCalls).toBe(4);
     expect(sink.stats()).toMatchObject({ failed: { port_samples: 1 }, written: { port_samples: 1 } });
+  });
+
+  it('gathers telemetry into one insert while it lingers, writes alerts at once, and drain flushes', async () => {
+    const bus = new MemoryBus();
+    const store = new MemoryStore();
+    const sink = new Sink(bus, store, silentLogger, { telemetryLingerMs: 60_000 });
+    sink.start();
+    for (let t = 1; t <= 3; t++) await bus.publish('port_samples', [portSample('leaf-0/p0', t)]);
+    await bus.publish('alerts', [{ id: 'a1' } as unknown as Alert]);
+    await vi.waitFor(() => expect(store.rows.alerts).toHaveLength(1));
+    expect(store.rows.port_samples).toHaveLength(0);
+    await bus.drain();
+    expect(store.rows.port_samples).toHaveLength(3);
+    expect(store.insertCalls).toBe(2);
+    await bus.publish('port_samples', [portSample('leaf-0/p0', 4)]);
+    await sink.stop();
+    expect(store.rows.port_samples).toHaveLength(4);
   });
 });
