@@ -40,7 +40,7 @@ import {
 } from './rows.js';
 import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
 import { stallListQuery } from './stall-query.js';
-import { topRootCausesQuery, type RootCauseRow } from './root-cause-query.js';
+import { rankingOf, topRootCausesQuery, type RootCauseRow } from './root-cause-query.js';
 import {
   gpuSeriesQuery,
   jobSeriesQuery,
@@ -122,8 +122,10 @@ export class ClickHouseStore implements QueryStore {
 
   async getStall(id: string): Promise<Stall | undefined> {
     return this.run('getStall', async () => {
+      // The newest version of the one id: what FINAL would keep, without merging every part's
+      // rows to find it (the id is no prefix of the sort key, so FINAL would read them all).
       const rows = await this.select<StallRow>({
-        query: `SELECT ${STALL_COLUMNS} FROM stalls FINAL WHERE id = {id:String} LIMIT 1`,
+        query: `SELECT ${STALL_COLUMNS} FROM stalls WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
         query_params: { id },
       });
       return rows[0] ? stallOf(rows[0]) : undefined;
@@ -167,11 +169,11 @@ export class ClickHouseStore implements QueryStore {
 
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
     return this.run('topRootCauses', async () => {
-      const [byStalls, byGpuSeconds] = await Promise.all([
-        this.select<RootCauseRow>(topRootCausesQuery(filter, 'stalls')),
-        this.select<RootCauseRow>(topRootCausesQuery(filter, 'gpu_seconds_lost')),
-      ]);
-      return { by_stalls: byStalls.map(rootCauseOf), by_gpu_seconds_lost: byGpuSeconds.map(rootCauseOf) };
+      const rows = await this.select<RootCauseRow>(topRootCausesQuery(filter));
+      return {
+        by_stalls: rankingOf(rows, 'stalls', filter.limit).map(rootCauseOf),
+        by_gpu_seconds_lost: rankingOf(rows, 'gpu_seconds_lost', filter.limit).map(rootCauseOf),
+      };
     });
   }
 
