@@ -118,6 +118,12 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
   const child = LongRunning.start('api-server', process.execPath, [resolve(import.meta.dirname, 'api-server-child.js'), data, JSON.stringify(plan)]);
   try {
     progress('api', `loading ${plan.hours} simulated hours of a 1,024-GPU cluster into chDB`);
+    // The child's per-hour progress, passed on (a day takes minutes on a busy machine).
+    void (async () => {
+      for (let hour = 1; hour <= plan.hours; hour++) {
+        progress('api', (await child.waitForLine((l) => l.text.startsWith(`loaded hour ${hour}/`), 60 * 60_000)).text);
+      }
+    })().catch(() => {});
     const readyLine = await child.waitForLine((l) => l.text.startsWith('{"ready"'), 60 * 60_000);
     const ready = (JSON.parse(readyLine.text) as { ready: { url: string; load_s: number; rows_per_s: number; counts: Record<string, number> } }).ready;
     progress('api', `loaded in ${ready.load_s} s (${ready.rows_per_s} rows/s): ${JSON.stringify(ready.counts)}`);
