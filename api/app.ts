@@ -65,8 +65,9 @@ export function buildApp(deps: AppDeps): Express {
   if (deps.buckets) app.use(rateLimit(deps.buckets, () => telemetry.rateLimited.inc({})));
   app.use(bodyLimit(deps.maxBodyBytes));
   // The UI's own files carry no data: open like the probes; the data it reads needs the token.
-  app.use(uiRouter({ live: deps.streams !== undefined, version }));
-  app.use(bearerAuth(deps.tokens));
+  app.use(uiRouter({ live: deps.streams !== undefined, auth: deps.tokens.size > 0, version }));
+  // The stream also takes `?access_token=`: the UI's EventSource cannot send a header (auth.ts).
+  app.use(bearerAuth(deps.tokens, [`${API_V1}/stream`]));
   app.use(metricsRouter(telemetry, logger, live));
   const openapi = buildOpenApiDocument(version);
   app.get('/openapi.json', (_req, res) => {

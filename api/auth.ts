@@ -58,11 +58,31 @@ export class UnauthorizedError extends FabricscopeError {
   }
 }
 
-/** `Authorization: Bearer <token>`; a no-op when no tokens are configured. */
-export function bearerAuth(tokens: TokenSet) {
+/**
+ * Routes that also take the token as `?access_token=` (RFC 6750 §2.3): only the live stream,
+ * because a browser's EventSource cannot send an Authorization header, and everything else the
+ * UI reads goes through fetch, which can. A token in a URL can end up in logs and histories, so
+ * it is accepted nowhere else: this server logs no query strings, its pages send
+ * `Referrer-Policy: no-referrer`, and EventSource URLs never enter the browser history.
+ */
+export const QUERY_TOKEN_PARAMETER = 'access_token';
+
+/**
+ * `Authorization: Bearer <token>`, or `?access_token=` on the `queryTokenPaths` (GET only);
+ * a no-op when no tokens are configured.
+ */
+export function bearerAuth(tokens: TokenSet, queryTokenPaths: readonly string[] = []) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (tokens.size === 0) return next();
     const header = req.headers.authorization;
+    const queryToken = req.method === 'GET' && queryTokenPaths.includes(req.path) ? req.query[QUERY_TOKEN_PARAMETER] : undefined;
+    if (header === undefined && typeof queryToken === 'string' && queryToken !== '') {
+      if (!tokens.has(queryToken)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="fabricscope", error="invalid_token"');
+        return next(new UnauthorizedError(`invalid ${QUERY_TOKEN_PARAMETER}`));
+      }
+      return next();
+    }
     const match = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
     const refuse = (message: string): void => {
       // RFC 6750: tell the client which scheme is expected.

@@ -236,7 +236,13 @@ export function buildOpenApiDocument(version: string): JsonSchema {
     },
     // Applies when the server has tokens configured; /healthz and /readyz are always open.
     security: [{ bearer: [] }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        // EventSource cannot send headers: the stream alone also takes the token as a parameter.
+        accessTokenParameter: { type: 'apiKey', in: 'query', name: 'access_token' },
+      },
+    },
     paths: {
       '/api/v1/stalls': {
         get: {
@@ -336,6 +342,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
         get: {
           operationId: 'stream',
           summary: 'Server-Sent Events: new stalls and alert changes as they happen',
+          security: [{ bearer: [] }, { accessTokenParameter: [] }],
           description:
             'Each event is `event: stall` (data: a stall as in /api/v1/stalls) or `event: alert` (data: an alert as in /api/v1/alerts), with an increasing `id`. A comment line is sent as heartbeat. Only events from the moment of connection are sent; fetch history from the list endpoints.',
           parameters: parametersOf(streamQuerySchema, 'query'),

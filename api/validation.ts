@@ -145,6 +145,12 @@ export const streamQuerySchema = z.strictObject({
     .pipe(z.array(z.enum(API_EVENT_TYPES)).min(1))
     .meta({ description: 'comma-separated event types to receive: stall, alert (default both)' })
     .optional(),
+  // Checked by bearerAuth before this route runs; declared so the stream accepts it.
+  access_token: z
+    .string()
+    .max(MAX_NAME_LENGTH)
+    .meta({ description: 'the API token, for EventSource clients that cannot send `Authorization: Bearer` (this route only)' })
+    .optional(),
 });
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ingest,prometheus,detection,scale]`: every benchmark in
+ * `npm run bench [-- --quick] [-- --only ingest,prometheus,detection,scale,api]`: every benchmark in
  * one harness. Progress goes to stderr; bench/out/report.json gets the figures (medians, with
  * their runs), bench/out/report.txt and stdout the readable table. Benchmarks print figures and
  * never assert them: a slow or loaded machine gives slow figures, with the load in the report.
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { OUT_DIR } from './harness/paths.js';
 import { progress } from './harness/progress.js';
 import { BenchReport, renderTable, type ReportMeta } from './harness/report.js';
+import { apiBenchmark, type ApiOptions } from './suites/api.js';
 import { detectionBenchmark, type DetectionOptions } from './suites/detection.js';
 import { ingestBenchmark, type IngestOptions } from './suites/ingest.js';
 import { prometheusBenchmark, type PrometheusOptions } from './suites/prometheus.js';
@@ -20,6 +21,7 @@ interface Plan {
   prometheus: PrometheusOptions;
   detection: DetectionOptions;
   scale: ScaleOptions;
+  api: ApiOptions;
 }
 
 /** --quick: under five minutes on an idle 2-CPU machine; the full plan takes about half an hour. */
@@ -29,16 +31,18 @@ const PLANS: Record<'quick' | 'full', Plan> = {
     prometheus: { gpus: 64, interval_ms: 1000, warmup_s: 10, windows: 3, window_s: 10, query_reps: 5 },
     detection: { gpus: 32, occurrences: 2, every_s: 15, first_start_s: 8, poll_ms: 100 },
     scale: { sizes: [256, 1024, 4096], simulated_s: 1, runs: 1, timeoutMs: 45_000 },
+    api: { quick: true, timeoutMs: 600_000 },
   },
   full: {
     ingest: { gpus: 256, simulated_s: 10, runs: 5, direct_reps: 5, timeoutMs: 600_000 },
     prometheus: { gpus: 256, interval_ms: 1000, warmup_s: 20, windows: 5, window_s: 30, query_reps: 20 },
     detection: { gpus: 64, occurrences: 5, every_s: 20, first_start_s: 10, poll_ms: 100 },
     scale: { sizes: [256, 1024, 4096], simulated_s: 10, runs: 3, timeoutMs: 600_000 },
+    api: { quick: false, timeoutMs: 3_600_000 },
   },
 };
 
-const SECTIONS = ['ingest', 'prometheus', 'detection', 'scale'] as const;
+const SECTIONS = ['ingest', 'prometheus', 'detection', 'scale', 'api'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]): { mode: 'quick' | 'full'; only: Set<Section> } {
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
     prometheus: () => prometheusBenchmark(report, plan.prometheus),
     detection: () => detectionBenchmark(report, plan.detection),
     scale: () => scaleBenchmark(report, plan.scale),
+    api: () => apiBenchmark(report, plan.api),
   };
   for (const section of SECTIONS) {
     if (!only.has(section)) continue;

@@ -6,10 +6,15 @@
 import { CONFIG_KEYS, flagOf } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 
-/** Flags that take no value. `--no-simulator` is the negation of `simulator`. */
+/**
+ * Flags that take no value. `--no-simulator` is the negation of `simulator`. The on/off
+ * settings also take one with `=` (`--clickhouse-replicated=false`).
+ */
 const BOOLEAN_FLAGS: Record<string, [key: string, value: boolean]> = {
   '--no-simulator': ['simulator', false],
   '--simulator': ['simulator', true],
+  '--clickhouse-replicated': ['clickhouse_replicated', true],
+  '--clickhouse-distributed': ['clickhouse_distributed', true],
 };
 
 export interface ParsedArgs {
@@ -40,7 +45,7 @@ export function parseArgs(argv: readonly string[], extraKeys: readonly string[] 
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(0, eq) : arg;
     const bool = BOOLEAN_FLAGS[name];
-    if (bool) {
+    if (bool && eq < 0) {
       flags[bool[0]] = bool[1];
       continue;
     }

@@ -4,6 +4,9 @@ const COMMON_INFRA = `
 Infrastructure (default: everything embedded in this process):
   --data DIR              chDB data directory (default: data)
   --clickhouse URL        use a ClickHouse server instead of embedded chDB
+  --clickhouse-cluster C  cluster mode on that server: DDL ON CLUSTER C; with
+                          --clickhouse-replicated (Keeper path --clickhouse-zookeeper-path)
+                          and --clickhouse-distributed (docs/deployment.md)
   --kafka BROKERS         use Kafka (comma-separated brokers) instead of the in-process bus
   --role ROLE,...         with --kafka: run only these of collect, correlate, sink, api
   --kafka-partitions N    partitions per topic when creating topics (default 12); also

@@ -220,7 +220,15 @@ export class Platform {
 }
 
 async function openStore(config: Config, logger: Logger): Promise<Store> {
-  const store = createStore({ data: config.data, clickhouse: config.clickhouse, logger: logger.child('storage') });
+  const store = createStore({
+    data: config.data,
+    clickhouse: config.clickhouse,
+    cluster: config.clickhouse_cluster,
+    replicated: config.clickhouse_replicated,
+    zookeeperPath: config.clickhouse_zookeeper_path,
+    distributed: config.clickhouse_distributed,
+    logger: logger.child('storage'),
+  });
   await store.migrate();
   return store;
 }

@@ -22,6 +22,17 @@ export const configSchema = z
     port: port.default(8080),
     data: z.string().default('data'),
     clickhouse: z.string().url().optional(),
+    /**
+     * Cluster mode (a ClickHouse server URL only): the cluster name of the servers'
+     * remote_servers; DDL runs ON CLUSTER. See docs/deployment.md.
+     */
+    clickhouse_cluster: z.string().min(1).optional(),
+    /** With clickhouse_cluster: Replicated*MergeTree engines (ZooKeeper or ClickHouse Keeper). */
+    clickhouse_replicated: bool.default(false),
+    /** Keeper path prefix of the replicated tables; `/{shard}/<table>` is appended. */
+    clickhouse_zookeeper_path: z.string().default('/clickhouse/tables/fabricscope'),
+    /** With clickhouse_cluster: rows in `<table>_local` per shard, read and written through Distributed `<table>`. */
+    clickhouse_distributed: bool.default(false),
     kafka: csv.optional(),
     /** Partitions per topic when fabricscope creates the Kafka topics (real clusters). */
     kafka_partitions: z.coerce.number().int().positive().default(12),

@@ -2,7 +2,7 @@
  * The Store (core/store.ts) on ClickHouse: the same DDL and queries on embedded chDB and on
  * a ClickHouse server; only the connection differs (clickhouse-connection.ts).
  */
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { BackpressureError, InvalidArgumentError, StorageError, isFabricscopeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { TOPICS, type Alert, type Stall, type Topic, type TopicRecords } from '../core/records.js';
@@ -25,6 +25,7 @@ import type {
 } from '../core/store.js';
 import type { RootCauseKind } from '../core/names.js';
 import { runMigrations } from './schema/migrations.js';
+import { SchemaLayout } from './schema/layout.js';
 import { applyRetention, resolveRetention, type RetentionDays } from './schema/retention.js';
 import {
   ALERT_COLUMNS,
@@ -39,7 +40,7 @@ import {
 } from './rows.js';
 import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
 import { stallListQuery } from './stall-query.js';
-import { topRootCausesQuery, type RootCauseRow } from './root-cause-query.js';
+import { rankingOf, topRootCausesQuery, type RootCauseRow } from './root-cause-query.js';
 import {
   gpuSeriesQuery,
   jobSeriesQuery,
@@ -63,6 +64,8 @@ export interface ClickHouseStoreOptions {
   queryLimits?: Partial<QueryLimits>;
   /** Days to keep per table (defaults: DEFAULT_RETENTION_DAYS); 0 keeps forever. */
   retentionDays?: Partial<RetentionDays>;
+  /** One node (default) or a cluster: what the migrations create (schema/layout.ts). */
+  layout?: SchemaLayout;
 }
 
 export class ClickHouseStore implements QueryStore {
@@ -73,6 +76,7 @@ export class ClickHouseStore implements QueryStore {
   private readonly limits: QueryLimits;
   private readonly readSettings: string;
   private readonly retention: RetentionDays;
+  private readonly layout: SchemaLayout;
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
     this.client = client;
@@ -82,23 +86,31 @@ export class ClickHouseStore implements QueryStore {
     // Built once: it also validates the limits at construction, not at the first request.
     this.readSettings = readOnlySettingsClause(this.limits);
     this.retention = resolveRetention(options.retentionDays);
+    this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
   }
 
   async migrate(): Promise<void> {
     await this.run('migrate', async () => {
-      await runMigrations(this.client, this.logger);
-      await applyRetention(this.client, this.retention, this.logger);
+      await runMigrations(this.client, { logger: this.logger, layout: this.layout });
+      await applyRetention(this.client, this.retention, { logger: this.logger, layout: this.layout });
     });
   }
 
   async insert<T extends Topic>(topic: T, rows: TopicRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     const values = rowsOf(topic, rows, this.nextVersion());
-    // With a token, ClickHouse drops a block it has already stored under that token (the tables'
-    // deduplication windows are set by migration 0005), and so do the rollup views.
-    const settings = options.dedup_token
-      ? { insert_deduplication_token: options.dedup_token, deduplicate_blocks_in_dependent_materialized_views: 1 as const }
-      : undefined;
+    // With a token, ClickHouse drops a block it has already stored under that token (the
+    // deduplication windows of migration 0005, or a replicated table's own), and so do the
+    // rollup views.
+    const settings: ClickHouseSettings = options.dedup_token
+      ? { insert_deduplication_token: options.dedup_token, deduplicate_blocks_in_dependent_materialized_views: 1 }
+      : {};
+    // On a sharded cluster rows go through the Distributed table, not straight into one node's
+    // local table: its sharding key puts every version of a record on one shard (FINAL collapses
+    // only within a shard), and each shard's replicated table then deduplicates its part of the
+    // block by the same token. Synchronously, so that a returned insert is stored on the shards
+    // (the Kafka sink commits offsets after it), not queued on the node that received it.
+    if (this.layout.distributed) settings.insert_distributed_sync = 1;
     await this.run(`insert ${topic}`, () =>
       this.client.insert({ table: topic, values, format: 'JSONEachRow', clickhouse_settings: settings }),
     );
@@ -110,8 +122,10 @@ export class ClickHouseStore implements QueryStore {
 
   async getStall(id: string): Promise<Stall | undefined> {
     return this.run('getStall', async () => {
+      // The newest version of the one id: what FINAL would keep, without merging every part's
+      // rows to find it (the id is no prefix of the sort key, so FINAL would read them all).
       const rows = await this.select<StallRow>({
-        query: `SELECT ${STALL_COLUMNS} FROM stalls FINAL WHERE id = {id:String} LIMIT 1`,
+        query: `SELECT ${STALL_COLUMNS} FROM stalls WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
         query_params: { id },
       });
       return rows[0] ? stallOf(rows[0]) : undefined;
@@ -155,11 +169,11 @@ export class ClickHouseStore implements QueryStore {
 
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
     return this.run('topRootCauses', async () => {
-      const [byStalls, byGpuSeconds] = await Promise.all([
-        this.select<RootCauseRow>(topRootCausesQuery(filter, 'stalls')),
-        this.select<RootCauseRow>(topRootCausesQuery(filter, 'gpu_seconds_lost')),
-      ]);
-      return { by_stalls: byStalls.map(rootCauseOf), by_gpu_seconds_lost: byGpuSeconds.map(rootCauseOf) };
+      const rows = await this.select<RootCauseRow>(topRootCausesQuery(filter));
+      return {
+        by_stalls: rankingOf(rows, 'stalls', filter.limit).map(rootCauseOf),
+        by_gpu_seconds_lost: rankingOf(rows, 'gpu_seconds_lost', filter.limit).map(rootCauseOf),
+      };
     });
   }
 

@@ -7,6 +7,8 @@ import { openClickHouse } from './clickhouse-connection.js';
 import { ClickHouseStore } from './clickhouse-store.js';
 import type { QueryLimits } from './query-limits.js';
 import type { RetentionDays } from './schema/retention.js';
+import { DEFAULT_ZOOKEEPER_PATH, SchemaLayout } from './schema/layout.js';
+import { ConfigError } from '../core/errors.js';
 
 export interface StoreOptions {
   /** Data directory of embedded chDB (default `data`). Ignored when `clickhouse` is set. */
@@ -18,16 +20,55 @@ export interface StoreOptions {
   queryLimits?: Partial<QueryLimits>;
   /** Days to keep per table; 0 keeps forever (see DEFAULT_RETENTION_DAYS). */
   retentionDays?: Partial<RetentionDays>;
+  /** Cluster mode on a server (config `clickhouse_cluster`): DDL ON CLUSTER this name. */
+  cluster?: string;
+  /** With `cluster`: replicated engines under `zookeeperPath` (config `clickhouse_replicated`). */
+  replicated?: boolean;
+  zookeeperPath?: string;
+  /** With `cluster`: local tables per shard behind Distributed ones (config `clickhouse_distributed`). */
+  distributed?: boolean;
+}
+
+/** The schema layout the options ask for, or a ConfigError naming the setting that is wrong. */
+export function layoutOf(options: StoreOptions): SchemaLayout {
+  if (options.cluster === undefined) {
+    if (options.replicated) throw new ConfigError('replicated tables need a cluster: set clickhouse_cluster too', 'clickhouse_replicated');
+    if (options.distributed) throw new ConfigError('distributed tables need a cluster: set clickhouse_cluster too', 'clickhouse_distributed');
+    return SchemaLayout.SINGLE_NODE;
+  }
+  if (!options.clickhouse) {
+    throw new ConfigError(
+      'cluster mode needs a ClickHouse server: set clickhouse to a server URL (embedded chDB is one process on one machine, it has no cluster)',
+      'clickhouse_cluster',
+    );
+  }
+  try {
+    return SchemaLayout.forCluster({
+      name: options.cluster,
+      replicated: options.replicated ?? false,
+      zookeeper_path: options.zookeeperPath ?? DEFAULT_ZOOKEEPER_PATH,
+      distributed: options.distributed ?? false,
+    });
+  } catch (e) {
+    const setting = (e as Error).message.startsWith('ZooKeeper') ? 'clickhouse_zookeeper_path' : 'clickhouse_cluster';
+    throw new ConfigError((e as Error).message, setting);
+  }
 }
 
 export function createStore(options: StoreOptions = {}): ClickHouseStore {
+  // Before opening anything: a wrong layout must not leave a chDB directory or a connection behind.
+  const layout = layoutOf(options);
   const { client, describe } = openClickHouse(
     options.clickhouse
       ? { kind: 'server', url: options.clickhouse }
       : { kind: 'embedded', dataDir: options.data ?? 'data' },
   );
-  options.logger?.info('store opened', { target: describe });
-  return new ClickHouseStore(client, { describe, logger: options.logger?.child('store'), queryLimits: options.queryLimits,
+  options.logger?.info('store opened', { target: describe, layout: layout.describe() });
+  return new ClickHouseStore(client, {
+    describe,
+    logger: options.logger?.child('store'),
+    queryLimits: options.queryLimits,
     retentionDays: options.retentionDays,
+    layout,
   });
 }

@@ -1,5 +1,6 @@
 /** Public surface of storage/: everything else in this folder is an implementation detail. */
-export { createStore, type StoreOptions } from './create-store.js';
+export { createStore, layoutOf, type StoreOptions } from './create-store.js';
+export { SchemaLayout, type ClusterOptions } from './schema/layout.js';
 export { ClickHouseStore, type ClickHouseStoreOptions } from './clickhouse-store.js';
 export { openClickHouse, type ClickHouseTarget, type ClickHouseConnection } from './clickhouse-connection.js';
 export { MIGRATIONS, runMigrations } from './schema/migrations.js';

@@ -10,9 +10,10 @@
  *   only fields the id already determines (a stall's job and start), so replacement works.
  */
 import type { Migration } from './migration.js';
+import type { SchemaLayout } from './layout.js';
 
-const portSamples = `
-CREATE TABLE IF NOT EXISTS port_samples
+const portSamples = (l: SchemaLayout) => `
+${l.createTable('port_samples')}
 (
     ts                  DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
     port                LowCardinality(String),
@@ -28,13 +29,13 @@ CREATE TABLE IF NOT EXISTS port_samples
     link_errors         UInt64  CODEC(T64, ZSTD(1)),
     oper_up             Bool
 )
-ENGINE = MergeTree
+${l.engine('port_samples', 'MergeTree')}
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (port, ts)`;
 
 // One row per scrape; the DCGM fields vary by exporter configuration, hence a Map.
-const gpuSamples = `
-CREATE TABLE IF NOT EXISTS gpu_samples
+const gpuSamples = (l: SchemaLayout) => `
+${l.createTable('gpu_samples')}
 (
     ts      DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
     gpu     LowCardinality(String),
@@ -43,12 +44,12 @@ CREATE TABLE IF NOT EXISTS gpu_samples
     model   LowCardinality(String),
     metrics Map(LowCardinality(String), Float64) CODEC(ZSTD(3))
 )
-ENGINE = MergeTree
+${l.engine('gpu_samples', 'MergeTree')}
 PARTITION BY toYYYYMMDD(ts)
 ORDER BY (gpu, ts)`;
 
-const collectiveEvents = `
-CREATE TABLE IF NOT EXISTS collective_events
+const collectiveEvents = (l: SchemaLayout) => `
+${l.createTable('collective_events')}
 (
     job          LowCardinality(String),
     comm_id      LowCardinality(String),
@@ -64,12 +65,12 @@ CREATE TABLE IF NOT EXISTS collective_events
     algbw_gbs    Float64 CODEC(Gorilla, ZSTD(1)),
     busbw_gbs    Float64 CODEC(Gorilla, ZSTD(1))
 )
-ENGINE = MergeTree
+${l.engine('collective_events', 'MergeTree')}
 PARTITION BY toYYYYMMDD(start)
 ORDER BY (job, start, rank)`;
 
-const congestionEpisodes = `
-CREATE TABLE IF NOT EXISTS congestion_episodes
+const congestionEpisodes = (l: SchemaLayout) => `
+${l.createTable('congestion_episodes')}
 (
     id                  String,
     port                LowCardinality(String),
@@ -85,14 +86,14 @@ CREATE TABLE IF NOT EXISTS congestion_episodes
     signals             Array(LowCardinality(String)),
     version             UInt64
 )
-ENGINE = ReplacingMergeTree(version)
+${l.engine('congestion_episodes', 'ReplacingMergeTree', 'version')}
 PARTITION BY toYYYYMM(start)
 ORDER BY (port, start, id)`;
 
 // Root cause flattened into columns so dashboards can group and filter by kind/location;
 // evidence is heterogeneous (optional reference/unit/note) and kept as JSON text.
-const stalls = `
-CREATE TABLE IF NOT EXISTS stalls
+const stalls = (l: SchemaLayout) => `
+${l.createTable('stalls')}
 (
     id            String,
     job           LowCardinality(String),
@@ -110,14 +111,14 @@ CREATE TABLE IF NOT EXISTS stalls
     rc_evidence   String CODEC(ZSTD(3)),
     version       UInt64
 )
-ENGINE = ReplacingMergeTree(version)
+${l.engine('stalls', 'ReplacingMergeTree', 'version')}
 PARTITION BY toYYYYMM(start)
 ORDER BY (job, start, id)`;
 
 // Alerts change state under one id (pending → firing → resolved): the key is the id alone,
 // and updated_ms orders the versions.
-const alerts = `
-CREATE TABLE IF NOT EXISTS alerts
+const alerts = (l: SchemaLayout) => `
+${l.createTable('alerts')}
 (
     id          String,
     rule        LowCardinality(String),
@@ -129,11 +130,21 @@ CREATE TABLE IF NOT EXISTS alerts
     value       Float64,
     updated     DateTime64(3, 'UTC')
 )
-ENGINE = ReplacingMergeTree(updated)
+${l.engine('alerts', 'ReplacingMergeTree', 'updated')}
 ORDER BY id`;
 
 export const initialSchema: Migration = {
   version: 1,
   name: 'initial telemetry, stalls and alerts tables',
-  statements: [portSamples, gpuSamples, collectiveEvents, congestionEpisodes, stalls, alerts],
+  statements: (l) =>
+    (
+      [
+        [portSamples, 'port_samples'],
+        [gpuSamples, 'gpu_samples'],
+        [collectiveEvents, 'collective_events'],
+        [congestionEpisodes, 'congestion_episodes'],
+        [stalls, 'stalls'],
+        [alerts, 'alerts'],
+      ] as const
+    ).flatMap(([create, table]) => [create(l), ...l.distributedTable(table)]),
 };

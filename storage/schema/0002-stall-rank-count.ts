@@ -9,5 +9,5 @@ import type { Migration } from './migration.js';
 export const stallRankCount: Migration = {
   version: 2,
   name: 'stalls.n_ranks',
-  statements: [`ALTER TABLE stalls ADD COLUMN IF NOT EXISTS n_ranks UInt32 DEFAULT length(ranks) AFTER ranks`],
+  statements: (l) => l.alterColumns('stalls', 'ADD COLUMN IF NOT EXISTS n_ranks UInt32 DEFAULT length(ranks) AFTER ranks'),
 };

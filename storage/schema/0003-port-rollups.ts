@@ -14,6 +14,7 @@
  * rollup; raw samples keep them.
  */
 import type { Migration } from './migration.js';
+import type { SchemaLayout } from './layout.js';
 
 type Rollup = { table: string; bucket: string; partition: string };
 const ROLLUPS: Rollup[] = [
@@ -22,8 +23,8 @@ const ROLLUPS: Rollup[] = [
 ];
 
 const sum = 'SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1))';
-const createTable = ({ table, partition }: Rollup) => `
-CREATE TABLE IF NOT EXISTS ${table}
+const createTable = (l: SchemaLayout, { table, partition }: Rollup) => `
+${l.createTable(table)}
 (
     ts                  DateTime('UTC') CODEC(DoubleDelta, ZSTD(1)),
     port                LowCardinality(String),
@@ -41,12 +42,12 @@ CREATE TABLE IF NOT EXISTS ${table}
     -- when the latest contribution was stored: what retention counts from (0004)
     stored_at           SimpleAggregateFunction(max, DateTime('UTC')) DEFAULT now() CODEC(Delta, ZSTD(1))
 )
-ENGINE = AggregatingMergeTree
+${l.engine(table, 'AggregatingMergeTree')}
 PARTITION BY ${partition}
 ORDER BY (port, ts)`;
 
 /** The aggregation both the view and the backfill run; `bucket_ts` avoids shadowing `ts`. */
-const aggregate = ({ bucket }: Rollup) => `
+const aggregate = (l: SchemaLayout, { bucket }: Rollup) => `
 SELECT toDateTime(${bucket}, 'UTC') AS bucket_ts,
        port,
        count() AS samples,
@@ -60,21 +61,28 @@ SELECT toDateTime(${bucket}, 'UTC') AS bucket_ts,
        sum(credit_stall_us) AS credit_stall_us,
        sum(link_errors) AS link_errors,
        countIf(NOT oper_up) AS down_samples
-FROM port_samples`;
+FROM ${l.storage('port_samples')}`;
 
 const COLUMNS = 'port, samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes, ecn_marked_pkts, pfc_tx_pause_frames, pfc_rx_pause_us, credit_stall_us, link_errors, down_samples';
 
-const backfill = (r: Rollup) => `
+const backfill = (l: SchemaLayout, r: Rollup) => `
 INSERT INTO ${r.table} (ts, ${COLUMNS})
-SELECT bucket_ts, ${COLUMNS} FROM (${aggregate(r)} GROUP BY bucket_ts, port)
+SELECT bucket_ts, ${COLUMNS} FROM (${aggregate(l, r)} GROUP BY bucket_ts, port)
 WHERE (SELECT count() FROM ${r.table}) = 0`;
 
-const createView = (r: Rollup) => `
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.table}_mv TO ${r.table} AS
-SELECT bucket_ts AS ts, ${COLUMNS} FROM (${aggregate(r)} GROUP BY bucket_ts, port)`;
+/**
+ * On a sharded cluster each shard's view reads the inserts into its own local samples and
+ * writes its own local rollup: the rollups are sharded exactly like the samples.
+ */
+const createView = (l: SchemaLayout, r: Rollup) => `
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.table}_mv${l.onCluster} TO ${l.storage(r.table)} AS
+SELECT bucket_ts AS ts, ${COLUMNS} FROM (${aggregate(l, r)} GROUP BY bucket_ts, port)`;
 
 export const portRollups: Migration = {
   version: 3,
   name: 'port_samples 1 s and 1 min rollups',
-  statements: ROLLUPS.flatMap((r) => [createTable(r), backfill(r), createView(r)]),
+  // A cluster schema is created by this code from nothing: the samples table is still empty
+  // here, so there is nothing to backfill (and an INSERT would reach one node only).
+  statements: (l) =>
+    ROLLUPS.flatMap((r) => [createTable(l, r), ...l.distributedTable(r.table), ...(l.cluster ? [] : [backfill(l, r)]), createView(l, r)]),
 };

@@ -13,7 +13,6 @@ const TABLES = ['port_samples', 'gpu_samples', 'collective_events', 'congestion_
 export const storedAt: Migration = {
   version: 4,
   name: 'stored_at on every table, for retention',
-  statements: TABLES.map(
-    (t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS stored_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))`,
-  ),
+  statements: (l) =>
+    TABLES.flatMap((t) => l.alterColumns(t, `ADD COLUMN IF NOT EXISTS stored_at DateTime('UTC') DEFAULT now() CODEC(Delta, ZSTD(1))`)),
 };

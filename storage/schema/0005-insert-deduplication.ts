@@ -14,5 +14,8 @@ const TABLES = ['port_samples', 'gpu_samples', 'collective_events', 'congestion_
 export const insertDeduplication: Migration = {
   version: 5,
   name: 'insert deduplication windows on every table',
-  statements: TABLES.map((t) => `ALTER TABLE ${t} MODIFY SETTING non_replicated_deduplication_window = 1000`),
+  // Replicated tables deduplicate by themselves (replicated_deduplication_window, kept in
+  // Keeper and shared by the replicas): the non-replicated window does not apply to them.
+  statements: (l) =>
+    l.replicated ? [] : TABLES.map((t) => l.alterStorage(t, 'MODIFY SETTING non_replicated_deduplication_window = 1000')),
 };

@@ -6,6 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/log.js';
 import type { Migration } from './migration.js';
+import { SchemaLayout } from './layout.js';
 import { initialSchema } from './0001-initial.js';
 import { stallRankCount } from './0002-stall-rank-count.js';
 import { portRollups } from './0003-port-rollups.js';
@@ -15,15 +16,28 @@ import { insertDeduplication } from './0005-insert-deduplication.js';
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [initialSchema, stallRankCount, portRollups, storedAt, insertDeduplication];
 
-const CREATE_MIGRATIONS_TABLE = `
-CREATE TABLE IF NOT EXISTS schema_migrations
+/**
+ * Never distributed: every node answers for the schema it has. On a replicated cluster the
+ * replicas of a shard share it; a node of another shard that finds no record re-runs the
+ * (idempotent, ON CLUSTER) steps harmlessly.
+ */
+const createMigrationsTable = (l: SchemaLayout) => `
+CREATE TABLE IF NOT EXISTS schema_migrations${l.onCluster}
 (
     version    UInt32,
     name       String,
     applied_at DateTime64(3, 'UTC')
 )
-ENGINE = ReplacingMergeTree(applied_at)
+${l.engine('schema_migrations', 'ReplacingMergeTree', 'applied_at')}
 ORDER BY version`;
+
+export interface MigrationOptions {
+  logger?: Logger;
+  /** Default: every migration. */
+  migrations?: readonly Migration[];
+  /** Default: one node. */
+  layout?: SchemaLayout;
+}
 
 export async function appliedVersions(client: ClickHouseClient): Promise<Set<number>> {
   const rs = await client.query({ query: 'SELECT DISTINCT version FROM schema_migrations', format: 'JSONEachRow' });
@@ -32,17 +46,14 @@ export async function appliedVersions(client: ClickHouseClient): Promise<Set<num
 }
 
 /** Brings the schema up to date; returns the versions it applied (empty when already current). */
-export async function runMigrations(
-  client: ClickHouseClient,
-  logger?: Logger,
-  migrations: readonly Migration[] = MIGRATIONS,
-): Promise<number[]> {
-  await client.command({ query: CREATE_MIGRATIONS_TABLE });
+export async function runMigrations(client: ClickHouseClient, options: MigrationOptions = {}): Promise<number[]> {
+  const { logger, migrations = MIGRATIONS, layout = SchemaLayout.SINGLE_NODE } = options;
+  await client.command({ query: createMigrationsTable(layout) });
   const done = await appliedVersions(client);
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements) await client.command({ query: statement });
+    for (const statement of m.statements(layout)) await client.command({ query: statement });
     await client.insert({
       table: 'schema_migrations',
       format: 'JSONEachRow',

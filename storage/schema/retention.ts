@@ -7,6 +7,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/log.js';
+import { SchemaLayout } from './layout.js';
 
 /** Tables with a retention. */
 export const RETENTION_TABLES = [
@@ -50,27 +51,35 @@ export function resolveRetention(overrides: Partial<RetentionDays> = {}): Retent
   return out;
 }
 
-/** Brings every table's TTL to `retention`; returns the tables it changed. */
-export async function applyRetention(client: ClickHouseClient, retention: RetentionDays, logger?: Logger): Promise<RetentionTable[]> {
+/**
+ * Brings every table's TTL to `retention`; returns the tables it changed. On a sharded cluster
+ * the TTL belongs to the local tables that hold the rows (the Distributed ones hold none).
+ */
+export async function applyRetention(
+  client: ClickHouseClient,
+  retention: RetentionDays,
+  options: { logger?: Logger; layout?: SchemaLayout } = {},
+): Promise<RetentionTable[]> {
+  const { logger, layout = SchemaLayout.SINGLE_NODE } = options;
   const rs = await client.query({
     query: 'SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
-    query_params: { names: RETENTION_TABLES },
+    query_params: { names: RETENTION_TABLES.map((t) => layout.storage(t)) },
     format: 'JSONEachRow',
   });
   const current = new Map((await rs.json<{ name: string; engine_full: string }>()).map((r) => [r.name, r.engine_full]));
   const changed: RetentionTable[] = [];
   for (const table of RETENTION_TABLES) {
-    const engine = current.get(table);
+    const engine = current.get(layout.storage(table));
     if (engine === undefined) continue;
     const days = retention[table];
     const hasTtl = / TTL /.test(engine);
-    let statement: string | undefined;
-    if (days === 0 && hasTtl) statement = `ALTER TABLE ${table} REMOVE TTL`;
+    let action: string | undefined;
+    if (days === 0 && hasTtl) action = 'REMOVE TTL';
     else if (days > 0 && !engine.includes(`${ttlOf(days)} `) && !engine.endsWith(ttlOf(days))) {
-      statement = `ALTER TABLE ${table} MODIFY ${ttlOf(days)} SETTINGS materialize_ttl_after_modify = 0`;
+      action = `MODIFY ${ttlOf(days)} SETTINGS materialize_ttl_after_modify = 0`;
     }
-    if (!statement) continue;
-    await client.command({ query: statement });
+    if (!action) continue;
+    await client.command({ query: layout.alterStorage(table, action) });
     logger?.info('retention applied', { table, days });
     changed.push(table);
   }

@@ -152,6 +152,12 @@ describe('GET /api/v1/root-causes', () => {
     expect(await q('job=nobody')).toEqual([]);
   });
 
+  it('each ranking has its own top: a culprit outside one top still leads the other', async () => {
+    const { body } = await get('/api/v1/root-causes?limit=1');
+    expect(culprits(body.by_stalls).map((c) => c[1])).toEqual(['leaf-3/p5']);
+    expect(culprits(body.by_gpu_seconds_lost).map((c) => c[1])).toEqual(['node-1/gpu-3']);
+  });
+
   const hostile: Array<[string, string]> = [
     ['limit=0', 'query.limit'],
     ['limit=101', 'query.limit'],

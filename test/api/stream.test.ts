@@ -185,6 +185,20 @@ describe('GET /api/v1/stream', () => {
     await stream.cancel();
   });
 
+  it('also takes the token as ?access_token= (EventSource sends no headers), on this route only', async () => {
+    const { server, feed } = await start({ apiTokens: ['stream-token'] });
+    expect((await fetch(`${server.url}/api/v1/stream?access_token=wrong`)).status).toBe(401);
+    const stream = await open(`${server.url}/api/v1/stream?types=stall&access_token=stream-token`);
+    expect(stream.response.status).toBe(200);
+    await until(() => feed.listeners.size === 1, 'the subscription');
+    feed.publish({ type: 'stall', data: stall(7) });
+    expect((await stream.nextEvent())?.data.id).toBe('train-a:7');
+    await stream.cancel();
+    // Every other route wants the header: a token in a URL goes no further than the stream.
+    expect((await fetch(`${server.url}/api/v1/stalls?access_token=stream-token`)).status).toBe(401);
+    expect((await fetch(`${server.url}/api/v1/stream?access_token=stream-token`, { method: 'POST' })).status).toBe(401);
+  });
+
   it('is a 404 on a server without a live event source', async () => {
     const server = await createApiServer({ store, logger: createLogger('silent') }).listen('127.0.0.1', 0);
     servers.push(server);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../storage/create-store.js';
 import type { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { runMigrations, MIGRATIONS } from '../../storage/schema/migrations.js';
+import { SchemaLayout } from '../../storage/schema/layout.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import { DEFAULT_RETENTION_DAYS, RETENTION_TABLES, applyRetention, resolveRetention } from '../../storage/schema/retention.js';
 import { StorageError } from '../../core/errors.js';
@@ -198,7 +199,7 @@ describe('rollups and retention', () => {
   it('the backfill only fills an empty rollup, so re-running the migration never double counts', async () => {
     const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
     const rollups = MIGRATIONS.find((m) => m.version === 3)!;
-    const backfill1s = rollups.statements.find((s) => s.includes('INSERT INTO port_samples_1s'))!;
+    const backfill1s = rollups.statements(SchemaLayout.SINGLE_NODE).find((s) => s.includes('INSERT INTO port_samples_1s'))!;
     await client.command({ query: backfill1s });
     expect((await rollupTotals('port_samples_1s'))?.samples).toBe(30);
     await client.command({ query: 'TRUNCATE TABLE port_samples_1s' });

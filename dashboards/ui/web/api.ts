@@ -104,6 +104,8 @@ export interface RootCause {
 
 export interface UiConfig {
   live: boolean;
+  /** The API requires a bearer token. */
+  auth: boolean;
   version: string;
 }
 
@@ -116,13 +118,16 @@ export class ApiError extends Error {
   }
 }
 
+import { askForToken, authorizationHeader, storedToken } from './api-token.js';
+
 type Query = Record<string, string | number | undefined>;
 
 export async function get<T>(path: string, query: Query = {}, signal?: AbortSignal): Promise<T> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   const qs = params.toString();
-  const res = await fetch(`${path}${qs ? `?${qs}` : ''}`, { signal, headers: { accept: 'application/json' } });
+  const res = await fetch(`${path}${qs ? `?${qs}` : ''}`, { signal, headers: { accept: 'application/json', ...authorizationHeader() } });
+  if (res.status === 401) askForToken(storedToken() ? 'The server did not accept this token. Enter another.' : 'This server requires an API token.');
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try {

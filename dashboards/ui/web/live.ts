@@ -4,6 +4,7 @@
  * server over stored data (`serve`) says so in /ui/config.json.
  */
 import type { Alert, Stall } from './api.js';
+import { streamUrl } from './api-token.js';
 
 export type LiveEvent = { type: 'stall'; data: Stall } | { type: 'alert'; data: Alert };
 export type LiveStatus = 'live' | 'connecting' | 'offline';
@@ -15,7 +16,7 @@ export class LiveStream {
 
   start(): void {
     this.setStatus('connecting');
-    const source = new EventSource('/api/v1/stream');
+    const source = new EventSource(streamUrl('/api/v1/stream'));
     this.source = source;
     source.onopen = () => this.setStatus('live');
     // The browser reconnects by itself (the server sends `retry:`); show it meanwhile.

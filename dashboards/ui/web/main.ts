@@ -4,6 +4,7 @@
  * (`#/stall/<id>?last=300`), so every view and range can be bookmarked and linked to.
  */
 import { get, type Gpu, type PortEntry, type Stall, type UiConfig } from './api.js';
+import { askForToken, storedToken } from './api-token.js';
 import { ChartSet } from './charts.js';
 import { clear, h } from './dom.js';
 import { clock, dateTime, kindLabel } from './format.js';
@@ -262,7 +263,9 @@ async function findHead(signal: AbortSignal): Promise<number> {
 }
 
 async function boot(): Promise<void> {
-  const config = await get<UiConfig>('/ui/config.json').catch((): UiConfig => ({ live: false, version: '' }));
+  const config = await get<UiConfig>('/ui/config.json').catch((): UiConfig => ({ live: false, auth: false, version: '' }));
+  // Ask before the first data request rather than after a screen of refusals.
+  if (config.auth && !storedToken()) return askForToken('This server requires an API token.');
   new Shell(config).start();
 }
 

@@ -1,0 +1,194 @@
+/**
+ * Cluster mode by configuration: the DDL the migrations emit for each layout, asserted on the
+ * statement text (no ClickHouse cluster is available to run it), and the single-node DDL
+ * byte for byte as it was before cluster mode existed (it still runs on chDB: see
+ * clickhouse-store.test.ts, which migrates a fresh chDB with it).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../cli/args.js';
+import { loadConfig } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { createStore, layoutOf } from '../../storage/create-store.js';
+import { SchemaLayout } from '../../storage/schema/layout.js';
+import { MIGRATIONS } from '../../storage/schema/migrations.js';
+import { tempDataDir } from './fixtures.js';
+
+const ddl = (layout: SchemaLayout): string[] => MIGRATIONS.flatMap((m) => m.statements(layout).map((s) => s.trim()));
+const oneLine = (s: string) => s.replace(/\s+/g, ' ');
+
+/** Every MergeTree-family table, with the engine family and arguments it has on one node. */
+const ENGINES = {
+  port_samples: ['MergeTree', ''],
+  gpu_samples: ['MergeTree', ''],
+  collective_events: ['MergeTree', ''],
+  congestion_episodes: ['ReplacingMergeTree', 'version'],
+  stalls: ['ReplacingMergeTree', 'version'],
+  alerts: ['ReplacingMergeTree', 'updated'],
+  port_samples_1s: ['AggregatingMergeTree', ''],
+  port_samples_1m: ['AggregatingMergeTree', ''],
+} as const;
+const SHARD_BY = {
+  port_samples: 'cityHash64(port)',
+  gpu_samples: 'cityHash64(gpu)',
+  collective_events: 'cityHash64(job)',
+  congestion_episodes: 'cityHash64(id)',
+  stalls: 'cityHash64(id)',
+  alerts: 'cityHash64(id)',
+  port_samples_1s: 'cityHash64(port)',
+  port_samples_1m: 'cityHash64(port)',
+} as const;
+const TABLES = Object.keys(ENGINES) as Array<keyof typeof ENGINES>;
+
+const createOf = (statements: string[], table: string) => {
+  const found = statements.filter((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${table} `) || s.startsWith(`CREATE TABLE IF NOT EXISTS ${table}\n`));
+  expect(found, `one CREATE of ${table}`).toHaveLength(1);
+  return found[0]!;
+};
+
+describe('single-node DDL', () => {
+  it('is exactly what the migrations emitted before cluster mode existed', () => {
+    const golden = JSON.parse(readFileSync(join(import.meta.dirname, 'single-node-ddl.golden.json'), 'utf8')) as Array<{
+      version: number;
+      name: string;
+      statements: string[];
+    }>;
+    const now = MIGRATIONS.map((m) => ({ version: m.version, name: m.name, statements: [...m.statements(SchemaLayout.SINGLE_NODE)] }));
+    expect(now).toEqual(golden);
+  });
+
+  it('mentions no cluster, replication or distribution', () => {
+    for (const s of ddl(SchemaLayout.SINGLE_NODE)) expect(s).not.toMatch(/ON CLUSTER|Replicated|Distributed|_local\b/);
+  });
+});
+
+describe('replicated and distributed cluster DDL', () => {
+  const layout = SchemaLayout.forCluster({ name: 'fabric', replicated: true, zookeeper_path: '/ch/tables/fs/', distributed: true });
+  const statements = ddl(layout);
+
+  it('runs every statement ON CLUSTER', () => {
+    for (const s of statements) expect(oneLine(s)).toMatch(/^(CREATE TABLE IF NOT EXISTS|CREATE MATERIALIZED VIEW IF NOT EXISTS|ALTER TABLE) \w+ ON CLUSTER 'fabric' /);
+  });
+
+  it.each(TABLES)('%s: a replicated local table under the Keeper path, one per shard', (table) => {
+    const [family, args] = ENGINES[table];
+    const create = createOf(statements, `${table}_local`);
+    expect(create.split('\n')[0]).toBe(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER 'fabric'`);
+    expect(create).toContain(`\nENGINE = Replicated${family}('/ch/tables/fs/{shard}/${table}', '{replica}'${args ? `, ${args}` : ''})\n`);
+  });
+
+  it.each(TABLES)('%s: a Distributed table of that name over the local ones, sharded so a record stays on one shard', (table) => {
+    expect(createOf(statements, table)).toBe(
+      `CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER 'fabric' AS ${table}_local\n` +
+        `ENGINE = Distributed('fabric', currentDatabase(), ${table}_local, ${SHARD_BY[table]})`,
+    );
+  });
+
+  it('no engine is left unreplicated, and no table is created twice', () => {
+    const engines = statements.flatMap((s) => [...s.matchAll(/ENGINE = (\w+)/g)].map((m) => m[1]!));
+    expect(engines.filter((e) => !e.startsWith('Replicated') && e !== 'Distributed')).toEqual([]);
+    const created = statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (\w+)/.exec(s)?.[1]).filter(Boolean);
+    expect(new Set(created).size).toBe(created.length);
+  });
+
+  it('each shard rolls up its own samples: the views read and write local tables', () => {
+    for (const rollup of ['port_samples_1s', 'port_samples_1m']) {
+      const view = statements.find((s) => s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv `))!;
+      expect(view.split('\n')[0]).toBe(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv ON CLUSTER 'fabric' TO ${rollup}_local AS`);
+      expect(view).toMatch(/\nFROM port_samples_local GROUP BY bucket_ts, port\)$/);
+    }
+    // A new cluster schema has no samples to backfill, and an INSERT would reach one node only.
+    expect(statements.filter((s) => /^INSERT/.test(s))).toEqual([]);
+  });
+
+  it('added columns reach the local tables and the Distributed ones', () => {
+    expect(statements.filter((s) => s.includes('ADD COLUMN IF NOT EXISTS n_ranks'))).toEqual([
+      "ALTER TABLE stalls_local ON CLUSTER 'fabric' ADD COLUMN IF NOT EXISTS n_ranks UInt32 DEFAULT length(ranks) AFTER ranks",
+      "ALTER TABLE stalls ON CLUSTER 'fabric' ADD COLUMN IF NOT EXISTS n_ranks UInt32 DEFAULT length(ranks) AFTER ranks",
+    ]);
+    const storedAt = statements.filter((s) => s.includes('ADD COLUMN IF NOT EXISTS stored_at')).map((s) => s.split(' ')[2]);
+    expect(storedAt).toEqual(['port_samples', 'gpu_samples', 'collective_events', 'congestion_episodes', 'stalls', 'alerts'].flatMap((t) => [`${t}_local`, t]));
+  });
+
+  it('leaves deduplication to the replicated tables themselves', () => {
+    expect(statements.filter((s) => s.includes('deduplication_window'))).toEqual([]);
+  });
+
+  it('puts TTLs on the tables that hold the rows', () => {
+    expect(layout.alterStorage('stalls', 'REMOVE TTL')).toBe("ALTER TABLE stalls_local ON CLUSTER 'fabric' REMOVE TTL");
+  });
+});
+
+describe('other cluster layouts', () => {
+  it('replicated without distribution: the tables keep their names, on every replica', () => {
+    const statements = ddl(SchemaLayout.forCluster({ name: '{cluster}', replicated: true, zookeeper_path: '/t', distributed: false }));
+    for (const table of TABLES) {
+      const [family, args] = ENGINES[table];
+      expect(createOf(statements, table)).toContain(`ENGINE = Replicated${family}('/t/{shard}/${table}', '{replica}'${args ? `, ${args}` : ''})`);
+    }
+    expect(statements.join('\n')).not.toMatch(/Distributed|_local\b/);
+  });
+
+  it('sharded without replicas: plain engines in the local tables, which then need the non-replicated deduplication window', () => {
+    const statements = ddl(SchemaLayout.forCluster({ name: 'c', replicated: false, zookeeper_path: '/unused', distributed: true }));
+    expect(createOf(statements, 'stalls_local')).toContain('\nENGINE = ReplacingMergeTree(version)\n');
+    expect(statements.filter((s) => s.includes('non_replicated_deduplication_window')).map((s) => s.split(' ')[2])).toEqual(
+      ['port_samples', 'gpu_samples', 'collective_events', 'congestion_episodes', 'stalls', 'alerts', 'port_samples_1s', 'port_samples_1m'].map((t) => `${t}_local`),
+    );
+  });
+});
+
+describe('cluster configuration', () => {
+  const server = 'http://default:@127.0.0.1:8123/fabricscope';
+  const configError = (f: () => unknown, where: string) => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).where).toBe(where);
+      return (e as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('reads the cluster settings from flags, environment and files like every other setting', () => {
+    const config = loadConfig({
+      env: { FABRICSCOPE_CLICKHOUSE_CLUSTER: 'fabric', FABRICSCOPE_CLICKHOUSE_REPLICATED: 'true' },
+      flags: { clickhouse: server, clickhouse_distributed: 'true' },
+    });
+    expect([config.clickhouse_cluster, config.clickhouse_replicated, config.clickhouse_distributed, config.clickhouse_zookeeper_path]).toEqual([
+      'fabric',
+      true,
+      true,
+      '/clickhouse/tables/fabricscope',
+    ]);
+  });
+
+  it('the on/off flags take no value on the command line, or one after =', () => {
+    const { flags } = parseArgs(['sink', '--clickhouse-replicated', '--clickhouse-distributed=false', '--clickhouse-cluster', 'fabric']);
+    const config = loadConfig({ flags: { ...flags, clickhouse: server } });
+    expect([config.clickhouse_cluster, config.clickhouse_replicated, config.clickhouse_distributed]).toEqual(['fabric', true, false]);
+  });
+
+  it('embedded chDB refuses cluster mode before it opens anything', () => {
+    const data = join(tempDataDir('cluster-refused'), 'data');
+    const message = configError(() => createStore({ data, cluster: 'fabric', replicated: true }), 'clickhouse_cluster');
+    expect(message).toMatch(/needs a ClickHouse server.*embedded chDB/);
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('replication or distribution without a cluster is an error naming the setting', () => {
+    configError(() => layoutOf({ clickhouse: server, replicated: true }), 'clickhouse_replicated');
+    configError(() => layoutOf({ clickhouse: server, distributed: true }), 'clickhouse_distributed');
+  });
+
+  it('names and paths that would break the DDL are refused', () => {
+    configError(() => layoutOf({ clickhouse: server, cluster: "x' ; DROP TABLE stalls; --" }), 'clickhouse_cluster');
+    configError(() => layoutOf({ clickhouse: server, cluster: 'c', replicated: true, zookeeperPath: "/a'b" }), 'clickhouse_zookeeper_path');
+    configError(() => layoutOf({ clickhouse: server, cluster: 'c', replicated: true, zookeeperPath: 'relative/path' }), 'clickhouse_zookeeper_path');
+    expect(layoutOf({ clickhouse: server, cluster: 'c', replicated: true, distributed: true }).describe()).toBe(
+      'cluster c, replicated under /clickhouse/tables/fabricscope, distributed',
+    );
+  });
+});
