@@ -16,7 +16,8 @@ import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry
 import { toGpuSamples } from '../../collectors/dcgm/gpu-samples.js';
 import { parsePrometheusText } from '../../collectors/dcgm/prometheus-text.js';
 import { parseInspectorLines } from '../../collectors/nccl/inspector-record.js';
-import { flattenOtlpMetrics, type FlattenedMetrics } from '../../collectors/otlp/otlp-points.js';
+import { readJsonMetricsRequest } from '../../collectors/otlp/otlp-json-reader.js';
+import type { FlattenedMetrics } from '../../collectors/otlp/otlp-points.js';
 import { readMetricsRequest } from '../../collectors/otlp/otlp-wire-reader.js';
 import { PortSampleNormaliser } from '../../collectors/otlp/port-samples.js';
 import { dcgmScrape, ncclLines, POINTS_PER_EXPORT, PORTS, switchExport, T0_S } from './bench-payloads.js';
@@ -66,7 +67,7 @@ function otlpStep(decode: (i: number) => FlattenedMetrics) {
 
 console.log(`collectors benchmark: ${RUN_MS} ms per format, one core (node ${process.version})`);
 const protobuf = measure('OTLP protobuf points', POINTS_PER_EXPORT, otlpStep((i) => readMetricsRequest(protobufBodies[i]!)));
-const json = measure('OTLP JSON points', POINTS_PER_EXPORT, otlpStep((i) => flattenOtlpMetrics(JSON.parse(jsonBodies[i]!.toString('utf8')))));
+const json = measure('OTLP JSON points', POINTS_PER_EXPORT, otlpStep((i) => readJsonMetricsRequest(jsonBodies[i]!)));
 const scrape = dcgmScrape();
 const promSamples = parsePrometheusText(scrape).samples.length;
 const prom = measure('Prometheus text samples', promSamples, () => {

@@ -30,9 +30,9 @@ export class OtlpNumberPoint {
     readonly resource: Attributes,
     readonly metric: string,
     readonly kind: NumberKind,
-    /** 0 unspecified, 1 delta, 2 cumulative (sums only; 0 for gauges). */
-    readonly temporality: number,
-    readonly monotonic: boolean,
+    /** 0 unspecified, 1 delta, 2 cumulative (sums only; 0 for gauges). Set after the points by the JSON reader (it follows them on the wire). */
+    public temporality: number,
+    public monotonic: boolean,
     /** Attribute values as strings: devices disagree on `tc` being stringValue or intValue. */
     readonly attributes: Attributes,
     readonly time_ms: number,
@@ -113,13 +113,14 @@ export function flattenOtlpMetrics(body: unknown): FlattenedMetrics {
       const smPath = `${rmPath}.scopeMetrics[${j}]`;
       const sm = object(sms[j], smPath);
       const metrics = array(sm.metrics, `${smPath}.metrics`);
-      for (let k = 0; k < metrics.length; k++) metric(metrics[k], `${smPath}.metrics[${k}]`, resourceAttrs, out);
+      for (let k = 0; k < metrics.length; k++) flattenMetric(metrics[k], `${smPath}.metrics[${k}]`, resourceAttrs, out);
     }
   }
   return out;
 }
 
-function metric(raw: unknown, mPath: string, resource: Attributes, out: FlattenedMetrics): void {
+/** One metric of a parsed request (also the JSON reader's general path for kinds it does not read itself). */
+export function flattenMetric(raw: unknown, mPath: string, resource: Attributes, out: FlattenedMetrics): void {
   const m = object(raw, mPath);
   const name = m.name;
   if (typeof name !== 'string' || name === '') throw new PayloadError('missing or not a string', `${mPath}.name`);
@@ -249,7 +250,8 @@ function histogramPoints(raw: unknown, at: string, resource: Attributes, metric:
   }
 }
 
-function attributes(raw: unknown, path: string): Record<string, string> {
+/** An OTLP/JSON KeyValue list → attribute map, validated. */
+export function attributes(raw: unknown, path: string): Record<string, string> {
   const out: Record<string, string> = {};
   const list = array(raw, path);
   for (let i = 0; i < list.length; i++) {

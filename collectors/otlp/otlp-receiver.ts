@@ -17,7 +17,7 @@ import { mediaType, readBody, UnsupportedMediaTypeError } from '../http-body.js'
 import { parseInspectorLines } from '../nccl/inspector-record.js';
 import type { CollectorTelemetry } from '../collector-telemetry.js';
 import { OtlpMetricsIngest, type OtlpMetricsStats } from './otlp-metrics-ingest.js';
-import { flattenOtlpMetrics, type FlattenedMetrics } from './otlp-points.js';
+import { readJsonMetricsRequest } from './otlp-json-reader.js';
 import { encodeMetricsResponse, encodeStatus } from './otlp-protobuf.js';
 import { readMetricsRequest } from './otlp-wire-reader.js';
 import type { PortSampleNormaliser } from './port-samples.js';
@@ -145,17 +145,7 @@ export class OtlpReceiver {
       throw new UnsupportedMediaTypeError(`Content-Type ${type || '(none)'} is not supported: use application/json or application/x-protobuf`);
     }
     const body = await readBody(req, this.maxBodyBytes);
-    let flat: FlattenedMetrics;
-    if (isProtobuf) flat = readMetricsRequest(body);
-    else {
-      let request: unknown;
-      try {
-        request = JSON.parse(body.toString('utf8'));
-      } catch (e) {
-        throw new PayloadError(`not valid JSON: ${(e as Error).message}`, 'body');
-      }
-      flat = flattenOtlpMetrics(request);
-    }
+    const flat = isProtobuf ? readMetricsRequest(body) : readJsonMetricsRequest(body);
     const partial = await this.ingest.ingest(flat, isProtobuf ? 'protobuf' : 'json');
     if (isProtobuf) {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(encodeMetricsResponse(partial));
