@@ -14,12 +14,12 @@ import type { Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { CollectorCounters } from './collector-stats.js';
 import { CollectorTelemetry } from './collector-telemetry.js';
-import { DcgmScraper, type DcgmScraperStats, type ScrapeReport } from './dcgm/dcgm-scraper.js';
+import { DcgmScraper, normaliseTarget, type DcgmScraperStats, type ScrapeReport, type TargetWithLabels } from './dcgm/dcgm-scraper.js';
 import { NcclTailer, type NcclTailerStats } from './nccl/nccl-tailer.js';
 import { OtlpGrpcReceiver } from './otlp/otlp-grpc-receiver.js';
 import { OtlpMetricsIngest } from './otlp/otlp-metrics-ingest.js';
 import { OtlpReceiver, type OtlpReceiverStats } from './otlp/otlp-receiver.js';
-import { readScrapeTargets } from './scrape-targets.js';
+import { readScrapeTargets, ScrapeTargetsFile } from './scrape-targets.js';
 
 export interface CollectorServiceOptions {
   bus: Bus;
@@ -39,8 +39,19 @@ export interface CollectorServiceOptions {
    * export) waits for them before it is published as it is; default 1000 ms.
    */
   holdMs?: number;
-  /** dcgm-exporter targets. Without `intervalMs`, scraping happens only on `scrapeNow()`. */
-  scrape?: { targets: readonly string[]; intervalMs?: number; timeoutMs?: number; maxBodyBytes?: number };
+  /**
+   * dcgm-exporter targets: a static list and/or a targets file, re-read when it changes
+   * (scrape-targets.ts). Without `intervalMs`, scraping happens only on `scrapeNow()`.
+   */
+  scrape?: {
+    targets: ReadonlyArray<string | TargetWithLabels>;
+    file?: string;
+    /** How often the targets file is checked when no change event came; default 5000 ms. */
+    fileCheckIntervalMs?: number;
+    intervalMs?: number;
+    timeoutMs?: number;
+    maxBodyBytes?: number;
+  };
   /** NCCL Inspector dump directory. Without `pollIntervalMs`, only `pollNcclNow()` reads it. */
   nccl?: { dir: string; pollIntervalMs?: number };
 }
@@ -60,6 +71,14 @@ export class CollectorService {
   readonly otlpIngest: OtlpMetricsIngest;
   readonly telemetry = new CollectorTelemetry();
   readonly dcgm?: DcgmScraper;
+  /** The watched dcgm targets file, when one is configured. */
+  readonly targetsFile?: ScrapeTargetsFile;
+  /** dcgm targets by origin: configured, from the file, added at run time (emulator). */
+  private readonly targetSets: { static: ReadonlyArray<string | TargetWithLabels>; file: ReadonlyArray<string | TargetWithLabels>; added: string[] } = {
+    static: [],
+    file: [],
+    added: [],
+  };
   readonly nccl?: NcclTailer;
   private readonly options: CollectorServiceOptions;
   private readonly log: Logger;
@@ -87,7 +106,21 @@ export class CollectorService {
     // fabric announces its dcgm endpoints only once they listen (addScrapeTargets).
     if (options.scrape) {
       const s = options.scrape;
-      this.dcgm = new DcgmScraper({ bus, targets: s.targets, timeoutMs: s.timeoutMs, maxBodyBytes: s.maxBodyBytes, logger: this.log.child('dcgm'), telemetry });
+      this.targetSets.static = s.targets;
+      // Read now, so a bad file fails the start-up with its line; watched from start().
+      if (s.file) this.targetSets.file = readScrapeTargets(s.file);
+      this.dcgm = new DcgmScraper({ bus, targets: this.allTargets(), timeoutMs: s.timeoutMs, maxBodyBytes: s.maxBodyBytes, logger: this.log.child('dcgm'), telemetry });
+      if (s.file) {
+        this.targetsFile = new ScrapeTargetsFile({
+          file: s.file,
+          checkIntervalMs: s.fileCheckIntervalMs,
+          logger: this.log.child('dcgm'),
+          onChange: (targets) => {
+            this.targetSets.file = targets;
+            this.dcgm!.setTargets(this.allTargets());
+          },
+        });
+      }
     }
     if (options.nccl) {
       this.nccl = new NcclTailer({ bus, dir: options.nccl.dir, logger: this.log.child('nccl'), telemetry });
@@ -100,7 +133,6 @@ export class CollectorService {
    */
   static fromConfig(bus: Bus, config: Config, options: { logger?: Logger; lockstep?: boolean } = {}): CollectorService {
     const lockstep = options.lockstep ?? config.speed === 'max';
-    const targets = [...config.scrape, ...(config.scrape_file ? readScrapeTargets(config.scrape_file) : [])];
     return new CollectorService({
       bus,
       logger: options.logger,
@@ -108,7 +140,13 @@ export class CollectorService {
       // A lockstep replay's only sender is the emulator, which posts over HTTP: a taken gRPC
       // port (another instance on this machine) must not abort the replay.
       otlpGrpc: { host: config.host, port: config.otlp_grpc_port, maxMessageBytes: config.max_body_bytes, optional: lockstep },
-      scrape: { targets, intervalMs: lockstep ? undefined : (config.scrape_interval_ms ?? 1_000), maxBodyBytes: config.max_body_bytes },
+      scrape: {
+        targets: config.scrape,
+        file: config.scrape_file,
+        fileCheckIntervalMs: config.scrape_file_check_ms,
+        intervalMs: lockstep ? undefined : (config.scrape_interval_ms ?? 1_000),
+        maxBodyBytes: config.max_body_bytes,
+      },
       nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: lockstep ? undefined : 500 } : undefined,
     });
   }
@@ -133,6 +171,14 @@ export class CollectorService {
       this.otlpIngest.flush(holdMs).catch((e) => this.log.warn('held port samples not published yet', { error: (e as Error).message }));
     }, holdMs);
     this.holdTimer.unref();
+    if (this.targetsFile) {
+      try {
+        this.targetSets.file = this.targetsFile.start();
+        this.dcgm!.setTargets(this.allTargets());
+      } catch (e) {
+        this.log.warn('targets file not usable at start; keeping the targets read before', { error: (e as Error).message });
+      }
+    }
     const scrapeEvery = this.options.scrape?.intervalMs;
     if (this.dcgm && scrapeEvery) this.dcgm.start(scrapeEvery);
     const pollEvery = this.options.nccl?.pollIntervalMs;
@@ -155,6 +201,7 @@ export class CollectorService {
     if (!this.started) return;
     this.started = false;
     clearInterval(this.holdTimer);
+    await this.targetsFile?.stop();
     await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop()]);
     // Samples held for families that never came: publish them as they are.
     await this.otlpIngest.flush().catch((e) => this.log.error('held port samples lost at shutdown', { error: (e as Error).message }));
@@ -164,7 +211,21 @@ export class CollectorService {
   /** Adds dcgm-exporter targets to scrape from now on (e.g. the emulator's node endpoints). */
   addScrapeTargets(targets: readonly string[]): void {
     if (!this.dcgm) throw new Error('scraping is not configured for this collector service');
-    this.dcgm.setTargets([...new Set([...this.dcgm.targetUrls, ...targets])]);
+    this.targetSets.added = [...new Set([...this.targetSets.added, ...targets])];
+    this.dcgm.setTargets(this.allTargets());
+  }
+
+  /** Every dcgm target, each URL once (the first origin's labels win). */
+  private allTargets(): Array<string | TargetWithLabels> {
+    const seen = new Set<string>();
+    const out: Array<string | TargetWithLabels> = [];
+    for (const t of [...this.targetSets.static, ...this.targetSets.file, ...this.targetSets.added]) {
+      const url = normaliseTarget(typeof t === 'string' ? t : t.url);
+      if (seen.has(url)) continue;
+      seen.add(url);
+      out.push(t);
+    }
+    return out;
   }
 
   /** Lockstep: scrape every dcgm-exporter target once. */

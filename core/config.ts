@@ -54,7 +54,10 @@ export const configSchema = z
     otlp_http_port: port.default(4318),
     otlp_grpc_port: port.default(4317),
     scrape: csv.default([]),
+    /** dcgm targets file (URL lines, or Prometheus file_sd JSON/YAML); re-read when it changes. */
     scrape_file: z.string().optional(),
+    /** How often the targets file is checked for changes when the file system sends no event. */
+    scrape_file_check_ms: z.coerce.number().int().positive().default(5_000),
     scrape_interval_ms: z.coerce.number().int().positive().optional(),
     nccl_dir: z.string().optional(),
     max_body_bytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),

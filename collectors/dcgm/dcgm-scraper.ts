@@ -16,14 +16,23 @@ import { parsePrometheusText } from './prometheus-text.js';
 
 export interface DcgmScraperOptions {
   bus: Bus;
-  /** `http://node-0:9400/metrics`, or `host:port` (scheme and `/metrics` are added). */
-  targets: readonly string[];
+  /**
+   * `http://node-0:9400/metrics`, or `host:port` (scheme and `/metrics` are added); or
+   * targets with labels, from a file_sd targets file.
+   */
+  targets: ReadonlyArray<string | TargetWithLabels>;
   /** Per-target timeout; default 5000 ms. */
   timeoutMs?: number;
   /** Largest accepted response; default 16 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
   telemetry?: CollectorTelemetry;
+}
+
+export interface TargetWithLabels {
+  url: string;
+  /** A `Hostname`, `hostname` or `node` label names the host of GPUs whose exporter does not. */
+  labels: Readonly<Record<string, string>>;
 }
 
 export interface TargetReport {
@@ -58,7 +67,7 @@ export interface DcgmScraperStats extends CollectorCounters {
 
 export class DcgmScraper {
   private readonly bus: Bus;
-  private targets: string[];
+  private targets: TargetWithLabels[];
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
   private readonly log: Logger;
@@ -69,7 +78,7 @@ export class DcgmScraper {
 
   constructor(options: DcgmScraperOptions) {
     this.bus = options.bus;
-    this.targets = options.targets.map(normaliseTarget);
+    this.targets = options.targets.map(withLabels);
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.log = options.logger ?? createLogger('info', 'collectors.dcgm');
@@ -77,17 +86,20 @@ export class DcgmScraper {
   }
 
   get targetUrls(): readonly string[] {
-    return this.targets;
+    return this.targets.map((t) => t.url);
   }
 
-  setTargets(targets: readonly string[]): void {
-    this.targets = targets.map(normaliseTarget);
+  /** Replaces the targets; a scrape in progress finishes with the old ones. */
+  setTargets(targets: ReadonlyArray<string | TargetWithLabels>): void {
+    this.targets = targets.map(withLabels);
+    const urls = new Set(this.targets.map((t) => t.url));
+    for (const url of Object.keys(this.counters.up)) if (!urls.has(url)) delete this.counters.up[url];
   }
 
   /** Scrapes every target once, concurrently; never rejects (failures are in the report). */
   async scrapeAll(): Promise<ScrapeReport> {
     const started_ms = Date.now();
-    const reports = await Promise.all(this.targets.map((url) => this.scrapeOne(url)));
+    const reports = await Promise.all(this.targets.map((t) => this.scrapeOne(t)));
     return {
       started_ms,
       duration_ms: Date.now() - started_ms,
@@ -119,7 +131,7 @@ export class DcgmScraper {
     return { ...this.counters, up: { ...this.counters.up } };
   }
 
-  private async scrapeOne(url: string): Promise<TargetReport> {
+  private async scrapeOne({ url, labels }: TargetWithLabels): Promise<TargetReport> {
     const t0 = Date.now();
     const report: TargetReport = { url, ok: false, duration_ms: 0, samples: 0, parse_errors: 0, gpu_samples: 0, published: 0 };
     const c = this.counters;
@@ -142,7 +154,7 @@ export class DcgmScraper {
       if (parsed.errors.length > 0) {
         this.log.warn('dcgm-exporter lines rejected', { url, rejected: parsed.errors.length, first: parsed.errors[0]!.message });
       }
-      const gpus = toGpuSamples(parsed.samples, t0, new URL(url).hostname);
+      const gpus = toGpuSamples(parsed.samples, t0, labels.Hostname || labels.hostname || labels.node || new URL(url).hostname);
       report.gpu_samples = gpus.samples.length;
       try {
         await this.bus.publish('gpu_samples', gpus.samples);
@@ -166,6 +178,10 @@ export class DcgmScraper {
     this.telemetry?.scrapeDuration('dcgm', report.duration_ms / 1000);
     return report;
   }
+}
+
+function withLabels(t: string | TargetWithLabels): TargetWithLabels {
+  return typeof t === 'string' ? { url: normaliseTarget(t), labels: {} } : { url: normaliseTarget(t.url), labels: t.labels };
 }
 
 /** `node-0:9400` → `http://node-0:9400/metrics`. */
