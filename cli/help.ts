@@ -26,6 +26,8 @@ Collectors:
   --scrape-file-check-ms N  how often the targets file is checked without a change event (default 5000)
   --scrape-interval-ms N  scrape interval (default: the scenario's gpu interval, else 1000)
   --nccl-dir DIR          tail NCCL Inspector JSON lines under DIR
+  --nccl-scrape URL,...   scrape NCCL Inspector Prometheus-mode metrics (e.g. node-exporter's textfile collector)
+  --nccl-scrape-interval-ms N  their scrape interval and comparison window (default 30000)
   --topology FILE         topology file (JSON, as the simulator writes it) for real devices`;
 
 export const HELP: Record<string, string> = {

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import type { CollectorCounters } from './collector-stats.js';
 import { CollectorTelemetry } from './collector-telemetry.js';
 import { DcgmScraper, normaliseTarget, type DcgmScraperStats, type ScrapeReport, type TargetWithLabels } from './dcgm/dcgm-scraper.js';
+import { NcclPromScraper } from './nccl/nccl-prom-scraper.js';
 import { NcclTailer, type NcclTailerStats } from './nccl/nccl-tailer.js';
 import { OtlpGrpcReceiver } from './otlp/otlp-grpc-receiver.js';
 import { OtlpMetricsIngest } from './otlp/otlp-metrics-ingest.js';
@@ -54,6 +55,11 @@ export interface CollectorServiceOptions {
   };
   /** NCCL Inspector dump directory. Without `pollIntervalMs`, only `pollNcclNow()` reads it. */
   nccl?: { dir: string; pollIntervalMs?: number };
+  /**
+   * NCCL Inspector Prometheus-mode endpoints. Without `intervalMs`, scraping happens only on
+   * `scrapeNcclNow()`; `windowMs` (default: the interval, else 30 s) groups ranks' summaries.
+   */
+  ncclScrape?: { targets: readonly string[]; intervalMs?: number; windowMs?: number; timeoutMs?: number; maxBodyBytes?: number };
 }
 
 export interface CollectorServiceStats {
@@ -61,7 +67,7 @@ export interface CollectorServiceStats {
   otlp: OtlpReceiverStats['metrics'] | undefined;
   dcgm: DcgmScraperStats | undefined;
   /** Files and HTTP posts together; the parts are under `files` and `http`. */
-  nccl: CollectorCounters & { p2p_skipped: number; files?: NcclTailerStats; http?: OtlpReceiverStats['nccl'] };
+  nccl: CollectorCounters & { p2p_skipped: number; files?: NcclTailerStats; http?: OtlpReceiverStats['nccl']; prometheus?: DcgmScraperStats };
 }
 
 export class CollectorService {
@@ -80,6 +86,7 @@ export class CollectorService {
     added: [],
   };
   readonly nccl?: NcclTailer;
+  readonly ncclScraper?: NcclPromScraper;
   private readonly options: CollectorServiceOptions;
   private readonly log: Logger;
   private started = false;
@@ -125,6 +132,12 @@ export class CollectorService {
     if (options.nccl) {
       this.nccl = new NcclTailer({ bus, dir: options.nccl.dir, logger: this.log.child('nccl'), telemetry });
     }
+    if (options.ncclScrape) {
+      const n = options.ncclScrape;
+      this.ncclScraper = new NcclPromScraper({
+        bus, targets: n.targets, windowMs: n.windowMs ?? n.intervalMs, timeoutMs: n.timeoutMs, maxBodyBytes: n.maxBodyBytes, logger: this.log.child('nccl'), telemetry,
+      });
+    }
   }
 
   /**
@@ -148,6 +161,9 @@ export class CollectorService {
         maxBodyBytes: config.max_body_bytes,
       },
       nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: lockstep ? undefined : 500 } : undefined,
+      ncclScrape: config.nccl_scrape.length > 0
+        ? { targets: config.nccl_scrape, intervalMs: lockstep ? undefined : config.nccl_scrape_interval_ms, windowMs: config.nccl_scrape_interval_ms, maxBodyBytes: config.max_body_bytes }
+        : undefined,
     });
   }
 
@@ -181,6 +197,8 @@ export class CollectorService {
     }
     const scrapeEvery = this.options.scrape?.intervalMs;
     if (this.dcgm && scrapeEvery) this.dcgm.start(scrapeEvery);
+    const ncclScrapeEvery = this.options.ncclScrape?.intervalMs;
+    if (this.ncclScraper && ncclScrapeEvery) this.ncclScraper.start(ncclScrapeEvery);
     const pollEvery = this.options.nccl?.pollIntervalMs;
     if (this.nccl && pollEvery) this.nccl.start(pollEvery);
     this.started = true;
@@ -189,6 +207,7 @@ export class CollectorService {
       otlp_grpc: this.grpcFailed ? undefined : this.otlpGrpc?.url,
       scrape_targets: this.dcgm?.targetUrls.length ?? 0,
       nccl_dir: this.nccl?.dir,
+      nccl_scrape_targets: this.ncclScraper?.targetUrls.length ?? 0,
     });
     return { otlp: address, otlpGrpc: grpcAddress };
   }
@@ -202,7 +221,7 @@ export class CollectorService {
     this.started = false;
     clearInterval(this.holdTimer);
     await this.targetsFile?.stop();
-    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop()]);
+    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop(), this.ncclScraper?.stop()]);
     // Samples held for families that never came: publish them as they are.
     await this.otlpIngest.flush().catch((e) => this.log.error('held port samples lost at shutdown', { error: (e as Error).message }));
     this.log.info('collectors stopped', { stats: this.stats() });
@@ -234,6 +253,12 @@ export class CollectorService {
     return this.dcgm.scrapeAll();
   }
 
+  /** Lockstep: scrape every NCCL Inspector Prometheus-mode target once. */
+  async scrapeNcclNow(): Promise<ScrapeReport> {
+    if (!this.ncclScraper) return { started_ms: Date.now(), duration_ms: 0, targets: [], published: 0, failed_targets: 0 };
+    return this.ncclScraper.scrapeAll();
+  }
+
   /** Lockstep: read every new complete NCCL Inspector line; resolves with events published. */
   async pollNcclNow(): Promise<number> {
     return this.nccl ? this.nccl.poll() : 0;
@@ -258,7 +283,8 @@ export class CollectorService {
     const otlp = this.otlp?.stats();
     const files = this.nccl?.stats();
     const http = otlp?.nccl;
-    const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0);
+    const prometheus = this.ncclScraper?.stats();
+    const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0) + (prometheus?.[k] ?? 0);
     return {
       otlp: this.otlp || this.otlpGrpc ? { ...this.otlpIngest.counters } : undefined,
       dcgm: this.dcgm?.stats(),
@@ -270,6 +296,7 @@ export class CollectorService {
         p2p_skipped: (files?.p2p_skipped ?? 0) + (http?.p2p_skipped ?? 0),
         files,
         http,
+        prometheus,
       },
     };
   }

@@ -60,6 +60,10 @@ export const configSchema = z
     scrape_file_check_ms: z.coerce.number().int().positive().default(5_000),
     scrape_interval_ms: z.coerce.number().int().positive().optional(),
     nccl_dir: z.string().optional(),
+    /** NCCL Inspector Prometheus-mode endpoints (node-exporter textfile, or any server of the Inspector's file). */
+    nccl_scrape: csv.default([]),
+    /** Their scrape interval; also the window in which ranks' summaries are compared (the Inspector dumps every ≥ 30 s). */
+    nccl_scrape_interval_ms: z.coerce.number().int().positive().default(30_000),
     max_body_bytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
     bus_capacity: z.coerce.number().int().positive().default(200_000),
     api_tokens: csv.default([]),

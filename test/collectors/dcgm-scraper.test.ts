@@ -54,7 +54,7 @@ describe('dcgm-exporter scraper', () => {
     await bus.drain();
     expect(report.failed_targets).toBe(0);
     expect(report.published).toBe(4);
-    expect(report.targets.map((t) => [t.samples, t.gpu_samples])).toEqual([[3, 2], [3, 2]]);
+    expect(report.targets.map((t) => [t.samples, t.records])).toEqual([[3, 2], [3, 2]]);
     const g = records.find((s) => s.gpu === 'node-0/gpu-0')!;
     expect(g).toEqual({
       ts_ms: 1_767_225_600_000,
