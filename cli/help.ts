@@ -26,6 +26,8 @@ Collectors:
   --scrape-file-check-ms N  how often the targets file is checked without a change event (default 5000)
   --scrape-interval-ms N  scrape interval (default: the scenario's gpu interval, else 1000)
   --nccl-dir DIR          tail NCCL Inspector JSON lines under DIR
+  --flight-recorder-dir DIR  read PyTorch Flight Recorder JSON dumps (…_rank_<n>[.json]) under DIR
+                          (also POST /v1/flight-recorder?rank=N on the OTLP/HTTP port)
   --nccl-scrape URL,...   scrape NCCL Inspector Prometheus-mode metrics (e.g. node-exporter's textfile collector)
   --nccl-scrape-interval-ms N  their scrape interval and comparison window (default 30000)
   --topology FILE         topology file (JSON, as the simulator writes it) for real devices`;

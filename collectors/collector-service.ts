@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import type { CollectorCounters } from './collector-stats.js';
 import { CollectorTelemetry } from './collector-telemetry.js';
 import { DcgmScraper, normaliseTarget, type DcgmScraperStats, type ScrapeReport, type TargetWithLabels } from './dcgm/dcgm-scraper.js';
+import { FlightRecorderCollector, type FlightRecorderStats } from './nccl/flight-recorder-collector.js';
 import { NcclPromScraper } from './nccl/nccl-prom-scraper.js';
 import { NcclTailer, type NcclTailerStats } from './nccl/nccl-tailer.js';
 import { OtlpGrpcReceiver } from './otlp/otlp-grpc-receiver.js';
@@ -59,6 +60,8 @@ export interface CollectorServiceOptions {
    * NCCL Inspector Prometheus-mode endpoints. Without `intervalMs`, scraping happens only on
    * `scrapeNcclNow()`; `windowMs` (default: the interval, else 30 s) groups ranks' summaries.
    */
+  /** A directory of PyTorch Flight Recorder JSON dumps. Without `pollIntervalMs`, only `pollNcclNow()` reads it. */
+  flightRecorder?: { dir: string; pollIntervalMs?: number };
   ncclScrape?: { targets: readonly string[]; intervalMs?: number; windowMs?: number; timeoutMs?: number; maxBodyBytes?: number };
 }
 
@@ -67,7 +70,7 @@ export interface CollectorServiceStats {
   otlp: OtlpReceiverStats['metrics'] | undefined;
   dcgm: DcgmScraperStats | undefined;
   /** Files and HTTP posts together; the parts are under `files` and `http`. */
-  nccl: CollectorCounters & { p2p_skipped: number; files?: NcclTailerStats; http?: OtlpReceiverStats['nccl']; prometheus?: DcgmScraperStats };
+  nccl: CollectorCounters & { p2p_skipped: number; files?: NcclTailerStats; http?: OtlpReceiverStats['nccl']; prometheus?: DcgmScraperStats; flight_recorder: FlightRecorderStats };
 }
 
 export class CollectorService {
@@ -87,6 +90,8 @@ export class CollectorService {
   };
   readonly nccl?: NcclTailer;
   readonly ncclScraper?: NcclPromScraper;
+  /** Flight Recorder dumps, posted and (when configured) from a directory. */
+  readonly flightRecorder: FlightRecorderCollector;
   private readonly options: CollectorServiceOptions;
   private readonly log: Logger;
   private started = false;
@@ -101,9 +106,10 @@ export class CollectorService {
     const telemetry = this.telemetry;
     telemetry.observeBusLag(() => bus.stats().lag);
     this.otlpIngest = new OtlpMetricsIngest(bus, this.log.child('otlp'), { telemetry });
+    this.flightRecorder = new FlightRecorderCollector({ bus, dir: options.flightRecorder?.dir, logger: this.log.child('flight_recorder'), telemetry });
     if (options.otlp !== false) {
       const o = options.otlp ?? {};
-      this.otlp = new OtlpReceiver({ bus, host: o.host, port: o.port, maxBodyBytes: o.maxBodyBytes, logger: this.log.child('otlp'), ingest: this.otlpIngest, telemetry });
+      this.otlp = new OtlpReceiver({ bus, host: o.host, port: o.port, maxBodyBytes: o.maxBodyBytes, logger: this.log.child('otlp'), ingest: this.otlpIngest, telemetry, flightRecorder: this.flightRecorder });
     }
     if (options.otlpGrpc) {
       const g = options.otlpGrpc;
@@ -161,6 +167,7 @@ export class CollectorService {
         maxBodyBytes: config.max_body_bytes,
       },
       nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: lockstep ? undefined : 500 } : undefined,
+      flightRecorder: config.flight_recorder_dir ? { dir: config.flight_recorder_dir, pollIntervalMs: lockstep ? undefined : 2_000 } : undefined,
       ncclScrape: config.nccl_scrape.length > 0
         ? { targets: config.nccl_scrape, intervalMs: lockstep ? undefined : config.nccl_scrape_interval_ms, windowMs: config.nccl_scrape_interval_ms, maxBodyBytes: config.max_body_bytes }
         : undefined,
@@ -199,6 +206,8 @@ export class CollectorService {
     if (this.dcgm && scrapeEvery) this.dcgm.start(scrapeEvery);
     const ncclScrapeEvery = this.options.ncclScrape?.intervalMs;
     if (this.ncclScraper && ncclScrapeEvery) this.ncclScraper.start(ncclScrapeEvery);
+    const dumpsEvery = this.options.flightRecorder?.pollIntervalMs;
+    if (dumpsEvery) this.flightRecorder.start(dumpsEvery);
     const pollEvery = this.options.nccl?.pollIntervalMs;
     if (this.nccl && pollEvery) this.nccl.start(pollEvery);
     this.started = true;
@@ -221,7 +230,7 @@ export class CollectorService {
     this.started = false;
     clearInterval(this.holdTimer);
     await this.targetsFile?.stop();
-    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop(), this.ncclScraper?.stop()]);
+    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop(), this.ncclScraper?.stop(), this.flightRecorder.stop()]);
     // Samples held for families that never came: publish them as they are.
     await this.otlpIngest.flush().catch((e) => this.log.error('held port samples lost at shutdown', { error: (e as Error).message }));
     this.log.info('collectors stopped', { stats: this.stats() });
@@ -261,7 +270,8 @@ export class CollectorService {
 
   /** Lockstep: read every new complete NCCL Inspector line; resolves with events published. */
   async pollNcclNow(): Promise<number> {
-    return this.nccl ? this.nccl.poll() : 0;
+    const [lines, dumps] = await Promise.all([this.nccl ? this.nccl.poll() : 0, this.flightRecorder.poll()]);
+    return lines + dumps;
   }
 
   /** The OTLP receiver's base URL (`http://127.0.0.1:4318`), once started. */
@@ -284,7 +294,8 @@ export class CollectorService {
     const files = this.nccl?.stats();
     const http = otlp?.nccl;
     const prometheus = this.ncclScraper?.stats();
-    const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0) + (prometheus?.[k] ?? 0);
+    const flight_recorder = this.flightRecorder.stats();
+    const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0) + (prometheus?.[k] ?? 0) + flight_recorder[k];
     return {
       otlp: this.otlp || this.otlpGrpc ? { ...this.otlpIngest.counters } : undefined,
       dcgm: this.dcgm?.stats(),
@@ -297,6 +308,7 @@ export class CollectorService {
         files,
         http,
         prometheus,
+        flight_recorder,
       },
     };
   }

@@ -60,6 +60,8 @@ export const configSchema = z
     scrape_file_check_ms: z.coerce.number().int().positive().default(5_000),
     scrape_interval_ms: z.coerce.number().int().positive().optional(),
     nccl_dir: z.string().optional(),
+    /** A directory of PyTorch Flight Recorder JSON dumps (`…_rank_<n>[.json]`, optionally under `<host>/`). */
+    flight_recorder_dir: z.string().optional(),
     /** NCCL Inspector Prometheus-mode endpoints (node-exporter textfile, or any server of the Inspector's file). */
     nccl_scrape: csv.default([]),
     /** Their scrape interval; also the window in which ranks' summaries are compared (the Inspector dumps every ≥ 30 s). */
