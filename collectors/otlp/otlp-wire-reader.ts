@@ -30,7 +30,72 @@ let buf: Buffer = Buffer.alloc(0);
 let view: DataView = new DataView(new ArrayBuffer(0));
 let pos = 0;
 
+/** Attribute lists whose fields are not contiguous (rare), by their bytes as a string. */
 const wireAttributes = new AttributeInterner();
+
+interface ByteEntry {
+  bytes: Uint8Array;
+  attributes: Attributes;
+  next?: ByteEntry;
+}
+
+/**
+ * Interned attribute lists by their wire bytes, hashed and compared in place: no key string
+ * per data point (making and hashing one cost more than the rest of the point).
+ */
+class AttributeBytesTable {
+  private readonly byHash = new Map<number, ByteEntry>();
+  private size = 0;
+
+  constructor(private readonly limit = 65_536) {}
+
+  find(start: number, end: number): Attributes | undefined {
+    for (let e = this.byHash.get(hashBytes(start, end)); e !== undefined; e = e.next) {
+      const b = e.bytes;
+      if (b.length !== end - start) continue;
+      let i = 0;
+      while (i < b.length && b[i] === buf[start + i]) i++;
+      if (i === b.length) return e.attributes;
+    }
+    return undefined;
+  }
+
+  add(start: number, end: number, attributes: Record<string, string>): Attributes {
+    // Past the limit, start over: senders choose attribute values.
+    if (this.size >= this.limit) {
+      this.byHash.clear();
+      this.size = 0;
+    }
+    const hash = hashBytes(start, end);
+    const frozen = Object.freeze(attributes);
+    this.byHash.set(hash, { bytes: buf.slice(start, end), attributes: frozen, next: this.byHash.get(hash) });
+    this.size++;
+    return frozen;
+  }
+}
+
+/** FNV-1a over buf[start, end). */
+function hashBytes(start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+  return h | 0;
+}
+
+const byBytes = new AttributeBytesTable();
+
+/**
+ * The data point being read, and a path placeholder standing for it: a point's path is only
+ * spelled out when an error needs it (building it per field would cost more than the rest).
+ */
+let pointAt = '';
+let pointIndex = 0;
+const POINT = '\u0000';
+const POINT_ATTRIBUTES = `${POINT}.attributes`;
+const POINT_FLAGS = `${POINT}.flags`;
+
+function wireError(message: string, path: string): PayloadError {
+  return new PayloadError(message, path.charCodeAt(0) === 0 ? pointPath(pointAt, pointIndex) + path.slice(1) : path);
+}
 
 /** Decodes a protobuf ExportMetricsServiceRequest. Throws PayloadError naming the field. */
 export function readMetricsRequest(body: Uint8Array): FlattenedMetrics {
@@ -133,7 +198,7 @@ function metric(end: number, path: string, resource: Attributes, out: FlattenedM
     }
     pos += len;
   }
-  if (name === undefined || name === '') throw new PayloadError('missing or not a string', `${path}.name`);
+  if (name === undefined || name === '') throw wireError('missing or not a string', `${path}.name`);
   if (kind === 0) return;
   pos = dataStart;
   const at = `${path}.${METRIC_FIELD[kind]}`;
@@ -148,7 +213,7 @@ function metric(end: number, path: string, resource: Attributes, out: FlattenedM
       else if (kind === SUM && tag === (3 << 3 | VARINT)) monotonic = readVarint(dataEnd, `${at}.isMonotonic`) !== 0;
       else skipField(tag, dataEnd, at);
     }
-    if (temporality > 2) throw new PayloadError('not a valid enum value (0, 1 or 2)', `${at}.aggregationTemporality`);
+    if (temporality > 2) throw wireError('not a valid enum value (0, 1 or 2)', `${at}.aggregationTemporality`);
     pos = dataStart;
     if (kind === SUM) numberPoints(dataEnd, at, resource, name, 'sum', temporality, monotonic, out);
     else histogramPoints(dataEnd, at, resource, name, temporality, out);
@@ -193,6 +258,8 @@ function numberPoint(
   end: number, at: string, i: number, resource: Attributes, name: string, kind: NumberKind, temporality: number, monotonic: boolean, out: FlattenedMetrics,
 ): void {
   const pointStart = pos;
+  pointAt = at;
+  pointIndex = i;
   let time_ms = -1;
   let start_ms = 0;
   let value = 0;
@@ -204,7 +271,7 @@ function numberPoint(
   let runEnd = -1;
   while (pos < end) {
     const tagPos = pos;
-    const tag = readVarint(end, pointPath(at, i));
+    const tag = readVarint(end, POINT);
     switch (tag) {
       case 3 << 3 | I64:
         time_ms = fixed64Ms(end, at, i, 3);
@@ -226,7 +293,7 @@ function numberPoint(
         break;
       }
       case 7 << 3 | LEN: {
-        const len = readLengthOf(end, at, i, 7);
+        const len = readLength(end, POINT_ATTRIBUTES);
         if (runEnd !== tagPos) {
           if (runStart >= 0) keyHead += buf.toString('latin1', runStart, runEnd);
           runStart = tagPos;
@@ -236,22 +303,26 @@ function numberPoint(
         break;
       }
       case 8 << 3 | VARINT:
-        flags = readVarint(end, `${pointPath(at, i)}.flags`);
+        flags = readVarint(end, POINT_FLAGS);
         break;
       default:
-        skipField(tag, end, pointPath(at, i));
+        skipField(tag, end, POINT);
     }
   }
-  if (time_ms < 0) throw new PayloadError('missing', `${pointPath(at, i)}.timeUnixNano`);
-  if (time_ms === 0) throw new PayloadError('must be a positive time in nanoseconds', `${pointPath(at, i)}.timeUnixNano`);
+  if (time_ms < 0) throw wireError('missing', `${pointPath(at, i)}.timeUnixNano`);
+  if (time_ms === 0) throw wireError('must be a positive time in nanoseconds', `${pointPath(at, i)}.timeUnixNano`);
   if (!hasValue) {
     if (flags & FLAG_NO_RECORDED_VALUE) {
       out.skipped++;
       return;
     }
-    throw new PayloadError('no value: expected asDouble or asInt', pointPath(at, i));
+    throw wireError('no value: expected asDouble or asInt', pointPath(at, i));
   }
-  const attrs = runStart < 0 ? NO_ATTRIBUTES : internAttributes(keyHead + buf.toString('latin1', runStart, runEnd), pointStart, end, 7, pointPath(at, i));
+  const attrs = runStart < 0
+    ? NO_ATTRIBUTES
+    : keyHead === ''
+      ? (byBytes.find(runStart, runEnd) ?? byBytes.add(runStart, runEnd, decodeAttributes(pointStart, end, 7, POINT)))
+      : internAttributes(keyHead + buf.toString('latin1', runStart, runEnd), pointStart, end, 7, POINT);
   if (flags & FLAG_NO_RECORDED_VALUE || !Number.isFinite(value)) {
     out.skipped++;
     return;
@@ -318,8 +389,8 @@ function histogramPoint(end: number, at: string, i: number, resource: Attributes
         skipField(tag, end, path, HISTOGRAM_POINT_FIELD);
     }
   }
-  if (time_ms < 0) throw new PayloadError('missing', `${path}.timeUnixNano`);
-  if (time_ms === 0) throw new PayloadError('must be a positive time in nanoseconds', `${path}.timeUnixNano`);
+  if (time_ms < 0) throw wireError('missing', `${path}.timeUnixNano`);
+  if (time_ms === 0) throw wireError('must be a positive time in nanoseconds', `${path}.timeUnixNano`);
   // Histograms are few: their attributes are decoded each time, not interned.
   const attrs = hasAttributes ? decodeAttributes(pointStart, end, 9, path) : NO_ATTRIBUTES;
   if (!checkHistogram(at, i, flags, bounds, counts)) {
@@ -334,10 +405,10 @@ function repeatedFixed64(tag: number, end: number, path: string, into: number[],
   let stop: number;
   if ((tag & 7) === LEN) {
     const len = readLength(end, path);
-    if (len % 8 !== 0) throw new PayloadError(`invalid protobuf: packed length ${len} is not a multiple of 8`, path);
+    if (len % 8 !== 0) throw wireError(`invalid protobuf: packed length ${len} is not a multiple of 8`, path);
     stop = pos + len;
   } else {
-    if (pos + 8 > end) throw new PayloadError('invalid protobuf: truncated', path);
+    if (pos + 8 > end) throw wireError('invalid protobuf: truncated', path);
     stop = pos + 8;
   }
   for (; pos < stop; pos += 8) {
@@ -384,7 +455,7 @@ function keyValue(end: number, path: string, into: Record<string, string>): void
       pos = stop;
     } else skipField(tag, end, path);
   }
-  if (key === undefined) throw new PayloadError('missing or not a string', `${path}.key`);
+  if (key === undefined) throw wireError('missing or not a string', `${path}.key`);
   into[key] = value;
 }
 
@@ -419,7 +490,7 @@ function anyValueJson(end: number, path: string): Record<string, unknown> {
         v = { intValue: readVarint64(end, `${path}.intValue`).toString() };
         break;
       case 4 << 3 | I64:
-        if (pos + 8 > end) throw new PayloadError('invalid protobuf: truncated', `${path}.doubleValue`);
+        if (pos + 8 > end) throw wireError('invalid protobuf: truncated', `${path}.doubleValue`);
         v = { doubleValue: view.getFloat64(pos, true) };
         pos += 8;
         break;
@@ -473,7 +544,7 @@ function fieldPath(at: string, i: number, field: number, names: Record<number, s
 }
 
 function need(n: number, end: number, at: string, i: number, field: number, names?: Record<number, string>): void {
-  if (pos + n > end) throw new PayloadError('invalid protobuf: truncated', fieldPath(at, i, field, names));
+  if (pos + n > end) throw wireError('invalid protobuf: truncated', fieldPath(at, i, field, names));
 }
 
 /** fixed64 nanoseconds → whole milliseconds, exactly, without BigInt: 2^32 ns = 4294 ms + 967296 ns. */
@@ -486,14 +557,10 @@ function fixed64Ms(end: number, at: string, i: number, field: number, names?: Re
   return hi * 4294 + Math.floor((hi * 967296 + lo) / 1_000_000);
 }
 
-function readLengthOf(end: number, at: string, i: number, field: number): number {
-  return readLength(end, fieldPath(at, i, field));
-}
-
 /** A length prefix, checked against the enclosing message's end. */
 function readLength(end: number, path: string): number {
   const len = readVarint(end, path);
-  if (len > end - pos) throw new PayloadError(`invalid protobuf: truncated (length ${len}, ${end - pos} bytes left)`, path);
+  if (len > end - pos) throw wireError(`invalid protobuf: truncated (length ${len}, ${end - pos} bytes left)`, path);
   return len;
 }
 
@@ -509,38 +576,38 @@ function readVarint(end: number, path: string): number {
   let result = 0;
   let scale = 1;
   for (let n = 0; n < 10; n++) {
-    if (pos >= end) throw new PayloadError('invalid protobuf: truncated varint', path);
+    if (pos >= end) throw wireError('invalid protobuf: truncated varint', path);
     const b = buf[pos++]!;
     result += (b & 0x7f) * scale;
     if (b < 0x80) return result;
     scale *= 128;
   }
-  throw new PayloadError('invalid protobuf: varint longer than 10 bytes', path);
+  throw wireError('invalid protobuf: varint longer than 10 bytes', path);
 }
 
 /** An int64 varint exactly (negative numbers are 10-byte two's complement). */
 function readVarint64(end: number, path: string): bigint {
   let result = 0n;
   for (let n = 0; n < 10; n++) {
-    if (pos >= end) throw new PayloadError('invalid protobuf: truncated varint', path);
+    if (pos >= end) throw wireError('invalid protobuf: truncated varint', path);
     const b = buf[pos++]!;
     result |= BigInt(b & 0x7f) << BigInt(7 * n);
     if (b < 0x80) return BigInt.asIntN(64, result);
   }
-  throw new PayloadError('invalid protobuf: varint longer than 10 bytes', path);
+  throw wireError('invalid protobuf: varint longer than 10 bytes', path);
 }
 
 /** Skips a field by its wire type. */
 function skipField(tag: number, end: number, path: string, names?: Record<number, string>): void {
   const field = Math.floor(tag / 8);
   const where = names?.[field] ? `${path}.${names[field]}` : path;
-  if (field === 0) throw new PayloadError('invalid protobuf: field number 0', where);
+  if (field === 0) throw wireError('invalid protobuf: field number 0', where);
   switch (tag & 7) {
     case VARINT:
       readVarint(end, where);
       return;
     case I64:
-      if (pos + 8 > end) throw new PayloadError('invalid protobuf: truncated', where);
+      if (pos + 8 > end) throw wireError('invalid protobuf: truncated', where);
       pos += 8;
       return;
     case LEN: {
@@ -549,20 +616,20 @@ function skipField(tag: number, end: number, path: string, names?: Record<number
       return;
     }
     case I32:
-      if (pos + 4 > end) throw new PayloadError('invalid protobuf: truncated', where);
+      if (pos + 4 > end) throw wireError('invalid protobuf: truncated', where);
       pos += 4;
       return;
     case START_GROUP:
       for (;;) {
-        if (pos >= end) throw new PayloadError(`invalid protobuf: group ${field} not closed`, where);
+        if (pos >= end) throw wireError(`invalid protobuf: group ${field} not closed`, where);
         const t = readVarint(end, where);
         if ((t & 7) === END_GROUP) {
-          if (Math.floor(t / 8) !== field) throw new PayloadError(`invalid protobuf: group ${field} closed as ${Math.floor(t / 8)}`, where);
+          if (Math.floor(t / 8) !== field) throw wireError(`invalid protobuf: group ${field} closed as ${Math.floor(t / 8)}`, where);
           return;
         }
         skipField(t, end, where);
       }
     default:
-      throw new PayloadError(`invalid protobuf: wire type ${tag & 7} of field ${field}`, where);
+      throw wireError(`invalid protobuf: wire type ${tag & 7} of field ${field}`, where);
   }
 }

@@ -22,7 +22,7 @@
  * Port name = `${host.name}/${interface}`; device = host.name.
  */
 import type { PortSample } from '../../core/records.js';
-import { CounterDeltas, type CounterDelta, type CounterTransaction } from '../counter-deltas.js';
+import { CounterDeltas, type CounterTransaction, type SeriesState } from '../counter-deltas.js';
 import type { Attributes, OtlpHistogramPoint, OtlpNumberPoint } from './otlp-points.js';
 import { COUNTER_FIELDS, roleOf, type CounterField, type MetricRole } from './port-vocabulary.js';
 import { queueDepthEstimate } from './queue-histogram.js';
@@ -92,6 +92,8 @@ interface Series {
   key: string;
   /** Why its points cannot be attributed to a port. */
   missing?: string;
+  /** Its counter state (CounterDeltas), looked up once; again after an eviction. */
+  state?: SeriesState;
 }
 
 interface MetricContext {
@@ -282,13 +284,14 @@ export class PortSampleNormaliser {
       const p = b.points[i]!;
       const series = b.series[i]!;
       const role = series.role;
+      if (series.state === undefined || series.state.removed) series.state = this.deltas.state(series.key);
       if (role.role === 'counter') {
-        const d = counterDelta(tx, series.key, p);
-        if (d === undefined) continue;
-        sample[role.field] += d.delta;
-        if (d.interval_ms > sample.interval_ms) sample.interval_ms = d.interval_ms;
+        const delta = counterDelta(tx, series.state, p);
+        if (Number.isNaN(delta)) continue;
+        sample[role.field] += delta;
+        if (tx.interval_ms > sample.interval_ms) sample.interval_ms = tx.interval_ms;
         mask |= FIELD_BIT[role.field];
-      } else if (!isFresh(tx, series.key, p)) {
+      } else if (!isFresh(tx, series.state, p)) {
         continue;
       } else if (role.role === 'queue') {
         queue = (queue ?? 0) + p.value;
@@ -427,20 +430,22 @@ function seriesKey(port: string, metric: string, attributes: Attributes): string
   return key;
 }
 
-function counterDelta(tx: CounterTransaction, key: string, p: OtlpNumberPoint): CounterDelta | undefined {
+/** The point's increase (NaN when stale); the interval is left in `tx.interval_ms`. */
+function counterDelta(tx: CounterTransaction, st: SeriesState, p: OtlpNumberPoint): number {
   // A delta-temporality sum already carries the interval's increase; still refuse resends.
   if (p.kind === 'sum' && p.temporality === 1) {
-    if (tx.observe(key, { value: 0, ts_ms: p.time_ms }) === undefined) return undefined;
-    return { delta: p.value, interval_ms: p.start_ms !== undefined ? Math.max(0, p.time_ms - p.start_ms) : 0, reset: false };
+    if (Number.isNaN(tx.observeDelta(st, { value: 0, ts_ms: p.time_ms }))) return NaN;
+    tx.interval_ms = p.start_ms !== undefined ? Math.max(0, p.time_ms - p.start_ms) : 0;
+    return p.value;
   }
   // A gauge that holds a counter (Cumulus) has no meaningful start time (OTLP ignores it for
   // gauges; exporters set it to the previous sample), so only a drop in value means a reset.
-  return tx.observe(key, { value: p.value, ts_ms: p.time_ms, start_ms: p.kind === 'sum' ? p.start_ms : undefined });
+  return tx.observeDelta(st, { value: p.value, ts_ms: p.time_ms, start_ms: p.kind === 'sum' ? p.start_ms : undefined });
 }
 
 /** A gauge point is fresh when newer than its series' last one (not a resend). */
-function isFresh(tx: CounterTransaction, key: string, p: OtlpNumberPoint): boolean {
-  return tx.observe(key, { value: 0, ts_ms: p.time_ms }) !== undefined;
+function isFresh(tx: CounterTransaction, st: SeriesState, p: OtlpNumberPoint): boolean {
+  return !Number.isNaN(tx.observeDelta(st, { value: 0, ts_ms: p.time_ms }));
 }
 
 /** This interval's bucket counts: as sent (delta), or per-bucket increases (cumulative). */
