@@ -101,6 +101,15 @@ describe('dcgm-exporter scraper', () => {
     expect(new Set(records.map((r) => r.metrics.DCGM_FI_DEV_SM_CLOCK)).size).toBeGreaterThanOrEqual(3);
   });
 
+  it('names GPUs by a file_sd hostname label when the exporter does not', async () => {
+    const { bus, records } = captureBus('gpu_samples');
+    const target = await exporter(() => 'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-x"} 50\n');
+    const scraper = new DcgmScraper({ bus, targets: [{ url: target, labels: { hostname: 'node-9', rack: 'b' } }], logger: silent });
+    await scraper.scrapeAll();
+    await bus.drain();
+    expect(records.map((g) => g.gpu)).toEqual(['node-9/gpu-0']);
+  });
+
   it('normalises target spellings', () => {
     expect(normaliseTarget('node-0:9400')).toBe('http://node-0:9400/metrics');
     expect(normaliseTarget('https://gpu.example/custom')).toBe('https://gpu.example/custom');
