@@ -68,7 +68,9 @@ class AttributeBytesTable {
     }
     const hash = hashBytes(start, end);
     const frozen = Object.freeze(attributes);
-    this.byHash.set(hash, { bytes: buf.slice(start, end), attributes: frozen, next: this.byHash.get(hash) });
+    // A copy: Buffer#slice is a view, and request buffers come from a pool that is reused.
+    const bytes = Uint8Array.prototype.slice.call(buf, start, end);
+    this.byHash.set(hash, { bytes, attributes: frozen, next: this.byHash.get(hash) });
     this.size++;
     return frozen;
   }

@@ -109,6 +109,17 @@ describe('OTLP protobuf wire reader', () => {
     expect(Object.isFrozen(a.points[0]!.attributes)).toBe(true);
   });
 
+  it('keeps interned attribute lists apart from the request buffer, which may be reused', () => {
+    const body = (iface: string) => encode(gaugeRequest({ attributes: [kv('interface', { stringValue: iface })] }));
+    const first = Buffer.from(body('swpA'));
+    const interned = readMetricsRequest(first).points[0]!.attributes;
+    expect(interned).toEqual({ interface: 'swpA' });
+    first.set(body('swpB')); // the same memory now holds another request
+    expect(readMetricsRequest(Buffer.from(body('swpB'))).points[0]!.attributes).toEqual({ interface: 'swpB' });
+    // Still known by its own bytes, not by whatever the old buffer holds now.
+    expect(readMetricsRequest(Buffer.from(body('swpA'))).points[0]!.attributes).toBe(interned);
+  });
+
   it('skips unknown fields of every wire type, at every level', () => {
     const point = protobuf.Writer.create()
       .uint32((99 << 3) | 0).uint64(12345678901) // varint
