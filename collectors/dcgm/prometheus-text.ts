@@ -137,7 +137,8 @@ function fastSample(text: string, start: number, end: number, line: number): Pro
       }
       if (labelSets.size >= LABEL_SET_LIMIT) labelSets.clear();
       labels = Object.freeze(parsed.labels);
-      labelSets.set(block, labels);
+      // Kept as a copy: a slice would keep the whole scrape text alive as long as the cache.
+      labelSets.set(Buffer.from(block).toString(), labels);
     }
   }
   if (text.charCodeAt(i) !== SPACE) return undefined;
