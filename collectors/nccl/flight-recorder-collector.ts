@@ -136,10 +136,12 @@ export class FlightRecorderCollector {
       throw e;
     }
     let published = 0;
+    const present = new Set<string>();
     for (const name of names.sort()) {
       const rank = RANK_IN_NAME.exec(basename(name));
       if (!rank) continue;
       const path = join(dir, name);
+      present.add(path);
       try {
         const s = await stat(path);
         if (!s.isFile()) continue;
@@ -172,6 +174,7 @@ export class FlightRecorderCollector {
         else if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('cannot read Flight Recorder dump', { file: name, error: (e as Error).message });
       }
     }
+    for (const path of this.read.keys()) if (!present.has(path)) this.read.delete(path);
     return published;
   }
 }
