@@ -24,9 +24,15 @@ Collectors:
   --otlp-http-port N      OTLP/HTTP receiver port (default 4318; 0 = any free port)
   --otlp-grpc-port N      OTLP/gRPC receiver port (default 4317; 0 = any free port)
   --scrape URL,...        dcgm-exporter /metrics targets to scrape
-  --scrape-file FILE      file with one target URL per line
+  --scrape-file FILE      dcgm targets file: one URL per line, or Prometheus file_sd JSON/YAML;
+                          re-read when it changes (a bad edit is logged, the old targets kept)
+  --scrape-file-check-ms N  how often the targets file is checked without a change event (default 5000)
   --scrape-interval-ms N  scrape interval (default: the scenario's gpu interval, else 1000)
   --nccl-dir DIR          tail NCCL Inspector JSON lines under DIR
+  --flight-recorder-dir DIR  read PyTorch Flight Recorder JSON dumps (…_rank_<n>[.json]) under DIR
+                          (also POST /v1/flight-recorder?rank=N on the OTLP/HTTP port)
+  --nccl-scrape URL,...   scrape NCCL Inspector Prometheus-mode metrics (e.g. node-exporter's textfile collector)
+  --nccl-scrape-interval-ms N  their scrape interval and comparison window (default 30000)
   --topology FILE         topology file (JSON, as the simulator writes it) for real devices`;
 
 export const HELP: Record<string, string> = {

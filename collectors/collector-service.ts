@@ -14,12 +14,14 @@ import type { Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { CollectorCounters } from './collector-stats.js';
 import { CollectorTelemetry } from './collector-telemetry.js';
-import { DcgmScraper, type DcgmScraperStats, type ScrapeReport } from './dcgm/dcgm-scraper.js';
+import { DcgmScraper, normaliseTarget, type DcgmScraperStats, type ScrapeReport, type TargetWithLabels } from './dcgm/dcgm-scraper.js';
+import { FlightRecorderCollector, type FlightRecorderStats } from './nccl/flight-recorder-collector.js';
+import { NcclPromScraper } from './nccl/nccl-prom-scraper.js';
 import { NcclTailer, type NcclTailerStats } from './nccl/nccl-tailer.js';
 import { OtlpGrpcReceiver } from './otlp/otlp-grpc-receiver.js';
 import { OtlpMetricsIngest } from './otlp/otlp-metrics-ingest.js';
 import { OtlpReceiver, type OtlpReceiverStats } from './otlp/otlp-receiver.js';
-import { readScrapeTargets } from './scrape-targets.js';
+import { readScrapeTargets, ScrapeTargetsFile } from './scrape-targets.js';
 
 export interface CollectorServiceOptions {
   bus: Bus;
@@ -39,10 +41,28 @@ export interface CollectorServiceOptions {
    * export) waits for them before it is published as it is; default 1000 ms.
    */
   holdMs?: number;
-  /** dcgm-exporter targets. Without `intervalMs`, scraping happens only on `scrapeNow()`. */
-  scrape?: { targets: readonly string[]; intervalMs?: number; timeoutMs?: number; maxBodyBytes?: number };
+  /**
+   * dcgm-exporter targets: a static list and/or a targets file, re-read when it changes
+   * (scrape-targets.ts). Without `intervalMs`, scraping happens only on `scrapeNow()`.
+   */
+  scrape?: {
+    targets: ReadonlyArray<string | TargetWithLabels>;
+    file?: string;
+    /** How often the targets file is checked when no change event came; default 5000 ms. */
+    fileCheckIntervalMs?: number;
+    intervalMs?: number;
+    timeoutMs?: number;
+    maxBodyBytes?: number;
+  };
   /** NCCL Inspector dump directory. Without `pollIntervalMs`, only `pollNcclNow()` reads it. */
   nccl?: { dir: string; pollIntervalMs?: number };
+  /**
+   * NCCL Inspector Prometheus-mode endpoints. Without `intervalMs`, scraping happens only on
+   * `scrapeNcclNow()`; `windowMs` (default: the interval, else 30 s) groups ranks' summaries.
+   */
+  /** A directory of PyTorch Flight Recorder JSON dumps. Without `pollIntervalMs`, only `pollNcclNow()` reads it. */
+  flightRecorder?: { dir: string; pollIntervalMs?: number };
+  ncclScrape?: { targets: readonly string[]; intervalMs?: number; windowMs?: number; timeoutMs?: number; maxBodyBytes?: number };
 }
 
 export interface CollectorServiceStats {
@@ -50,7 +70,7 @@ export interface CollectorServiceStats {
   otlp: OtlpReceiverStats['metrics'] | undefined;
   dcgm: DcgmScraperStats | undefined;
   /** Files and HTTP posts together; the parts are under `files` and `http`. */
-  nccl: CollectorCounters & { p2p_skipped: number; files?: NcclTailerStats; http?: OtlpReceiverStats['nccl'] };
+  nccl: CollectorCounters & { p2p_skipped: number; files?: NcclTailerStats; http?: OtlpReceiverStats['nccl']; prometheus?: DcgmScraperStats; flight_recorder: FlightRecorderStats };
 }
 
 export class CollectorService {
@@ -60,7 +80,18 @@ export class CollectorService {
   readonly otlpIngest: OtlpMetricsIngest;
   readonly telemetry = new CollectorTelemetry();
   readonly dcgm?: DcgmScraper;
+  /** The watched dcgm targets file, when one is configured. */
+  readonly targetsFile?: ScrapeTargetsFile;
+  /** dcgm targets by origin: configured, from the file, added at run time (emulator). */
+  private readonly targetSets: { static: ReadonlyArray<string | TargetWithLabels>; file: ReadonlyArray<string | TargetWithLabels>; added: string[] } = {
+    static: [],
+    file: [],
+    added: [],
+  };
   readonly nccl?: NcclTailer;
+  readonly ncclScraper?: NcclPromScraper;
+  /** Flight Recorder dumps, posted and (when configured) from a directory. */
+  readonly flightRecorder: FlightRecorderCollector;
   private readonly options: CollectorServiceOptions;
   private readonly log: Logger;
   private started = false;
@@ -75,9 +106,10 @@ export class CollectorService {
     const telemetry = this.telemetry;
     telemetry.observeBusLag(() => bus.stats().lag);
     this.otlpIngest = new OtlpMetricsIngest(bus, this.log.child('otlp'), { telemetry });
+    this.flightRecorder = new FlightRecorderCollector({ bus, dir: options.flightRecorder?.dir, logger: this.log.child('flight_recorder'), telemetry });
     if (options.otlp !== false) {
       const o = options.otlp ?? {};
-      this.otlp = new OtlpReceiver({ bus, host: o.host, port: o.port, maxBodyBytes: o.maxBodyBytes, logger: this.log.child('otlp'), ingest: this.otlpIngest, telemetry });
+      this.otlp = new OtlpReceiver({ bus, host: o.host, port: o.port, maxBodyBytes: o.maxBodyBytes, logger: this.log.child('otlp'), ingest: this.otlpIngest, telemetry, flightRecorder: this.flightRecorder });
     }
     if (options.otlpGrpc) {
       const g = options.otlpGrpc;
@@ -87,10 +119,30 @@ export class CollectorService {
     // fabric announces its dcgm endpoints only once they listen (addScrapeTargets).
     if (options.scrape) {
       const s = options.scrape;
-      this.dcgm = new DcgmScraper({ bus, targets: s.targets, timeoutMs: s.timeoutMs, maxBodyBytes: s.maxBodyBytes, logger: this.log.child('dcgm'), telemetry });
+      this.targetSets.static = s.targets;
+      // Read now, so a bad file fails the start-up with its line; watched from start().
+      if (s.file) this.targetSets.file = readScrapeTargets(s.file);
+      this.dcgm = new DcgmScraper({ bus, targets: this.allTargets(), timeoutMs: s.timeoutMs, maxBodyBytes: s.maxBodyBytes, logger: this.log.child('dcgm'), telemetry });
+      if (s.file) {
+        this.targetsFile = new ScrapeTargetsFile({
+          file: s.file,
+          checkIntervalMs: s.fileCheckIntervalMs,
+          logger: this.log.child('dcgm'),
+          onChange: (targets) => {
+            this.targetSets.file = targets;
+            this.dcgm!.setTargets(this.allTargets());
+          },
+        });
+      }
     }
     if (options.nccl) {
       this.nccl = new NcclTailer({ bus, dir: options.nccl.dir, logger: this.log.child('nccl'), telemetry });
+    }
+    if (options.ncclScrape) {
+      const n = options.ncclScrape;
+      this.ncclScraper = new NcclPromScraper({
+        bus, targets: n.targets, windowMs: n.windowMs ?? n.intervalMs, timeoutMs: n.timeoutMs, maxBodyBytes: n.maxBodyBytes, logger: this.log.child('nccl'), telemetry,
+      });
     }
   }
 
@@ -100,7 +152,6 @@ export class CollectorService {
    */
   static fromConfig(bus: Bus, config: Config, options: { logger?: Logger; lockstep?: boolean } = {}): CollectorService {
     const lockstep = options.lockstep ?? config.speed === 'max';
-    const targets = [...config.scrape, ...(config.scrape_file ? readScrapeTargets(config.scrape_file) : [])];
     return new CollectorService({
       bus,
       logger: options.logger,
@@ -108,8 +159,18 @@ export class CollectorService {
       // A lockstep replay's only sender is the emulator, which posts over HTTP: a taken gRPC
       // port (another instance on this machine) must not abort the replay.
       otlpGrpc: { host: config.host, port: config.otlp_grpc_port, maxMessageBytes: config.max_body_bytes, optional: lockstep },
-      scrape: { targets, intervalMs: lockstep ? undefined : (config.scrape_interval_ms ?? 1_000), maxBodyBytes: config.max_body_bytes },
+      scrape: {
+        targets: config.scrape,
+        file: config.scrape_file,
+        fileCheckIntervalMs: config.scrape_file_check_ms,
+        intervalMs: lockstep ? undefined : (config.scrape_interval_ms ?? 1_000),
+        maxBodyBytes: config.max_body_bytes,
+      },
       nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: lockstep ? undefined : 500 } : undefined,
+      flightRecorder: config.flight_recorder_dir ? { dir: config.flight_recorder_dir, pollIntervalMs: lockstep ? undefined : 2_000 } : undefined,
+      ncclScrape: config.nccl_scrape.length > 0
+        ? { targets: config.nccl_scrape, intervalMs: lockstep ? undefined : config.nccl_scrape_interval_ms, windowMs: config.nccl_scrape_interval_ms, maxBodyBytes: config.max_body_bytes }
+        : undefined,
     });
   }
 
@@ -133,8 +194,20 @@ export class CollectorService {
       this.otlpIngest.flush(holdMs).catch((e) => this.log.warn('held port samples not published yet', { error: (e as Error).message }));
     }, holdMs);
     this.holdTimer.unref();
+    if (this.targetsFile) {
+      try {
+        this.targetSets.file = this.targetsFile.start();
+        this.dcgm!.setTargets(this.allTargets());
+      } catch (e) {
+        this.log.warn('targets file not usable at start; keeping the targets read before', { error: (e as Error).message });
+      }
+    }
     const scrapeEvery = this.options.scrape?.intervalMs;
     if (this.dcgm && scrapeEvery) this.dcgm.start(scrapeEvery);
+    const ncclScrapeEvery = this.options.ncclScrape?.intervalMs;
+    if (this.ncclScraper && ncclScrapeEvery) this.ncclScraper.start(ncclScrapeEvery);
+    const dumpsEvery = this.options.flightRecorder?.pollIntervalMs;
+    if (dumpsEvery) this.flightRecorder.start(dumpsEvery);
     const pollEvery = this.options.nccl?.pollIntervalMs;
     if (this.nccl && pollEvery) this.nccl.start(pollEvery);
     this.started = true;
@@ -143,6 +216,7 @@ export class CollectorService {
       otlp_grpc: this.grpcFailed ? undefined : this.otlpGrpc?.url,
       scrape_targets: this.dcgm?.targetUrls.length ?? 0,
       nccl_dir: this.nccl?.dir,
+      nccl_scrape_targets: this.ncclScraper?.targetUrls.length ?? 0,
     });
     return { otlp: address, otlpGrpc: grpcAddress };
   }
@@ -155,7 +229,8 @@ export class CollectorService {
     if (!this.started) return;
     this.started = false;
     clearInterval(this.holdTimer);
-    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop()]);
+    await this.targetsFile?.stop();
+    await Promise.all([this.otlp?.stop(), this.grpcFailed ? undefined : this.otlpGrpc?.stop(), this.dcgm?.stop(), this.nccl?.stop(), this.ncclScraper?.stop(), this.flightRecorder.stop()]);
     // Samples held for families that never came: publish them as they are.
     await this.otlpIngest.flush().catch((e) => this.log.error('held port samples lost at shutdown', { error: (e as Error).message }));
     this.log.info('collectors stopped', { stats: this.stats() });
@@ -164,7 +239,21 @@ export class CollectorService {
   /** Adds dcgm-exporter targets to scrape from now on (e.g. the emulator's node endpoints). */
   addScrapeTargets(targets: readonly string[]): void {
     if (!this.dcgm) throw new Error('scraping is not configured for this collector service');
-    this.dcgm.setTargets([...new Set([...this.dcgm.targetUrls, ...targets])]);
+    this.targetSets.added = [...new Set([...this.targetSets.added, ...targets])];
+    this.dcgm.setTargets(this.allTargets());
+  }
+
+  /** Every dcgm target, each URL once (the first origin's labels win). */
+  private allTargets(): Array<string | TargetWithLabels> {
+    const seen = new Set<string>();
+    const out: Array<string | TargetWithLabels> = [];
+    for (const t of [...this.targetSets.static, ...this.targetSets.file, ...this.targetSets.added]) {
+      const url = normaliseTarget(typeof t === 'string' ? t : t.url);
+      if (seen.has(url)) continue;
+      seen.add(url);
+      out.push(t);
+    }
+    return out;
   }
 
   /** Lockstep: scrape every dcgm-exporter target once. */
@@ -173,9 +262,16 @@ export class CollectorService {
     return this.dcgm.scrapeAll();
   }
 
+  /** Lockstep: scrape every NCCL Inspector Prometheus-mode target once. */
+  async scrapeNcclNow(): Promise<ScrapeReport> {
+    if (!this.ncclScraper) return { started_ms: Date.now(), duration_ms: 0, targets: [], published: 0, failed_targets: 0 };
+    return this.ncclScraper.scrapeAll();
+  }
+
   /** Lockstep: read every new complete NCCL Inspector line; resolves with events published. */
   async pollNcclNow(): Promise<number> {
-    return this.nccl ? this.nccl.poll() : 0;
+    const [lines, dumps] = await Promise.all([this.nccl ? this.nccl.poll() : 0, this.flightRecorder.poll()]);
+    return lines + dumps;
   }
 
   /** The OTLP receiver's base URL (`http://127.0.0.1:4318`), once started. */
@@ -197,7 +293,9 @@ export class CollectorService {
     const otlp = this.otlp?.stats();
     const files = this.nccl?.stats();
     const http = otlp?.nccl;
-    const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0);
+    const prometheus = this.ncclScraper?.stats();
+    const flight_recorder = this.flightRecorder.stats();
+    const sum = (k: keyof CollectorCounters) => (files?.[k] ?? 0) + (http?.[k] ?? 0) + (prometheus?.[k] ?? 0) + flight_recorder[k];
     return {
       otlp: this.otlp || this.otlpGrpc ? { ...this.otlpIngest.counters } : undefined,
       dcgm: this.dcgm?.stats(),
@@ -209,6 +307,8 @@ export class CollectorService {
         p2p_skipped: (files?.p2p_skipped ?? 0) + (http?.p2p_skipped ?? 0),
         files,
         http,
+        prometheus,
+        flight_recorder,
       },
     };
   }

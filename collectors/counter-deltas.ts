@@ -29,40 +29,67 @@ export interface CounterDelta {
   reset: boolean;
 }
 
+/**
+ * One series' state. Callers on a hot path (the port normaliser) keep a reference to it and
+ * observe through it, sparing the map lookup per point; `removed` tells them it was evicted.
+ */
+export interface SeriesState {
+  readonly key: string;
+  last?: CounterPoint;
+  removed: boolean;
+  /** The transaction observing it right now, and its newest point (valid while that transaction observes). */
+  tx?: CounterTransaction;
+  pending?: CounterPoint;
+}
+
 export class CounterDeltas {
-  private readonly last = new Map<string, CounterPoint>();
+  private readonly series = new Map<string, SeriesState>();
 
   /** Number of series with state. */
   get size(): number {
-    return this.last.size;
+    return this.series.size;
+  }
+
+  /** The state of a series, created empty if new. */
+  state(key: string): SeriesState {
+    let st = this.series.get(key);
+    if (st === undefined) {
+      st = { key, removed: false };
+      this.series.set(key, st);
+    }
+    return st;
   }
 
   /** Forgets every series whose last sample is older than `beforeMs` (bounded memory). */
   evictOlderThan(beforeMs: number): number {
-    let n = 0;
-    for (const [key, p] of this.last) {
-      if (p.ts_ms < beforeMs) {
-        this.last.delete(key);
-        n++;
-      }
-    }
-    return n;
+    return this.evictWhere((_key, st) => st.last !== undefined && st.last.ts_ms < beforeMs);
   }
 
   /** Forgets every series whose key matches (e.g. all series of a port that went away). */
-  evictWhere(match: (key: string) => boolean): number {
+  evictWhere(match: (key: string, state: SeriesState) => boolean): number {
     let n = 0;
-    for (const key of this.last.keys()) {
-      if (match(key)) {
-        this.last.delete(key);
+    for (const [key, st] of this.series) {
+      if (match(key, st)) {
+        this.series.delete(key);
+        st.removed = true;
         n++;
       }
     }
     return n;
   }
 
+  /** Puts an evicted series' state back (a transaction committed to it after the eviction). */
+  restore(st: SeriesState): void {
+    if (!st.removed) return;
+    const cur = this.series.get(st.key);
+    if (cur === undefined) {
+      st.removed = false;
+      this.series.set(st.key, st);
+    } else if (st.last !== undefined && (cur.last === undefined || cur.last.ts_ms < st.last.ts_ms)) cur.last = st.last;
+  }
+
   transaction(): CounterTransaction {
-    return new CounterTransaction(this.last);
+    return new CounterTransaction(this);
   }
 
   /** One-shot convenience: observe and commit at once. */
@@ -75,31 +102,75 @@ export class CounterDeltas {
 }
 
 export class CounterTransaction {
-  private readonly pending = new Map<string, CounterPoint>();
+  /** Series observed and their points, in order; kept only on commit. */
+  private readonly touched: SeriesState[] = [];
+  private readonly points: CounterPoint[] = [];
 
-  constructor(private readonly base: Map<string, CounterPoint>) {}
+  constructor(private readonly deltas: CounterDeltas) {}
 
   /** The delta since the series' previous sample, or undefined when the sample is stale. */
   observe(key: string, point: CounterPoint): CounterDelta | undefined {
-    const prev = this.pending.get(key) ?? this.base.get(key);
-    if (prev === undefined) {
-      this.pending.set(key, point);
-      return { delta: 0, interval_ms: 0, reset: false };
+    return this.observeState(this.deltas.state(key), point);
+  }
+
+  /**
+   * As observe, through a state reference. A transaction observes synchronously (one
+   * payload), so a state's `tx`/`pending` are this transaction's while it does; other open
+   * transactions keep their points in their own lists.
+   */
+  observeState(st: SeriesState, point: CounterPoint): CounterDelta | undefined {
+    const delta = this.observeDelta(st, point);
+    return Number.isNaN(delta) ? undefined : { delta, interval_ms: this.interval_ms, reset: this.reset };
+  }
+
+  /** Interval and reset of the last observeDelta. */
+  interval_ms = 0;
+  reset = false;
+
+  /** As observeState without an object per point (hot path): the delta, NaN when stale. */
+  observeDelta(st: SeriesState, point: CounterPoint): number {
+    if (st.tx !== this) {
+      // This transaction's view starts from the committed state.
+      st.tx = this;
+      st.pending = st.last;
     }
-    if (point.ts_ms <= prev.ts_ms) return undefined;
-    this.pending.set(key, point);
-    const interval_ms = point.ts_ms - prev.ts_ms;
+    const prev = st.pending;
+    st.pending = point;
+    if (prev === undefined) {
+      this.touch(st, point);
+      this.interval_ms = 0;
+      this.reset = false;
+      return 0;
+    }
+    if (point.ts_ms <= prev.ts_ms) {
+      st.pending = prev;
+      return NaN;
+    }
+    this.touch(st, point);
+    this.interval_ms = point.ts_ms - prev.ts_ms;
     const restarted = point.start_ms !== undefined && prev.start_ms !== undefined && point.start_ms > prev.start_ms;
-    if (restarted || point.value < prev.value) return { delta: point.value, interval_ms, reset: true };
-    return { delta: point.value - prev.value, interval_ms, reset: false };
+    this.reset = restarted || point.value < prev.value;
+    return this.reset ? point.value : point.value - prev.value;
+  }
+
+  private touch(st: SeriesState, point: CounterPoint): void {
+    this.touched.push(st);
+    this.points.push(point);
   }
 
   /** Keeps the observed points. A concurrent newer commit for a series wins. */
   commit(): void {
-    for (const [key, p] of this.pending) {
-      const cur = this.base.get(key);
-      if (cur === undefined || cur.ts_ms < p.ts_ms) this.base.set(key, p);
+    for (let i = 0; i < this.touched.length; i++) {
+      const st = this.touched[i]!;
+      const p = this.points[i]!;
+      if (st.last === undefined || st.last.ts_ms < p.ts_ms) st.last = p;
+      if (st.tx === this) {
+        st.tx = undefined;
+        st.pending = undefined;
+      }
+      if (st.removed) this.deltas.restore(st);
     }
-    this.pending.clear();
+    this.touched.length = 0;
+    this.points.length = 0;
   }
 }

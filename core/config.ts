@@ -65,9 +65,18 @@ export const configSchema = z
     otlp_http_port: port.default(4318),
     otlp_grpc_port: port.default(4317),
     scrape: csv.default([]),
+    /** dcgm targets file (URL lines, or Prometheus file_sd JSON/YAML); re-read when it changes. */
     scrape_file: z.string().optional(),
+    /** How often the targets file is checked for changes when the file system sends no event. */
+    scrape_file_check_ms: z.coerce.number().int().positive().default(5_000),
     scrape_interval_ms: z.coerce.number().int().positive().optional(),
     nccl_dir: z.string().optional(),
+    /** A directory of PyTorch Flight Recorder JSON dumps (`…_rank_<n>[.json]`, optionally under `<host>/`). */
+    flight_recorder_dir: z.string().optional(),
+    /** NCCL Inspector Prometheus-mode endpoints (node-exporter textfile, or any server of the Inspector's file). */
+    nccl_scrape: csv.default([]),
+    /** Their scrape interval; also the window in which ranks' summaries are compared (the Inspector dumps every ≥ 30 s). */
+    nccl_scrape_interval_ms: z.coerce.number().int().positive().default(30_000),
     max_body_bytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
     bus_capacity: z.coerce.number().int().positive().default(200_000),
     /** How long the embedded sink gathers telemetry rows into one insert (fewer parts to merge). */

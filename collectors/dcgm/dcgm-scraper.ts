@@ -1,191 +1,31 @@
 /**
- * Scrapes dcgm-exporter `/metrics` endpoints, all targets concurrently, each with its own
- * timeout, and publishes GpuSamples. Two ways to drive it: `start(intervalMs)` for periodic
- * scraping in real time, or `scrapeAll()` for lockstep use (the orchestrator of a
- * full-speed replay calls it after each simulated GPU interval).
+ * Scrapes dcgm-exporter `/metrics` endpoints and publishes GpuSamples (a PrometheusScraper
+ * of the `gpu_samples` kind).
  *
  * Real exporters do not timestamp their lines, so a sample's time is then the moment the
- * scrape was sent; the emulator timestamps each line with event time, which wins.
+ * scrape was sent; the emulator timestamps each line with event time, which wins. A GPU's
+ * host is its exporter's `Hostname`/`hostname` label, else the target's (file_sd) `Hostname`,
+ * `hostname` or `node` label, else the target's host name.
  */
-import type { Bus } from '../../core/bus.js';
-import { createLogger, type Logger } from '../../core/log.js';
-import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
-import type { CollectorTelemetry } from '../collector-telemetry.js';
+import { PrometheusScraper, type PrometheusScraperOptions, type ScrapeKind } from '../prometheus-scraper.js';
 import { toGpuSamples } from './gpu-samples.js';
-import { parsePrometheusText } from './prometheus-text.js';
 
-export interface DcgmScraperOptions {
-  bus: Bus;
-  /** `http://node-0:9400/metrics`, or `host:port` (scheme and `/metrics` are added). */
-  targets: readonly string[];
-  /** Per-target timeout; default 5000 ms. */
-  timeoutMs?: number;
-  /** Largest accepted response; default 16 MiB. */
-  maxBodyBytes?: number;
-  logger?: Logger;
-  telemetry?: CollectorTelemetry;
-}
+export { normaliseTarget, type ScrapeReport, type ScraperStats as DcgmScraperStats, type TargetReport, type TargetWithLabels } from '../prometheus-scraper.js';
 
-export interface TargetReport {
-  url: string;
-  ok: boolean;
-  status?: number;
-  error?: string;
-  duration_ms: number;
-  /** Prometheus samples parsed. */
-  samples: number;
-  /** Lines that failed to parse (each error names its line). */
-  parse_errors: number;
-  gpu_samples: number;
-  published: number;
-}
+export type DcgmScraperOptions = PrometheusScraperOptions;
 
-export interface ScrapeReport {
-  started_ms: number;
-  duration_ms: number;
-  targets: TargetReport[];
-  /** GpuSamples accepted by the bus over all targets. */
-  published: number;
-  failed_targets: number;
-}
+export const DCGM_SCRAPE: ScrapeKind<'gpu_samples'> = {
+  source: 'dcgm',
+  format: 'prometheus_text',
+  topic: 'gpu_samples',
+  convert(samples, scrapeMs, { url, labels }) {
+    const gpus = toGpuSamples(samples, scrapeMs, labels.Hostname || labels.hostname || labels.node || new URL(url).hostname);
+    return { records: gpus.samples, rejected: 0 };
+  },
+};
 
-export interface DcgmScraperStats extends CollectorCounters {
-  scrapes: number;
-  failed_scrapes: number;
-  /** Per target: 1 if the last scrape succeeded (the `up` of Prometheus). */
-  up: Record<string, number>;
-}
-
-export class DcgmScraper {
-  private readonly bus: Bus;
-  private targets: string[];
-  private readonly timeoutMs: number;
-  private readonly maxBodyBytes: number;
-  private readonly log: Logger;
-  private readonly telemetry?: CollectorTelemetry;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<ScrapeReport>;
-  private readonly counters: DcgmScraperStats = { ...emptyCounters(), scrapes: 0, failed_scrapes: 0, up: {} };
-
+export class DcgmScraper extends PrometheusScraper<'gpu_samples'> {
   constructor(options: DcgmScraperOptions) {
-    this.bus = options.bus;
-    this.targets = options.targets.map(normaliseTarget);
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-    this.log = options.logger ?? createLogger('info', 'collectors.dcgm');
-    this.telemetry = options.telemetry;
+    super(DCGM_SCRAPE, options);
   }
-
-  get targetUrls(): readonly string[] {
-    return this.targets;
-  }
-
-  setTargets(targets: readonly string[]): void {
-    this.targets = targets.map(normaliseTarget);
-  }
-
-  /** Scrapes every target once, concurrently; never rejects (failures are in the report). */
-  async scrapeAll(): Promise<ScrapeReport> {
-    const started_ms = Date.now();
-    const reports = await Promise.all(this.targets.map((url) => this.scrapeOne(url)));
-    return {
-      started_ms,
-      duration_ms: Date.now() - started_ms,
-      targets: reports,
-      published: reports.reduce((n, r) => n + r.published, 0),
-      failed_targets: reports.filter((r) => !r.ok).length,
-    };
-  }
-
-  /** Scrapes every `intervalMs`; a tick is skipped while the previous scrape still runs. */
-  start(intervalMs: number): void {
-    if (this.timer) return;
-    const tick = () => {
-      if (this.running) return;
-      this.running = this.scrapeAll().finally(() => (this.running = undefined));
-    };
-    this.timer = setInterval(tick, intervalMs);
-    tick();
-  }
-
-  /** Stops the schedule and waits for a scrape in progress to publish. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  stats(): DcgmScraperStats {
-    return { ...this.counters, up: { ...this.counters.up } };
-  }
-
-  private async scrapeOne(url: string): Promise<TargetReport> {
-    const t0 = Date.now();
-    const report: TargetReport = { url, ok: false, duration_ms: 0, samples: 0, parse_errors: 0, gpu_samples: 0, published: 0 };
-    const c = this.counters;
-    c.scrapes++;
-    try {
-      const res = await fetch(url, {
-        headers: { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      report.status = res.status;
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const text = await readLimited(res, this.maxBodyBytes);
-      const parsed = parsePrometheusText(text, url);
-      report.samples = parsed.samples.length;
-      report.parse_errors = parsed.errors.length;
-      c.received += parsed.samples.length + parsed.errors.length;
-      c.rejected += parsed.errors.length;
-      this.telemetry?.received('dcgm', 'prometheus_text', parsed.samples.length + parsed.errors.length);
-      this.telemetry?.rejected('dcgm', 'prometheus_text', parsed.errors.length);
-      if (parsed.errors.length > 0) {
-        this.log.warn('dcgm-exporter lines rejected', { url, rejected: parsed.errors.length, first: parsed.errors[0]!.message });
-      }
-      const gpus = toGpuSamples(parsed.samples, t0, new URL(url).hostname);
-      report.gpu_samples = gpus.samples.length;
-      try {
-        await this.bus.publish('gpu_samples', gpus.samples);
-      } catch (e) {
-        c.dropped += gpus.samples.length;
-        this.telemetry?.dropped('dcgm', 'prometheus_text', gpus.samples.length);
-        throw e;
-      }
-      this.telemetry?.published('dcgm', 'prometheus_text', gpus.samples.length);
-      report.published = gpus.samples.length;
-      c.published += gpus.samples.length;
-      report.ok = true;
-    } catch (e) {
-      const err = e as Error;
-      report.error = err.name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : err.message;
-      c.failed_scrapes++;
-      this.log.warn('dcgm-exporter scrape failed', { url, error: report.error });
-    }
-    c.up[url] = report.ok ? 1 : 0;
-    report.duration_ms = Date.now() - t0;
-    this.telemetry?.scrapeDuration('dcgm', report.duration_ms / 1000);
-    return report;
-  }
-}
-
-/** `node-0:9400` → `http://node-0:9400/metrics`. */
-export function normaliseTarget(target: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target : `http://${target}`;
-  const u = new URL(withScheme);
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/metrics';
-  return u.toString();
-}
-
-async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw new Error(`response exceeds ${maxBytes} bytes`);
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new Error(`response exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }

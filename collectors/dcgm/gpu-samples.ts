@@ -43,9 +43,8 @@ export function toGpuSamples(samples: readonly PromSample[], fallbackTsMs: numbe
   let skipped = 0;
   let blank = 0;
   for (const s of samples) {
-    const l = s.labels;
-    const gpuIndex = l.gpu;
-    if (gpuIndex === undefined || gpuIndex === '') {
+    const id = identityOf(s.labels, fallbackHost);
+    if (id === undefined) {
       skipped++;
       continue;
     }
@@ -53,34 +52,63 @@ export function toGpuSamples(samples: readonly PromSample[], fallbackTsMs: numbe
       blank++;
       continue;
     }
-    const host = nodeOf(l.Hostname || l.hostname || fallbackHost);
-    const node = host;
-    const mig = l.GPU_I_ID ? `/mig-${l.GPU_I_ID}` : '';
-    const gpu = `${host}/gpu-${gpuIndex}${mig}`;
     const ts_ms = s.timestamp_ms ?? fallbackTsMs;
-    const key = `${gpu}@${ts_ms}`;
+    const key = ts_ms === fallbackTsMs ? id.gpu : `${id.gpu}@${ts_ms}`;
     let g = out.get(key);
     if (!g) {
-      g = { ts_ms, gpu, node, uuid: '', model: '', metrics: {} };
+      g = { ts_ms, gpu: id.gpu, node: id.node, uuid: '', model: '', metrics: {} };
       out.set(key, g);
     }
-    g.uuid ||= l.UUID || l.uuid || l.gpu_uuid || '';
-    g.model ||= l.modelName || l.model_name || '';
-    g.metrics[metricKey(s)] = s.value;
+    g.uuid ||= id.uuid;
+    g.model ||= id.model;
+    g.metrics[id.extra === '' ? s.name : `${s.name}{${id.extra}}`] = s.value;
   }
   return { samples: [...out.values()], skipped, blank };
+}
+
+/** What a label set says about its GPU; derived once per label set (parsers share label-set objects). */
+interface GpuIdentity {
+  fallbackHost: string;
+  gpu: string;
+  node: string;
+  uuid: string;
+  model: string;
+  /** Series labels (`clock_event="gpu_idle"`), sorted, for the metric key; '' for none. */
+  extra: string;
+}
+
+const identities = new WeakMap<Readonly<Record<string, string>>, GpuIdentity | null>();
+
+function identityOf(l: Readonly<Record<string, string>>, fallbackHost: string): GpuIdentity | undefined {
+  const cached = identities.get(l);
+  if (cached === null) return undefined;
+  if (cached !== undefined && cached.fallbackHost === fallbackHost) return cached;
+  const gpuIndex = l.gpu;
+  if (gpuIndex === undefined || gpuIndex === '') {
+    identities.set(l, null);
+    return undefined;
+  }
+  const node = nodeOf(l.Hostname || l.hostname || fallbackHost);
+  const mig = l.GPU_I_ID ? `/mig-${l.GPU_I_ID}` : '';
+  const extra = Object.keys(l)
+    .filter((k) => !isIdentityLabel(k))
+    .sort()
+    .map((k) => `${k}="${l[k]}"`)
+    .join(',');
+  const id: GpuIdentity = {
+    fallbackHost,
+    gpu: `${node}/gpu-${gpuIndex}${mig}`,
+    node,
+    uuid: l.UUID || l.uuid || l.gpu_uuid || '',
+    model: l.modelName || l.model_name || '',
+    extra,
+  };
+  identities.set(l, id);
+  return id;
 }
 
 /** `node-3.cluster.local` → `node-3`: the cluster naming wins over a resolver's FQDN. */
 function nodeOf(host: string): string {
   const m = /^(node-\d+)\./.exec(host);
   return m ? m[1]! : host;
-}
-
-function metricKey(s: PromSample): string {
-  const extra = Object.keys(s.labels)
-    .filter((k) => !isIdentityLabel(k))
-    .sort();
-  if (extra.length === 0) return s.name;
-  return `${s.name}{${extra.map((k) => `${k}="${s.labels[k]}"`).join(',')}}`;
 }

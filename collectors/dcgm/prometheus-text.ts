@@ -33,21 +33,39 @@ export interface PromParseResult {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped', 'info', 'stateset', 'gaugehistogram', 'unknown']);
 
-/** Lenient parse: every good line is kept, every bad one becomes an error naming its line. */
+/** Label sets by their `{…}` text as sent: a scrape repeats each GPU's label set on every metric. */
+const labelSets = new Map<string, Readonly<Record<string, string>>>();
+const LABEL_SET_LIMIT = 65_536;
+
+/**
+ * Lenient parse: every good line is kept, every bad one becomes an error naming its line.
+ * Hot path: one pass over the text by char codes; a sample line of the usual shape
+ * (`name{labels} value[ timestamp]`) is read in place, its label set looked up by its text;
+ * anything else (comments, odd spacing, errors) goes through the general line parser.
+ */
 export function parsePrometheusText(text: string, source = 'metrics'): PromParseResult {
   const result: PromParseResult = { samples: [], families: new Map(), errors: [] };
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = lines[i]!.replace(/\r$/, '');
-    try {
-      parseLine(line, lineNo, result);
-    } catch (e) {
-      if (e instanceof PayloadError) result.errors.push(e);
-      else throw e;
+  let lineNo = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const next = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === CR) end--;
+    const sample = end > start ? fastSample(text, start, end, lineNo) : undefined;
+    if (sample) result.samples.push(sample);
+    else if (end > start) {
+      try {
+        parseLine(text.slice(start, end), lineNo, result);
+      } catch (e) {
+        if (e instanceof PayloadError) result.errors.push(e);
+        else throw e;
+      }
     }
+    start = next;
   }
   return result;
 
@@ -69,8 +87,88 @@ export function parsePrometheusText(text: string, source = 'metrics'): PromParse
       out.families.set(name!, fam);
       return;
     }
-    out.samples.push(parseSample(trimmed, lineNo, where));
+    const sample = parseSample(trimmed, lineNo, where);
+    if (sample.labels !== NO_LABELS) Object.freeze(sample.labels);
+    out.samples.push(sample);
   }
+}
+
+const CR = 13;
+const SPACE = 32;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A sample line of the usual shape, read in place; undefined sends the line to the general parser. */
+function fastSample(text: string, start: number, end: number, line: number): PromSample | undefined {
+  let i = start;
+  let c = text.charCodeAt(i);
+  if (!(isAlpha(c) || c === 95 || c === 58)) return undefined; // [a-zA-Z_:]
+  while (++i < end && isNameChar(text.charCodeAt(i)));
+  const name = text.slice(start, i);
+  let labels = NO_LABELS;
+  if (text.charCodeAt(i) === OPEN_BRACE) {
+    const open = i;
+    for (i++; i < end; i++) {
+      c = text.charCodeAt(i);
+      if (c === CLOSE_BRACE) break;
+      if (c !== QUOTE) continue;
+      // A quoted value: skip to its closing quote, over escapes.
+      for (i++; i < end; i++) {
+        c = text.charCodeAt(i);
+        if (c === BACKSLASH) i++;
+        else if (c === QUOTE) break;
+      }
+    }
+    if (i >= end) return undefined;
+    i++;
+    const block = text.slice(open, i);
+    const cached = labelSets.get(block);
+    if (cached) labels = cached;
+    else {
+      // Parsed by the general parser the first time, so its errors and escapes apply.
+      let parsed: PromSample;
+      try {
+        parsed = parseSample(name + block + ' 0', line, '');
+      } catch {
+        return undefined;
+      }
+      if (labelSets.size >= LABEL_SET_LIMIT) labelSets.clear();
+      labels = Object.freeze(parsed.labels);
+      // Kept as a copy: a slice would keep the whole scrape text alive as long as the cache.
+      labelSets.set(Buffer.from(block).toString(), labels);
+    }
+  }
+  if (text.charCodeAt(i) !== SPACE) return undefined;
+  const valueStart = ++i;
+  while (i < end && text.charCodeAt(i) !== SPACE) i++;
+  const value = parseValue(text.slice(valueStart, i));
+  if (value === undefined || i === valueStart) return undefined;
+  if (i === end) return { name, labels, value, timestamp_ms: undefined, line };
+  const tsStart = ++i;
+  let negative = false;
+  if (text.charCodeAt(i) === 45) {
+    negative = true;
+    i++;
+  }
+  let ts = 0;
+  for (; i < end; i++) {
+    c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    ts = ts * 10 + c;
+  }
+  if (i === tsStart || (negative && i === tsStart + 1)) return undefined;
+  return { name, labels, value, timestamp_ms: negative ? -ts : ts, line };
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isNameChar(c: number): boolean {
+  return isAlpha(c) || (c >= 48 && c <= 57) || c === 95 || c === 58;
 }
 
 /** Strict parse: the first bad line throws. */
@@ -144,6 +242,7 @@ function parseSample(line: string, lineNo: number, where: string): PromSample {
 }
 
 function parseValue(s: string): number | undefined {
+  if (NUMBER.test(s)) return Number(s);
   switch (s.toLowerCase()) {
     case 'nan':
       return NaN;
@@ -153,8 +252,7 @@ function parseValue(s: string): number | undefined {
     case '-inf':
       return -Infinity;
   }
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
-  return Number(s);
+  return undefined;
 }
 
 function skipSpaces(line: string, pos: number): number {

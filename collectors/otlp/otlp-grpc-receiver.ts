@@ -18,7 +18,8 @@ import { BackpressureError, asFabricscopeError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import type { CollectorTelemetry } from '../collector-telemetry.js';
 import { OtlpMetricsIngest, type OtlpMetricsStats } from './otlp-metrics-ingest.js';
-import { decodeMetricsRequest, encodeMetricsResponse, encodeRetryStatus } from './otlp-protobuf.js';
+import { encodeMetricsResponse, encodeRetryStatus } from './otlp-protobuf.js';
+import { readMetricsRequest } from './otlp-wire-reader.js';
 
 export const METRICS_EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
@@ -126,7 +127,7 @@ export class OtlpGrpcReceiver {
     }
     const work = (async () => {
       try {
-        const partial = await this.ingest.ingest(decodeMetricsRequest(call.request), 'grpc');
+        const partial = await this.ingest.ingest(readMetricsRequest(call.request), 'grpc');
         cb(null, encodeMetricsResponse(partial));
       } catch (e) {
         cb(this.failure(e));

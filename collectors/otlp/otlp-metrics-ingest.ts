@@ -1,6 +1,6 @@
 /**
  * What every OTLP metrics transport does with a decoded ExportMetricsServiceRequest:
- * flatten and validate it, normalise it into PortSamples, publish them, and only then keep
+ * normalise it into PortSamples, publish them, and only then keep
  * the payload's counter state (so a sender retrying after backpressure is not short-changed).
  * One instance is shared by the HTTP and gRPC receivers: a switch may export over either,
  * and its counters must have one history.
@@ -9,7 +9,7 @@ import type { Bus } from '../../core/bus.js';
 import type { Logger } from '../../core/log.js';
 import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
 import type { CollectorTelemetry } from '../collector-telemetry.js';
-import { flattenOtlpMetrics } from './otlp-points.js';
+import type { FlattenedMetrics } from './otlp-points.js';
 import { PortSampleNormaliser } from './port-samples.js';
 
 /** The wire form a payload came in, for counters and self-telemetry. */
@@ -45,13 +45,12 @@ export class OtlpMetricsIngest {
   private readonly telemetry?: CollectorTelemetry;
 
   /**
-   * Ingests one decoded request (OTLP/JSON object shape). Throws PayloadError naming the bad
-   * field, or BackpressureError when the bus is full; resolves with the partial success to
-   * report, if any data points were refused.
+   * Ingests one decoded request (flattenOtlpMetrics for JSON, readMetricsRequest for
+   * protobuf). Throws BackpressureError when the bus is full; resolves with the partial
+   * success to report, if any data points were refused.
    */
-  async ingest(request: unknown, format: OtlpFormat): Promise<PartialSuccess | undefined> {
+  async ingest(flat: FlattenedMetrics, format: OtlpFormat): Promise<PartialSuccess | undefined> {
     const c = this.counters;
-    const flat = flattenOtlpMetrics(request);
     const received = flat.points.length + flat.histograms.length + flat.skipped;
     const result = this.normaliser.normalise(flat.points, flat.histograms);
     c.received += received;

@@ -1,12 +1,10 @@
 /**
- * OTLP/HTTP protobuf bodies. The schema is the subset of opentelemetry-proto
- * (collector/metrics/v1, metrics/v1, common/v1, resource/v1) the receiver reads, with the
- * public field numbers; fields not listed are skipped by the decoder, as proto3 requires.
- * Decoding yields the OTLP/JSON object shape (camelCase keys, 64-bit integers as decimal
- * strings), so one validator serves both encodings.
+ * The protobuf messages the OTLP receivers answer with: ExportMetricsServiceResponse
+ * (partial success), google.rpc.Status and RetryInfo. Requests are read by
+ * otlp-wire-reader.ts; the request messages stay in the schema as the reference (and for
+ * tests that encode edge cases), with the public opentelemetry-proto field numbers.
  */
 import protobuf from 'protobufjs';
-import { PayloadError } from '../../core/errors.js';
 
 const SCHEMA = `
 syntax = "proto3";
@@ -84,22 +82,11 @@ message RetryInfo { Duration retry_delay = 1; }
 `;
 
 const root = protobuf.parse(SCHEMA).root;
-const Request = root.lookupType('fabricscope.otlp.ExportMetricsServiceRequest');
+/** The request schema, for tests that hand-encode edge cases. */
+export const otlpSchema = root;
 const Response = root.lookupType('fabricscope.otlp.ExportMetricsServiceResponse');
 const Status = root.lookupType('fabricscope.otlp.Status');
 const RetryInfo = root.lookupType('fabricscope.otlp.RetryInfo');
-
-/** Protobuf ExportMetricsServiceRequest → the OTLP/JSON object shape. */
-export function decodeMetricsRequest(body: Uint8Array): unknown {
-  let message: protobuf.Message;
-  try {
-    message = Request.decode(body);
-  } catch (e) {
-    throw new PayloadError(`not a valid protobuf ExportMetricsServiceRequest: ${(e as Error).message}`, 'body');
-  }
-  // longs as decimal strings, as in OTLP/JSON; opaque bytes are only counted.
-  return Request.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false, arrays: true });
-}
 
 export function encodeMetricsResponse(partial?: { rejectedDataPoints: number; errorMessage: string }): Uint8Array {
   const payload = partial ? { partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: partial.errorMessage } } : {};

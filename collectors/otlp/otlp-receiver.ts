@@ -1,7 +1,7 @@
 /**
  * The OTLP/HTTP receiver: `POST /v1/metrics` (OTLP JSON or protobuf, optionally gzip) from
- * switches, and `POST /v1/nccl` (NCCL Inspector JSON lines, for ranks that post instead of
- * writing files). Answers follow the OTLP/HTTP spec: 200 with an ExportMetricsServiceResponse
+ * switches, `POST /v1/nccl` (NCCL Inspector JSON lines, for ranks that post instead of
+ * writing files) and `POST /v1/flight-recorder` (PyTorch Flight Recorder JSON dumps). Answers follow the OTLP/HTTP spec: 200 with an ExportMetricsServiceResponse
  * (partialSuccess when some points could not be used), 400 naming the bad field, 413, 415,
  * and 503 + Retry-After when the bus pushes back, so the exporter retries the same payload.
  * A payload's counter state is only kept once its samples are on the bus, which makes that
@@ -14,10 +14,13 @@ import { BackpressureError, asFabricscopeError, type FabricscopeError, PayloadEr
 import { createLogger, type Logger } from '../../core/log.js';
 import { emptyCounters, type CollectorCounters } from '../collector-stats.js';
 import { mediaType, readBody, UnsupportedMediaTypeError } from '../http-body.js';
+import { FlightRecorderCollector } from '../nccl/flight-recorder-collector.js';
 import { parseInspectorLines } from '../nccl/inspector-record.js';
 import type { CollectorTelemetry } from '../collector-telemetry.js';
 import { OtlpMetricsIngest, type OtlpMetricsStats } from './otlp-metrics-ingest.js';
-import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from './otlp-protobuf.js';
+import { readJsonMetricsRequest } from './otlp-json-reader.js';
+import { encodeMetricsResponse, encodeStatus } from './otlp-protobuf.js';
+import { readMetricsRequest } from './otlp-wire-reader.js';
 import type { PortSampleNormaliser } from './port-samples.js';
 
 export interface OtlpReceiverOptions {
@@ -34,6 +37,8 @@ export interface OtlpReceiverOptions {
   /** Shared with the gRPC receiver, so a switch's counters have one history whatever the transport. */
   ingest?: OtlpMetricsIngest;
   telemetry?: CollectorTelemetry;
+  /** Takes `POST /v1/flight-recorder` (shared with a dump directory's, so duplicates are known across both). */
+  flightRecorder?: FlightRecorderCollector;
 }
 
 export interface OtlpReceiverStats {
@@ -57,6 +62,7 @@ export class OtlpReceiver {
   private readonly maxBodyBytes: number;
   private readonly log: Logger;
   readonly ingest: OtlpMetricsIngest;
+  readonly flightRecorder: FlightRecorderCollector;
   /** Whether stop() publishes held port samples (not when the ingest is shared with others). */
   private readonly ownsIngest: boolean;
   private readonly telemetry?: CollectorTelemetry;
@@ -74,6 +80,7 @@ export class OtlpReceiver {
     this.telemetry = options.telemetry;
     this.ownsIngest = options.ingest === undefined;
     this.ingest = options.ingest ?? new OtlpMetricsIngest(this.bus, this.log, { normaliser: options.normaliser, telemetry: options.telemetry });
+    this.flightRecorder = options.flightRecorder ?? new FlightRecorderCollector({ bus: this.bus, logger: this.log.child('flight_recorder'), telemetry: options.telemetry });
     this.server = createServer((req, res) => {
       const p = this.handle(req, res).catch((e) => this.fail(res, e));
       this.inFlight.add(p);
@@ -131,6 +138,7 @@ export class OtlpReceiver {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/v1/metrics') return this.handleMetrics(req, res);
     if (path === '/v1/nccl') return this.handleNccl(req, res);
+    if (path === '/v1/flight-recorder') return this.handleFlightRecorder(req, res);
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 5, message: `no route for ${path}` }));
   }
 
@@ -143,16 +151,8 @@ export class OtlpReceiver {
       throw new UnsupportedMediaTypeError(`Content-Type ${type || '(none)'} is not supported: use application/json or application/x-protobuf`);
     }
     const body = await readBody(req, this.maxBodyBytes);
-    let request: unknown;
-    if (isProtobuf) request = decodeMetricsRequest(body);
-    else {
-      try {
-        request = JSON.parse(body.toString('utf8'));
-      } catch (e) {
-        throw new PayloadError(`not valid JSON: ${(e as Error).message}`, 'body');
-      }
-    }
-    const partial = await this.ingest.ingest(request, isProtobuf ? 'protobuf' : 'json');
+    const flat = isProtobuf ? readMetricsRequest(body) : readJsonMetricsRequest(body);
+    const partial = await this.ingest.ingest(flat, isProtobuf ? 'protobuf' : 'json');
     if (isProtobuf) {
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(encodeMetricsResponse(partial));
     } else {
@@ -206,6 +206,31 @@ export class OtlpReceiver {
     );
   }
 
+  /** A PyTorch Flight Recorder JSON dump; `?rank=` (and `?host=`) when the dump does not say. */
+  private async handleFlightRecorder(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return this.methodNotAllowed(res);
+    const type = mediaType(req);
+    if (!JSON_TYPES.has(type) && type !== '' && type !== 'text/plain') {
+      throw new UnsupportedMediaTypeError(`Content-Type ${type} is not supported: send the Flight Recorder JSON dump as application/json`);
+    }
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const rankParam = query.get('rank');
+    if (rankParam !== null && !/^\d+$/.test(rankParam)) throw new PayloadError(`"${rankParam}" is not a rank`, 'rank');
+    const body = await readBody(req, this.maxBodyBytes);
+    let dump: unknown;
+    try {
+      dump = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new PayloadError(`not valid JSON: ${(e as Error).message}`, 'body');
+    }
+    const result = await this.flightRecorder.ingest(
+      dump,
+      { rank: rankParam === null ? undefined : Number(rankParam), host: query.get('host') ?? undefined, source: 'body' },
+      'flight_recorder_http',
+    );
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+  }
+
   private methodNotAllowed(res: ServerResponse): void {
     res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end(JSON.stringify({ code: 12, message: 'use POST' }));
   }
@@ -214,9 +239,12 @@ export class OtlpReceiver {
   private fail(res: ServerResponse, e: unknown): void {
     const err: FabricscopeError = asFabricscopeError(e);
     const status = err.httpStatus;
-    const route = res.req?.url?.startsWith('/v1/nccl') ? 'nccl' : 'metrics';
+    const url = res.req?.url ?? '';
+    const route = url.startsWith('/v1/nccl') ? 'nccl' : url.startsWith('/v1/flight-recorder') ? 'flight_recorder' : 'metrics';
     const malformed = status >= 400 && status < 500;
-    if (route === 'nccl') {
+    if (route === 'flight_recorder') {
+      // Counted by the Flight Recorder collector.
+    } else if (route === 'nccl') {
       this.ncclCounters.failed_requests++;
       // Bodies with no usable line were counted line by line already.
       if (malformed && !(e instanceof PayloadError)) this.telemetry?.rejected('nccl', 'http', 1);
@@ -234,7 +262,7 @@ export class OtlpReceiver {
     const wantsProtobuf = route === 'metrics' && PROTOBUF_TYPES.has(mediaType(res.req));
     if (wantsProtobuf) {
       res.writeHead(status, { ...headers, 'content-type': 'application/x-protobuf' }).end(encodeStatus(RPC_CODE[status] ?? 2, err.message));
-    } else if (route === 'nccl') {
+    } else if (route !== 'metrics') {
       res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(err.toJSON()));
     } else {
       res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ code: RPC_CODE[status] ?? 2, message: err.message }));

@@ -22,9 +22,9 @@
  * Port name = `${host.name}/${interface}`; device = host.name.
  */
 import type { PortSample } from '../../core/records.js';
-import { CounterDeltas, type CounterDelta, type CounterTransaction } from '../counter-deltas.js';
-import type { OtlpHistogramPoint, OtlpNumberPoint } from './otlp-points.js';
-import { COUNTER_FIELDS, roleOf, type CounterField } from './port-vocabulary.js';
+import { CounterDeltas, type CounterTransaction, type SeriesState } from '../counter-deltas.js';
+import type { Attributes, OtlpHistogramPoint, OtlpNumberPoint } from './otlp-points.js';
+import { COUNTER_FIELDS, roleOf, type CounterField, type MetricRole } from './port-vocabulary.js';
 import { queueDepthEstimate } from './queue-histogram.js';
 
 /** Family bits: which parts of a PortSample a piece measured. */
@@ -83,17 +83,59 @@ interface PortState {
   held?: Piece;
 }
 
+/** What a (host, metric, attribute set) resolves to; cached, as senders repeat them every export. */
+interface Series {
+  role: MetricRole;
+  port: string;
+  device: string;
+  /** The counter series key: `<port>|<metric>|<attributes but interface>`. */
+  key: string;
+  /** Why its points cannot be attributed to a port. */
+  missing?: string;
+  /** Its counter state (CounterDeltas), looked up once; again after an eviction. */
+  state?: SeriesState;
+}
+
+interface MetricContext {
+  host: string;
+  metric: string;
+  role: MetricRole | undefined;
+  /** By interned attribute map (attribute-sets.ts). */
+  series: Map<Attributes, Series>;
+}
+
+/** Bound on each cache (contexts, series per context): past it, the cache starts over. */
+const CACHE_LIMIT = 100_000;
+
+/** The points of one (port, timestamp) in a batch. */
 interface Building {
   port: string;
   device: string;
   ts: number;
   points: OtlpNumberPoint[];
+  series: Series[];
   histograms: OtlpHistogramPoint[];
+  histogramSeries: Series[];
+  /** The same port at another timestamp in this batch. */
+  next?: Building;
+}
+
+function building(groups: Map<string, Building>, ordered: Building[], series: Series, ts: number): Building {
+  const first = groups.get(series.port);
+  let b = first;
+  while (b !== undefined && b.ts !== ts) b = b.next;
+  if (b === undefined) {
+    b = { port: series.port, device: series.device, ts, points: [], series: [], histograms: [], histogramSeries: [], next: first };
+    groups.set(series.port, b);
+    ordered.push(b);
+  }
+  return b;
 }
 
 export class PortSampleNormaliser {
   private readonly deltas: CounterDeltas;
   private readonly ports = new Map<string, PortState>();
+  private readonly contexts = new Map<string, MetricContext>();
   /** Held pieces displaced by a concurrent batch; published by the next takeHeld. */
   private orphans: Piece[] = [];
   private readonly evictAfterMs: number;
@@ -120,53 +162,84 @@ export class PortSampleNormaliser {
   normalise(points: readonly OtlpNumberPoint[], histograms: readonly OtlpHistogramPoint[] = []): PortNormalisation {
     const reasons: string[] = [];
     let rejected = 0;
-    const reject = (reason: string) => {
-      rejected++;
-      if (reasons.length < 5) reasons.push(reason);
-    };
-
     const groups = new Map<string, Building>();
-    const groupOf = (p: OtlpNumberPoint | OtlpHistogramPoint): Building | undefined => {
-      const device = p.resource['host.name'];
-      if (!device) {
-        reject(`${p.path}: resource attribute host.name is missing`);
-        return undefined;
+    const ordered: Building[] = [];
+    // Metric context and series are resolved once per metric and per attribute set, not per point.
+    let context: MetricContext | undefined;
+    let lastResource: Attributes | undefined;
+    let lastMetric = '';
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      if (p.resource !== lastResource || p.metric !== lastMetric) {
+        lastResource = p.resource;
+        lastMetric = p.metric;
+        context = this.context(p.resource, p.metric);
       }
-      const iface = p.attributes['interface'];
-      if (!iface) {
-        reject(`${p.path}: attribute interface is missing`);
-        return undefined;
-      }
-      const port = `${device}/${iface}`;
-      const key = `${port}@${p.time_ms}`;
-      let b = groups.get(key);
-      if (!b) {
-        b = { port, device, ts: p.time_ms, points: [], histograms: [] };
-        groups.set(key, b);
-      }
-      return b;
-    };
-    for (const p of points) {
-      const role = roleOf(p.metric);
+      const role = context!.role;
       if (role === undefined || role.role === 'queue_histogram') continue;
-      groupOf(p)?.points.push(p);
+      const series = context!.series.get(p.attributes) ?? this.series(context!, p.attributes);
+      if (series.missing !== undefined) {
+        rejected++;
+        if (reasons.length < 5) reasons.push(`${p.path}: ${series.missing}`);
+        continue;
+      }
+      const b = building(groups, ordered, series, p.time_ms);
+      b.points.push(p);
+      b.series.push(series);
     }
     for (const h of histograms) {
-      if (roleOf(h.metric)?.role !== 'queue_histogram') continue;
-      groupOf(h)?.histograms.push(h);
+      const ctx = this.context(h.resource, h.metric);
+      if (ctx.role?.role !== 'queue_histogram') continue;
+      const series = ctx.series.get(h.attributes) ?? this.series(ctx, h.attributes);
+      if (series.missing !== undefined) {
+        rejected++;
+        if (reasons.length < 5) reasons.push(`${h.path}: ${series.missing}`);
+        continue;
+      }
+      const b = building(groups, ordered, series, h.time_ms);
+      b.histograms.push(h);
+      b.histogramSeries.push(series);
     }
 
     const tx = this.deltas.transaction();
     let stale = 0;
     const pieces: Piece[] = [];
     // Oldest first, so a batch carrying several instants of one port yields proper deltas.
-    const ordered = [...groups.values()].sort((a, b) => a.ts - b.ts);
+    ordered.sort((a, b) => a.ts - b.ts);
     for (const b of ordered) {
       const piece = this.measure(tx, b);
       if (piece) pieces.push(piece);
       else stale++;
     }
     return { ...this.merge(pieces, tx), rejected, reasons, stale };
+  }
+
+  /** The role of a metric of a resource, and its series cache. */
+  private context(resource: Attributes, metric: string): MetricContext {
+    const host = resource['host.name'] ?? '';
+    const key = `${host}\u0000${metric}`;
+    let c = this.contexts.get(key);
+    if (!c) {
+      if (this.contexts.size >= CACHE_LIMIT) this.contexts.clear();
+      c = { host, metric, role: roleOf(metric), series: new Map() };
+      this.contexts.set(key, c);
+    }
+    return c;
+  }
+
+  private series(context: MetricContext, attributes: Attributes): Series {
+    if (context.series.size >= CACHE_LIMIT) context.series.clear();
+    const device = context.host;
+    const iface = attributes['interface'];
+    let s: Series;
+    if (!device) s = { role: context.role!, port: '', device: '', key: '', missing: 'resource attribute host.name is missing' };
+    else if (!iface) s = { role: context.role!, port: '', device: '', key: '', missing: 'attribute interface is missing' };
+    else {
+      const port = `${device}/${iface}`;
+      s = { role: context.role!, port, device, key: seriesKey(port, context.metric, attributes) };
+    }
+    context.series.set(attributes, s);
+    return s;
   }
 
   /**
@@ -207,15 +280,18 @@ export class PortSampleNormaliser {
     let queue: number | undefined;
     let estimate: number | undefined;
     let oper: boolean | undefined;
-    for (const p of b.points) {
-      const role = roleOf(p.metric)!;
+    for (let i = 0; i < b.points.length; i++) {
+      const p = b.points[i]!;
+      const series = b.series[i]!;
+      const role = series.role;
+      if (series.state === undefined || series.state.removed) series.state = this.deltas.state(series.key);
       if (role.role === 'counter') {
-        const d = counterDelta(tx, b.port, p);
-        if (d === undefined) continue;
-        sample[role.field] += d.delta;
-        sample.interval_ms = Math.max(sample.interval_ms, d.interval_ms);
+        const delta = counterDelta(tx, series.state, p);
+        if (Number.isNaN(delta)) continue;
+        sample[role.field] += delta;
+        if (tx.interval_ms > sample.interval_ms) sample.interval_ms = tx.interval_ms;
         mask |= FIELD_BIT[role.field];
-      } else if (!isFresh(tx, b.port, p)) {
+      } else if (!isFresh(tx, series.state, p)) {
         continue;
       } else if (role.role === 'queue') {
         queue = (queue ?? 0) + p.value;
@@ -225,10 +301,10 @@ export class PortSampleNormaliser {
         mask |= OPER;
       }
     }
-    for (const h of b.histograms) {
-      const counts = bucketCounts(tx, b.port, h);
+    for (let i = 0; i < b.histograms.length; i++) {
+      const counts = bucketCounts(tx, b.histogramSeries[i]!.key, b.histograms[i]!);
       if (counts === undefined) continue;
-      const e = queueDepthEstimate(h.bounds, counts);
+      const e = queueDepthEstimate(b.histograms[i]!.bounds, counts);
       if (e !== undefined) estimate = (estimate ?? 0) + e;
     }
     // The occupancy gauge is a measurement; the histogram only bounds it.
@@ -346,7 +422,7 @@ function joinPieces(a: Piece, b: Piece): Piece {
 }
 
 /** The series of a point within its port: metric and attributes other than `interface`. */
-function seriesKey(port: string, metric: string, attributes: Record<string, string>): string {
+function seriesKey(port: string, metric: string, attributes: Attributes): string {
   let key = `${port}|${metric}`;
   const names = Object.keys(attributes);
   if (names.length > 1) names.sort();
@@ -354,26 +430,27 @@ function seriesKey(port: string, metric: string, attributes: Record<string, stri
   return key;
 }
 
-function counterDelta(tx: CounterTransaction, port: string, p: OtlpNumberPoint): CounterDelta | undefined {
-  const key = seriesKey(port, p.metric, p.attributes);
+/** The point's increase (NaN when stale); the interval is left in `tx.interval_ms`. */
+function counterDelta(tx: CounterTransaction, st: SeriesState, p: OtlpNumberPoint): number {
   // A delta-temporality sum already carries the interval's increase; still refuse resends.
   if (p.kind === 'sum' && p.temporality === 1) {
-    if (tx.observe(key, { value: 0, ts_ms: p.time_ms }) === undefined) return undefined;
-    return { delta: p.value, interval_ms: p.start_ms !== undefined ? Math.max(0, p.time_ms - p.start_ms) : 0, reset: false };
+    if (Number.isNaN(tx.observeDelta(st, { value: 0, ts_ms: p.time_ms }))) return NaN;
+    tx.interval_ms = p.start_ms !== undefined ? Math.max(0, p.time_ms - p.start_ms) : 0;
+    return p.value;
   }
   // A gauge that holds a counter (Cumulus) has no meaningful start time (OTLP ignores it for
   // gauges; exporters set it to the previous sample), so only a drop in value means a reset.
-  return tx.observe(key, { value: p.value, ts_ms: p.time_ms, start_ms: p.kind === 'sum' ? p.start_ms : undefined });
+  return tx.observeDelta(st, { value: p.value, ts_ms: p.time_ms, start_ms: p.kind === 'sum' ? p.start_ms : undefined });
 }
 
 /** A gauge point is fresh when newer than its series' last one (not a resend). */
-function isFresh(tx: CounterTransaction, port: string, p: OtlpNumberPoint): boolean {
-  return tx.observe(seriesKey(port, p.metric, p.attributes), { value: 0, ts_ms: p.time_ms }) !== undefined;
+function isFresh(tx: CounterTransaction, st: SeriesState, p: OtlpNumberPoint): boolean {
+  return !Number.isNaN(tx.observeDelta(st, { value: 0, ts_ms: p.time_ms }));
 }
 
 /** This interval's bucket counts: as sent (delta), or per-bucket increases (cumulative). */
-function bucketCounts(tx: CounterTransaction, port: string, h: OtlpHistogramPoint): number[] | undefined {
-  const key = `${seriesKey(port, h.metric, h.attributes)}|le=${h.bounds.join(',')}`;
+function bucketCounts(tx: CounterTransaction, series: string, h: OtlpHistogramPoint): number[] | undefined {
+  const key = `${series}|le=${h.bounds.join(',')}`;
   if (h.temporality !== 2) return tx.observe(key, { value: 0, ts_ms: h.time_ms }) === undefined ? undefined : h.counts;
   const out: number[] = [];
   for (let i = 0; i < h.counts.length; i++) {

@@ -30,4 +30,26 @@ describe('CounterDeltas', () => {
     expect(d.evictOlderThan(2_000)).toBe(1);
     expect(d.size).toBe(0);
   });
+
+  it('keeps transactions open at the same time apart, and a commit after an eviction brings the series back', () => {
+    const d = new CounterDeltas();
+    d.observe('a', { value: 10, ts_ms: 1_000 });
+    const first = d.transaction();
+    expect(first.observe('a', { value: 30, ts_ms: 1_100 })!.delta).toBe(20);
+    // A second payload normalised while the first is still being published: it sees only what was committed.
+    const second = d.transaction();
+    expect(second.observe('a', { value: 45, ts_ms: 1_200 })!.delta).toBe(35);
+    second.commit();
+    first.commit(); // older: the newer commit wins
+    expect(d.observe('a', { value: 50, ts_ms: 1_300 })!.delta).toBe(5);
+
+    const state = d.state('a');
+    const late = d.transaction();
+    expect(late.observeState(state, { value: 60, ts_ms: 1_400 })!.delta).toBe(10);
+    expect(d.evictWhere((key) => key === 'a')).toBe(1);
+    expect(state.removed).toBe(true);
+    late.commit();
+    expect(d.size).toBe(1);
+    expect(d.observe('a', { value: 61, ts_ms: 1_500 })!.delta).toBe(1);
+  });
 });

@@ -54,7 +54,7 @@ describe('dcgm-exporter scraper', () => {
     await bus.drain();
     expect(report.failed_targets).toBe(0);
     expect(report.published).toBe(4);
-    expect(report.targets.map((t) => [t.samples, t.gpu_samples])).toEqual([[3, 2], [3, 2]]);
+    expect(report.targets.map((t) => [t.samples, t.records])).toEqual([[3, 2], [3, 2]]);
     const g = records.find((s) => s.gpu === 'node-0/gpu-0')!;
     expect(g).toEqual({
       ts_ms: 1_767_225_600_000,
@@ -99,6 +99,15 @@ describe('dcgm-exporter scraper', () => {
     await bus.drain();
     expect(records).toHaveLength(published);
     expect(new Set(records.map((r) => r.metrics.DCGM_FI_DEV_SM_CLOCK)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('names GPUs by a file_sd hostname label when the exporter does not', async () => {
+    const { bus, records } = captureBus('gpu_samples');
+    const target = await exporter(() => 'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-x"} 50\n');
+    const scraper = new DcgmScraper({ bus, targets: [{ url: target, labels: { hostname: 'node-9', rack: 'b' } }], logger: silent });
+    await scraper.scrapeAll();
+    await bus.drain();
+    expect(records.map((g) => g.gpu)).toEqual(['node-9/gpu-0']);
   });
 
   it('normalises target spellings', () => {

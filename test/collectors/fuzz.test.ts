@@ -136,6 +136,12 @@ describe('fuzz: random and truncated bodies on every endpoint', () => {
       note('nccl', nccl.status);
       expect(nccl.status).toBeLessThan(500);
 
+      const dumpText = JSON.stringify({ entries: [{ profiling_name: 'nccl:all_reduce', state: 'completed', collective_seq_id: 5000 + i, time_created_ns: 1, duration_ms: 1 }] });
+      const dump = await post('/v1/flight-recorder?rank=0', i % 2 ? randomBytes : dumpText.slice(0, r.int(dumpText.length)), { 'content-type': 'application/json' });
+      await dump.arrayBuffer();
+      note('flight recorder', dump.status);
+      expect(dump.status).toBeLessThan(500);
+
       const err = await grpcExport(otlpGrpc!.port, randomBytes);
       note('grpc random', err?.code ?? 0);
       expect([grpc.status.OK, grpc.status.INVALID_ARGUMENT]).toContain(err?.code ?? grpc.status.OK);
@@ -148,6 +154,7 @@ describe('fuzz: random and truncated bodies on every endpoint', () => {
     expect([...statuses.get('json random')!]).toEqual([400]);
     expect([...statuses.get('gzip bomb')!]).toEqual([413]);
     expect(statuses.get('protobuf random')!.has(400)).toBe(true);
+    expect(statuses.get('flight recorder')!.has(400)).toBe(true);
     expect(statuses.get('grpc random')!.has(grpc.status.INVALID_ARGUMENT)).toBe(true);
 
     // What was accepted before is intact: the next leaf-0 sample's deltas are from it.

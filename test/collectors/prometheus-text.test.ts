@@ -50,6 +50,30 @@ describe('Prometheus text parser', () => {
   });
 });
 
+describe('Prometheus text fast path', () => {
+  it('shares one label-set object between lines with the same labels, and reads them like the general parser', () => {
+    const text = [
+      'a{gpu="0",UUID="GPU-1",x="q\\"z"} 1',
+      'b{gpu="0",UUID="GPU-1",x="q\\"z"} 2 1767225600000',
+      'c{gpu="0",UUID="GPU-1",x="q\\"z"}  3', // two blanks: the general parser
+      'd{gpu="0",UUID="GPU-1",x="q\\"z",} 4',
+    ].join('\r\n');
+    const r = parsePrometheusTextStrict(text);
+    expect(r.samples.map((s) => [s.name, s.value, s.timestamp_ms, s.line])).toEqual([
+      ['a', 1, undefined, 1], ['b', 2, 1767225600000, 2], ['c', 3, undefined, 3], ['d', 4, undefined, 4],
+    ]);
+    expect(r.samples[0]!.labels).toEqual({ gpu: '0', UUID: 'GPU-1', x: 'q"z' });
+    expect(r.samples[1]!.labels).toBe(r.samples[0]!.labels);
+    expect(r.samples[3]!.labels).toEqual(r.samples[0]!.labels);
+  });
+
+  it('reports a bad label set on every line that carries it', () => {
+    const r = parsePrometheusText('m{a="1",a="2"} 1\nn{a="1",a="2"} 2\nok 3', 'scrape');
+    expect(r.errors.map((e) => e.message)).toEqual(['scrape line 1: duplicate label a', 'scrape line 2: duplicate label a']);
+    expect(r.samples.map((s) => s.name)).toEqual(['ok']);
+  });
+});
+
 describe('dcgm samples → GpuSample', () => {
   it('names GPUs from Hostname or hostname, keeps MIG instances apart and skips blanks', () => {
     const { samples } = parsePrometheusText(fixture);
