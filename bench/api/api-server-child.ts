@@ -8,11 +8,33 @@
  * Usage: api-server-child.js DATA_DIR PLAN_JSON. Progress lines go to stderr; one line
  * `{"ready": {...}}` goes to stdout when the server listens. SIGTERM stops it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { createLogger } from '../../core/log.js';
 import { createApiServer } from '../../api/server.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { loadCluster, type ClusterPlan } from './synthetic-cluster.js';
+
+/** Waits (at most `limitS`) until no background merge runs; returns the seconds waited. */
+async function mergesSettled(client: ClickHouseClient, limitS: number): Promise<number> {
+  const started = performance.now();
+  while ((performance.now() - started) / 1000 < limitS) {
+    const rs = await client.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' });
+    const [{ n }] = await rs.json<{ n: number | string }>();
+    if (Number(n) === 0) break;
+    await sleep(1000);
+  }
+  return Math.round((performance.now() - started) / 100) / 10;
+}
+
+async function activeParts(client: ClickHouseClient): Promise<Record<string, number>> {
+  const rs = await client.query({
+    query: 'SELECT table, count() AS n FROM system.parts WHERE active AND database = currentDatabase() GROUP BY table ORDER BY table',
+    format: 'JSONEachRow',
+  });
+  return Object.fromEntries((await rs.json<{ table: string; n: number | string }>()).map((r) => [r.table, Number(r.n)]));
+}
 
 async function main(): Promise<void> {
   const [dataDir, planJson] = process.argv.slice(2);
@@ -29,9 +51,15 @@ async function main(): Promise<void> {
   );
   const load_s = (performance.now() - started) / 1000;
   const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+  // Measure the steady state of a system that has held this day for a while, not the merge
+  // storm right after a bulk load, which would compete with every query for the CPU.
+  const merge_wait_s = await mergesSettled(client, 15 * 60);
 
   const api = await createApiServer({ store, logger, rateLimit: false }).listen('127.0.0.1', 0);
-  process.stdout.write(JSON.stringify({ ready: { url: api.url, load_s: Math.round(load_s * 10) / 10, rows_per_s: Math.round(rows / load_s), counts } }) + '\n');
+  const parts = await activeParts(client);
+  process.stdout.write(
+    JSON.stringify({ ready: { url: api.url, load_s: Math.round(load_s * 10) / 10, rows_per_s: Math.round(rows / load_s), merge_wait_s, parts, counts } }) + '\n',
+  );
 
   const stop = async () => {
     await api.close();

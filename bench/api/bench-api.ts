@@ -125,8 +125,13 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
       }
     })().catch(() => {});
     const readyLine = await child.waitForLine((l) => l.text.startsWith('{"ready"'), 60 * 60_000);
-    const ready = (JSON.parse(readyLine.text) as { ready: { url: string; load_s: number; rows_per_s: number; counts: Record<string, number> } }).ready;
+    const ready = (
+      JSON.parse(readyLine.text) as {
+        ready: { url: string; load_s: number; rows_per_s: number; merge_wait_s: number; parts: Record<string, number>; counts: Record<string, number> };
+      }
+    ).ready;
     progress('api', `loaded in ${ready.load_s} s (${ready.rows_per_s} rows/s): ${JSON.stringify(ready.counts)}`);
+    progress('api', `background merges settled after ${ready.merge_wait_s} s; active parts ${JSON.stringify(ready.parts)}`);
     const makers = requestMakers(ready.url, plan, await stallIdsOf(ready.url, 5000));
     const figures = {} as Record<Endpoint, LoadFigures>;
     for (const endpoint of ENDPOINTS) {

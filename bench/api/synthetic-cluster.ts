@@ -12,6 +12,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { FAULT_KINDS, gpuName, leafName, nodeName, portName, spineName, type RootCauseKind } from '../../core/names.js';
 import type { Alert, CongestionEpisode, Stall } from '../../core/records.js';
 import type { Store } from '../../core/store.js';
+import { Prng } from '../../simulator/prng.js';
 
 export interface ClusterPlan {
   hours: number;
@@ -117,18 +118,6 @@ FROM (SELECT number, intDiv(number, ${JOBS * RANKS_PER_JOB}) AS call, intDiv(num
       FROM numbers(${callsPerHour * JOBS * RANKS_PER_JOB}))`;
 };
 
-/** A small deterministic generator (mulberry32), so stalls are the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Where a root cause of `kind` sits: congestion on leaf uplinks and spine ports, stragglers on GPUs. */
 function culpritOf(kind: RootCauseKind, rnd: () => number, job: number): string {
   const pick = (n: number) => Math.floor(rnd() * n);
@@ -147,7 +136,9 @@ function culpritOf(kind: RootCauseKind, rnd: () => number, job: number): string 
 }
 
 export function syntheticStalls(plan: ClusterPlan): Stall[] {
-  const rnd = random(42);
+  // Seeded, so stalls are the same every run.
+  const prng = new Prng(42);
+  const rnd = () => prng.next();
   const kinds: RootCauseKind[] = [...FAULT_KINDS, 'unknown'];
   const span = plan.hours * HOUR_MS;
   const out: Stall[] = [];
