@@ -3,10 +3,12 @@
  * connections stay open and nothing answers, as in a network partition) while switches post
  * sequence-numbered samples to `fabricscope collect`. The collector must push back — 503 with
  * Retry-After, answered at once rather than holding requests and their records in memory —
- * and, once the brokers answer again, accept data again; every sample it acknowledged, before,
+ * (and RESOURCE_EXHAUSTED over gRPC) — and, once the brokers answer again, accept data again; every sample it acknowledged, before,
  * during or after the outage, ends up stored by `fabricscope sink`.
  */
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onePoint, rawExport, T } from '../collectors/otlp-grpc-client.js';
 import { startCli, tempDir, type Service } from '../harness/cli-process.js';
 import { startMockKafka, type MockKafka } from '../harness/kafka-mock-cluster.js';
 import { SEQUENCE_ROWS, SequenceSender, verifySequences, type SequenceVerdict } from './sequence-sender.js';
@@ -19,6 +21,7 @@ describe('an unreachable broker', () => {
   let ackedBeforeOutage = 0;
   let refusedDuringOutage = 0;
   let retryAfterDuringOutage = 0;
+  let grpcDuringOutage: grpc.ServiceError | undefined;
   let verdict: SequenceVerdict;
 
   beforeAll(async () => {
@@ -41,6 +44,8 @@ describe('an unreachable broker', () => {
     // The outage lasts until the collector has refused a good number of requests outright.
     await waitUntil('the collector to refuse requests while the brokers are away', async () => sender.log.refusedUnsent >= 10, 120_000, 100, () => JSON.stringify(sender.log.backpressured));
     refusedDuringOutage = sender.log.refusedUnsent;
+    const grpcPort = Number(new URL(collector.urls['OTLP/gRPC receiver listening']!).port);
+    grpcDuringOutage = (await rawExport(grpcPort, onePoint({ host: 'grpc-leaf', attrs: { interface: 'swp1' }, timeNs: [T, 0] }))).error;
     retryAfterDuringOutage = sender.log.withRetryAfter;
     const ackedAtResume = sender.acknowledgedCount;
     kafka.resume();
@@ -66,6 +71,11 @@ describe('an unreachable broker', () => {
     expect(ackedBeforeOutage).toBeGreaterThanOrEqual(40);
     expect(refusedDuringOutage).toBeGreaterThanOrEqual(10);
     expect(retryAfterDuringOutage).toBeGreaterThanOrEqual(refusedDuringOutage);
+  });
+
+  it('answers gRPC exports with RESOURCE_EXHAUSTED and RetryInfo meanwhile', () => {
+    expect(grpcDuringOutage?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(grpcDuringOutage?.metadata.get('grpc-status-details-bin')).toHaveLength(1);
   });
 
   it('stores every acknowledged sample once the brokers are back', () => {
