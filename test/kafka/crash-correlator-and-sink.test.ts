@@ -2,17 +2,18 @@
  * Test 2 of issue 10: three `fabricscope correlate` processes and one `fabricscope sink` (which
  * owns the embedded chDB data directory) on librdkafka's mock cluster, fed by `fabricscope
  * collect` playing a two-job scenario at full speed. Mid-run the correlator that decided the
- * first stall is SIGKILLed (its job's partition moves to a survivor, which replays it), and so
- * is the sink, which is restarted on the same data directory. Afterwards storage must hold
+ * first stall is SIGKILLed (its job's partition moves to a survivor, which replays it), and the
+ * one running the alert rules if that is another (a standby takes them over), and so is the
+ * sink, which is restarted on the same data directory. Afterwards storage must hold
  * every stall any correlator decided, once, including every stall the embedded run of the
  * same scenario finds; the embedded run's alerts; and every telemetry row once, in the tables
  * and in the rollup views. (Correlators on Kafka may find a few stalls more than the embedded
- * run: they judge early calls with all ranks' records in, where the embedded run at full
- * speed sometimes decides a call on its watermark before the last record is read.)
+ * run among a job's early calls, which the embedded run at full speed judged on incomplete
+ * input — it reports late records; see docs/deployment.md.)
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, startCli, tempDir, type Service } from '../harness/cli-process.js';
+import { REPO_ROOT, runCli, startCli, tempDir, type LogEntry, type Service } from '../harness/cli-process.js';
 import { startMockKafka, type MockKafka } from '../harness/kafka-mock-cluster.js';
 import { busLag, keepLogs, readStoredData, waitUntil, type StoredData } from './stored-data.js';
 
@@ -68,6 +69,20 @@ describe('killing a correlator and the sink mid-run', () => {
     // Kill the correlator that decided the first stall: mid-fault, with its job's state in memory.
     const holder = await Promise.race(correlators.map((c) => c.waitForLog((e) => e.msg === 'stall', 180_000).then(() => c)));
     await holder.kill();
+    const killedAt = Date.now();
+    // And the one running the alert rules, if that is another: a standby must take them over.
+    // (Ownership may move while processes join: the owner is the one whose last word is "runs".)
+    const ALERT_GROUP = /\.alerting\.collective_events$/;
+    const ownership = (e: LogEntry) => ALERT_GROUP.test(String(e.group)) && /single-process stage/.test(e.msg ?? '');
+    const owns = (c: Service) => c.logs().filter(ownership).at(-1)?.msg === 'this process runs the single-process stage';
+    const alertOwner = correlators.find(owns);
+    expect(alertOwner, 'a correlator runs the alert rules').toBeDefined();
+    const killed = new Set([holder, alertOwner!]);
+    if (alertOwner !== holder) await alertOwner!.kill();
+    const survivors = correlators.filter((c) => !killed.has(c));
+    await Promise.race(
+      survivors.map((c) => c.waitForLog((e) => ownership(e) && e.msg === 'this process runs the single-process stage' && Date.parse(String(e.time)) > killedAt, 120_000)),
+    );
     // Then the sink, mid-delivery, and a new one on the same data directory.
     await sink.kill();
     sink = await start(sinkArgs, ['api listening']);
@@ -75,7 +90,7 @@ describe('killing a correlator and the sink mid-run', () => {
     await collector.waitForLog((e) => e.msg === 'scenario finished; still serving', 240_000);
     expect(await collector.stop()).toBe(0);
     // Survivors decide their pending stalls on a clean stop.
-    for (const c of correlators.filter((c) => c !== holder)) expect(await c.stop(), c.stderr().slice(-2000)).toBe(0);
+    for (const c of survivors) expect(await c.stop(), c.stderr().slice(-2000)).toBe(0);
 
     for (const c of correlators) for (const e of c.logs()) if (e.msg === 'stall') decided.add(String(e.id));
     embedded = JSON.parse((await embeddedRun).stdout) as RunSummary;
