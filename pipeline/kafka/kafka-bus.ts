@@ -89,6 +89,8 @@ export class KafkaBus implements Bus {
       brokers: this.opts.brokers,
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => this.logKafka(entry),
+      // kafkajs' 1 s default gives up on healthy brokers when the host is busy.
+      connectionTimeout: 3_000,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     });
     this.admin = new TopicAdmin(this.kafka, this.logger);

@@ -73,11 +73,11 @@ export class RecordProducer {
     }
     this.inFlight += records.length;
     try {
-      const producer = await this.connected();
       const messages: Message[] = records.map((r) => ({ key: partitionKey(topic, r), value: encodeRecord(r) }));
       const kafkaTopic = topicName(this.options.topicPrefix, topic);
+      // Connecting counts against the timeout too: no publish may stay unanswered for ever.
       const metadata = await withTimeout(
-        producer.send({ topic: kafkaTopic, messages, acks: -1, compression: CompressionTypes.None }),
+        this.connected().then((producer) => producer.send({ topic: kafkaTopic, messages, acks: -1, compression: CompressionTypes.None })),
         this.options.sendTimeoutMs,
       );
       this.produced.record(kafkaTopic, messages, metadata);
