@@ -11,7 +11,8 @@ Infrastructure (default: everything embedded in this process):
   --role ROLE,...         with --kafka: run only these of collect, correlate, sink, api
   --kafka-partitions N    partitions per topic when creating topics (default 12); also
                           --kafka-replication-factor, --kafka-topic-prefix, --kafka-client-id,
-                          --kafka-replay-s, --kafka-session-timeout-s (docs/deployment.md)
+                          --kafka-replay-s, --kafka-session-timeout-s,
+                          --kafka-stalled-after-ms (docs/deployment.md)
   --alertmanager URL      push firing alerts to this Alertmanager
   --webhooks URL,...      also send alerts as Alertmanager webhook (v4) payloads to these URLs
   --alert-rules FILE      alert rules (default: the shipped rules, docs/alerting.md; none = off)

@@ -43,6 +43,8 @@ export const configSchema = z
     kafka_replay_s: z.coerce.number().int().positive().default(300),
     /** Seconds before a dead process's partitions move to the other members of its group. */
     kafka_session_timeout_s: z.coerce.number().int().positive().default(10),
+    /** A produce request unanswered this long means the brokers are away: collectors refuse (503) until one gets through. */
+    kafka_stalled_after_ms: z.coerce.number().int().positive().default(3_000),
     /** Roles this process runs with --kafka: collect, correlate, sink, api (default: all). */
     role: csv.pipe(z.array(z.enum(['collect', 'correlate', 'sink', 'api']))).optional(),
     alertmanager: z.string().url().optional(),

@@ -14,6 +14,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { BackpressureError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import type { PortSample } from '../../core/records.js';
 import { KafkaBus } from '../../pipeline/kafka/kafka-bus.js';
@@ -26,6 +27,8 @@ const SWITCHES = 16;
 const PORTS = 64;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const logger = createLogger('error');
+/** Publishes the producer refused (back-pressure) and the bench retried. */
+let refusals = 0;
 const tmp = (label: string) => mkdtempSync(join(tmpdir(), `fabricscope-bench-kafka-${label}-`));
 
 function* exports(): Generator<PortSample[]> {
@@ -91,7 +94,7 @@ async function viaKafka(brokers: string[], processes: number): Promise<Figure> {
   // Collectors publish concurrently (one request per switch export); keep 16 in flight.
   const inFlight = new Set<Promise<void>>();
   for (const batch of exports()) {
-    const p: Promise<void> = producer.publish('port_samples', batch).finally(() => inFlight.delete(p));
+    const p: Promise<void> = publishRetrying(producer, batch).finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= SWITCHES) await Promise.race(inFlight);
   }
@@ -102,6 +105,19 @@ async function viaKafka(brokers: string[], processes: number): Promise<Figure> {
   await producer.close();
   await Promise.all(workers.map((w) => new Promise((r) => { w.child.once('close', r); w.child.kill('SIGTERM'); })));
   return { records_per_s: Math.round(RECORDS / wall), wall_s: round(wall), pipeline_cpu_s: round(cpuS), records_per_cpu_s: Math.round(RECORDS / cpuS) };
+}
+
+/** As a collector's client does: a refusal (the brokers slow to answer) is retried after its Retry-After. */
+async function publishRetrying(bus: KafkaBus, batch: PortSample[]): Promise<void> {
+  for (;;) {
+    try {
+      return await bus.publish('port_samples', batch);
+    } catch (e) {
+      if (!(e instanceof BackpressureError)) throw e;
+      refusals++;
+      await new Promise((r) => setTimeout(r, e.retryAfterS * 1000));
+    }
+  }
 }
 
 async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
@@ -139,6 +155,7 @@ try {
     embedded: await measure('embedded', embedded),
     kafka_1_process: await measure('kafka, 1 process', () => viaKafka(kafka.brokers, 1)),
     kafka_3_processes: await measure('kafka, 3 processes', () => viaKafka(kafka.brokers, 3)),
+    producer_refusals_retried: refusals,
   };
   console.log(JSON.stringify(result));
 } finally {

@@ -9,7 +9,7 @@
  * placed as exactly-once add the intent protocol of delivery-intent.ts; groups that rebuild
  * state replay a partition they are newly given (stage-placement.ts).
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import type { BatchHandler } from '../../core/bus.js';
 import type { Logger } from '../../core/log.js';
 import type { Topic, TopicRecords } from '../../core/records.js';
@@ -34,6 +34,8 @@ export interface GroupConsumerOptions {
   replayMs: number;
   sessionTimeoutMs: number;
   retryBackoffMs: number;
+  /** How the group divides partitions (kafkajs' round robin when absent). */
+  assigner?: PartitionAssigner;
 }
 
 export interface GroupConsumerStats extends PartitionWatermarkStats {
@@ -55,7 +57,12 @@ export class GroupConsumer {
   private partitionCount?: number;
   private readonly lagByPartition = new Map<number, number>();
   private assigned: number[] = [];
-  private readonly everOwned = new Set<number>();
+  /**
+   * Partitions given to this process at the last rebalance that it did not hold just before.
+   * Another process may have advanced them meanwhile, so a stage rebuilding state replays them
+   * (not only the first time: state kept from an earlier tenure stops where that tenure did).
+   */
+  private readonly newlyAssigned = new Set<number>();
   /** Partitions whose first batch must first be checked for a replay or an intent. */
   private readonly unchecked = new Set<number>();
   private readonly backlog = new FetchBacklog();
@@ -81,6 +88,7 @@ export class GroupConsumer {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: true,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+      ...(options.assigner ? { partitionAssigners: [options.assigner] } : {}),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.rebalances++;
@@ -91,7 +99,9 @@ export class GroupConsumer {
         // Exactly-once groups re-read intents on every partition after any rebalance: another
         // process may have left one while this one did not own the partition.
         if (options.placement.exactlyOnce || !previous.has(p)) this.unchecked.add(p);
+        if (!previous.has(p)) this.newlyAssigned.add(p);
       }
+      for (const p of [...this.newlyAssigned]) if (!this.assigned.includes(p)) this.newlyAssigned.delete(p);
       this.watermarks.retain(this.assigned);
       // Buffered messages are uncommitted: after a rebalance fetching resumes from the commits.
       this.backlog.clear();
@@ -102,9 +112,10 @@ export class GroupConsumer {
         this.admin.partitionCount(options.kafkaTopic).then(
           (n) => {
             this.partitionCount = n;
-            if (options.placement.singleProcess && this.assigned.length < n) {
-              this.logger.warn('a single-process stage runs in more than one process: its state is split', { group: options.groupId, partitions: this.assigned, of: n });
-            }
+            if (!options.placement.singleProcess) return;
+            if (this.assigned.length === n) this.logger.info('this process runs the single-process stage', { group: options.groupId });
+            else if (this.assigned.length === 0) this.logger.info('standing by for the single-process stage', { group: options.groupId });
+            else this.logger.warn('a single-process stage runs in more than one process: its state is split', { group: options.groupId, partitions: this.assigned, of: n });
           },
           (e: unknown) => this.logger.debug('could not read the partition count', { topic: options.kafkaTopic, error: (e as Error).message }),
         );
@@ -250,8 +261,8 @@ export class GroupConsumer {
       this.unchecked.delete(partition);
       this.backlog.clear(partition);
       const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
-      const rebuild = placement.start === 'replay' || (placement.rebuildOnAssign && !this.everOwned.has(partition));
-      this.everOwned.add(partition);
+      const rebuild = placement.start === 'replay' || (placement.rebuildOnAssign && this.newlyAssigned.has(partition));
+      this.newlyAssigned.delete(partition);
       if (rebuild) {
         const from = (await this.admin.offsetsSince(kafkaTopic, Date.now() - this.options.replayMs)).get(partition) ?? 0n;
         if (from < first) {

@@ -29,6 +29,7 @@ export async function createKafkaBus(config: Config, logger: Logger): Promise<Ka
     replicationFactor: config.kafka_replication_factor,
     replayMs: config.kafka_replay_s * 1000,
     sessionTimeoutMs: config.kafka_session_timeout_s * 1000,
+    stalledAfterMs: config.kafka_stalled_after_ms,
     maxInFlightRecords: config.bus_capacity,
     logger,
   });

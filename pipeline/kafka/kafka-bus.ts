@@ -13,6 +13,7 @@ import type { Logger } from '../../core/log.js';
 import { TOPICS, type Topic, type TopicRecords } from '../../core/records.js';
 import { GroupConsumer, type GroupConsumerStats } from './group-consumer.js';
 import { RecordProducer, type ProducerStats } from './record-producer.js';
+import { singleOwnerAssigner } from './single-owner-assigner.js';
 import { placementOf } from './stage-placement.js';
 import { TopicAdmin } from './topic-admin.js';
 import { DEFAULT_TOPIC_PREFIX, topicName } from './topics.js';
@@ -28,6 +29,8 @@ export interface KafkaBusOptions {
   maxBatch?: number;
   maxInFlightRecords?: number;
   sendTimeoutMs?: number;
+  /** A send unanswered this long means the brokers are away: publishes are refused until one gets through. */
+  stalledAfterMs?: number;
   idempotent?: boolean;
   /** Wall-time window that stages rebuilding their state replay (stage-placement.ts). */
   replayMs?: number;
@@ -56,6 +59,8 @@ export class KafkaBus implements Bus {
   private readonly published = Object.fromEntries(TOPICS.map((t) => [t, 0])) as Record<Topic, number>;
   /** Distinguishes this process's per-process groups from every other process's. */
   readonly instanceId = randomUUID().slice(0, 8);
+  /** When this process started, for single-process stages: the longest-running process owns them. */
+  private readonly startedMs = Date.now();
   private readonly opts: Required<Omit<KafkaBusOptions, 'logger'>>;
   private readonly logger: Logger;
   private closed = false;
@@ -72,6 +77,7 @@ export class KafkaBus implements Bus {
       maxBatch: 5_000,
       maxInFlightRecords: 200_000,
       sendTimeoutMs: 10_000,
+      stalledAfterMs: 3_000,
       idempotent: true,
       replayMs: 5 * 60_000,
       sessionTimeoutMs: 10_000,
@@ -83,6 +89,8 @@ export class KafkaBus implements Bus {
       brokers: this.opts.brokers,
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => this.logKafka(entry),
+      // kafkajs' 1 s default gives up on healthy brokers when the host is busy.
+      connectionTimeout: 3_000,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     });
     this.admin = new TopicAdmin(this.kafka, this.logger);
@@ -92,6 +100,7 @@ export class KafkaBus implements Bus {
         topicPrefix: this.opts.topicPrefix,
         maxInFlightRecords: this.opts.maxInFlightRecords,
         sendTimeoutMs: this.opts.sendTimeoutMs,
+        stalledAfterMs: this.opts.stalledAfterMs,
         idempotent: this.opts.idempotent,
       },
       this.logger,
@@ -136,6 +145,7 @@ export class KafkaBus implements Bus {
         replayMs: this.opts.replayMs,
         sessionTimeoutMs: this.opts.sessionTimeoutMs,
         retryBackoffMs: 500,
+        assigner: placement.singleProcess ? singleOwnerAssigner({ instance: this.instanceId, started_ms: this.startedMs }) : undefined,
       },
       this.logger,
     );

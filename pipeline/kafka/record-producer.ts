@@ -3,6 +3,8 @@
  * the records (acks -1), after kafkajs' own retries; a send that still fails, or more records
  * in flight than `maxInFlightRecords`, rejects with BackpressureError so collectors answer
  * 503 and their clients retry: accepted data is in Kafka, refused data was never accepted.
+ * While the brokers do not answer, publishes are refused at once (broker-health.ts), so an
+ * outage costs neither memory nor held-open requests.
  *
  * Idempotence (no duplicates from the producer's own retries) needs the broker's
  * InitProducerId; where the broker cannot give one (librdkafka's mock cluster does not name
@@ -14,6 +16,7 @@ import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafka
 import { BackpressureError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Topic, TopicRecords } from '../../core/records.js';
+import { BrokerHealth, type BrokerHealthStats } from './broker-health.js';
 import { ProducedOffsets } from './produced-offsets.js';
 import { encodeRecord, partitionKey, topicName } from './topics.js';
 
@@ -23,6 +26,8 @@ export interface RecordProducerOptions {
   /** How long one publish may take (retries included) before it is refused. */
   sendTimeoutMs: number;
   idempotent: boolean;
+  /** A send unanswered this long means the brokers are away: refuse new publishes at once. */
+  stalledAfterMs: number;
 }
 
 export interface ProducerStats {
@@ -30,6 +35,7 @@ export interface ProducerStats {
   refused: number;
   send_errors: number;
   idempotent: boolean;
+  brokers: BrokerHealthStats;
 }
 
 export class RecordProducer {
@@ -39,6 +45,7 @@ export class RecordProducer {
   private refused = 0;
   private sendErrors = 0;
   private idempotent: boolean;
+  private readonly health: BrokerHealth;
   /** Offsets of what this producer wrote, for the bus's local drain. */
   readonly produced = new ProducedOffsets();
 
@@ -48,6 +55,7 @@ export class RecordProducer {
     private readonly logger: Logger,
   ) {
     this.idempotent = options.idempotent;
+    this.health = new BrokerHealth({ stalledAfterMs: options.stalledAfterMs, probeIntervalMs: Math.max(500, options.stalledAfterMs) });
   }
 
   async publish<T extends Topic>(topic: T, records: TopicRecords[T][]): Promise<void> {
@@ -56,17 +64,26 @@ export class RecordProducer {
       this.refused += records.length;
       throw new BackpressureError(`Kafka producer has ${this.inFlight} records in flight`);
     }
+    let send: number;
+    try {
+      send = this.health.admit();
+    } catch (e) {
+      this.refused += records.length;
+      throw e;
+    }
     this.inFlight += records.length;
     try {
-      const producer = await this.connected();
       const messages: Message[] = records.map((r) => ({ key: partitionKey(topic, r), value: encodeRecord(r) }));
       const kafkaTopic = topicName(this.options.topicPrefix, topic);
+      // Connecting counts against the timeout too: no publish may stay unanswered for ever.
       const metadata = await withTimeout(
-        producer.send({ topic: kafkaTopic, messages, acks: -1, compression: CompressionTypes.None }),
+        this.connected().then((producer) => producer.send({ topic: kafkaTopic, messages, acks: -1, compression: CompressionTypes.None })),
         this.options.sendTimeoutMs,
       );
       this.produced.record(kafkaTopic, messages, metadata);
+      this.health.succeeded(send);
     } catch (e) {
+      this.health.failed(send);
       this.sendErrors++;
       this.refused += records.length;
       if (e instanceof BackpressureError) throw e;
@@ -77,7 +94,7 @@ export class RecordProducer {
   }
 
   stats(): ProducerStats {
-    return { in_flight: this.inFlight, refused: this.refused, send_errors: this.sendErrors, idempotent: this.idempotent };
+    return { in_flight: this.inFlight, refused: this.refused, send_errors: this.sendErrors, idempotent: this.idempotent, brokers: this.health.stats() };
   }
 
   async close(): Promise<void> {

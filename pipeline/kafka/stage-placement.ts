@@ -18,9 +18,10 @@
  *    ClickHouse insert deduplication token (delivery-intent.ts).
  *  - `alerting` (alerting/) is SINGLE-PROCESS: one group over port_samples, collective_events
  *    and stalls feeding one in-memory rule engine, whose event-time clock needs all three
- *    streams whole. Exactly one correlator process may run it; it holds every partition
- *    (a process that joins and gets only some is reported), and after a restart it replays
- *    the window to rebuild pending/firing state. Alert versions have deterministic ids.
+ *    streams whole. Every correlator may run it, but its groups use single-owner-assigner.ts:
+ *    the longest-running process gets every partition and the others stand by with none. When
+ *    the owner dies, a standby is given them all and replays the window to rebuild
+ *    pending/firing state. Alert versions have deterministic ids.
  *  - `api-stream` (the live SSE feed) is PER-PROCESS from the latest offset: every API
  *    process pushes every new stall to its own clients; history comes from storage.
  * Groups not listed (other stages that join later) are shared and at-least-once.

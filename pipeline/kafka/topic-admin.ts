@@ -16,6 +16,7 @@ export interface TopicSpec {
 export class TopicAdmin {
   private admin?: Admin;
   private connecting?: Promise<Admin>;
+  private timestampLookups?: boolean;
 
   constructor(
     private readonly kafka: Kafka,
@@ -48,15 +49,33 @@ export class TopicAdmin {
   /** Offset a new reader should start from to see the last `windowMs` of wall time. */
   async offsetsSince(topic: string, sinceMs: number): Promise<Map<number, bigint>> {
     const admin = await this.connected();
+    const retained = await admin.fetchTopicOffsets(topic);
+    const low = new Map(retained.map((o) => [o.partition, BigInt(o.low)]));
     try {
+      if (!(await this.honoursTimestamps(topic, retained))) return low;
       const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
       const result = new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
       if ([...result.values()].every((o) => o >= 0n)) return result;
     } catch {
       // brokers without timestamp lookups: fall through to the beginning of retention
     }
-    const low = await admin.fetchTopicOffsets(topic);
-    return new Map(low.map((o) => [o.partition, BigInt(o.low)]));
+    return low;
+  }
+
+  /**
+   * Whether the brokers answer timestamp lookups (librdkafka's mock cluster answers every one
+   * with the partition's end, which would make a replay read nothing). Asking for time 0 must
+   * give the first retained offset of a non-empty partition. Decided once, on the first
+   * topic that has data.
+   */
+  private async honoursTimestamps(topic: string, retained: Array<{ partition: number; low: string; high: string }>): Promise<boolean> {
+    if (this.timestampLookups !== undefined) return this.timestampLookups;
+    const filled = retained.find((o) => BigInt(o.high) > BigInt(o.low));
+    if (!filled) return true;
+    const atZero = await this.admin!.fetchTopicOffsetsByTimestamp(topic, 0);
+    this.timestampLookups = atZero.find((o) => o.partition === filled.partition)?.offset === filled.low;
+    if (!this.timestampLookups) this.logger.warn('brokers ignore timestamps in offset lookups: replays start at the beginning of retention', { topic });
+    return this.timestampLookups;
   }
 
   async partitionCount(topic: string): Promise<number> {

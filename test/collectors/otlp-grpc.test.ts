@@ -8,11 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { CollectorService } from '../../collectors/collector-service.js';
-import { METRICS_EXPORT_PATH, OtlpGrpcReceiver } from '../../collectors/otlp/otlp-grpc-receiver.js';
+import { OtlpGrpcReceiver } from '../../collectors/otlp/otlp-grpc-receiver.js';
 import { loadConfig } from '../../core/config.js';
 import { captureBus } from './bus-capture.js';
+import { onePoint, rawExport, T } from './otlp-grpc-client.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
 
@@ -33,44 +34,11 @@ function sdkSwitch(host: string) {
   return { reader, provider, state };
 }
 
-/** A hand-made ResourceMetrics with one gauge point, serialised by the SDK's own encoder. */
-function onePoint(opts: { host?: string; attrs: Record<string, string>; timeNs: [number, number]; metric?: string; value?: number }): Uint8Array {
-  const rm: ResourceMetrics = {
-    resource: resourceFromAttributes(opts.host ? { 'host.name': opts.host } : {}),
-    scopeMetrics: [
-      {
-        scope: { name: 'test' },
-        metrics: [
-          {
-            descriptor: { name: opts.metric ?? 'nvswitch_interface_shared_buffer_port_tc_curr_occupancy', description: '', unit: '', valueType: 1 },
-            aggregationTemporality: AggregationTemporality.CUMULATIVE,
-            dataPointType: DataPointType.GAUGE,
-            dataPoints: [{ attributes: opts.attrs, startTime: [T - 100, 0], endTime: opts.timeNs, value: opts.value ?? 42 }],
-          },
-        ],
-      },
-    ],
-  };
-  return ProtobufMetricsSerializer.serializeRequest(rm)!;
-}
-
-function rawExport(port: number, body: Uint8Array, gzip = false): Promise<{ error?: grpc.ServiceError; response?: Buffer }> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), gzip ? { 'grpc.default_compression_algorithm': 2 } : {});
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(METRICS_EXPORT_PATH, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(body), (error, response) => {
-      client.close();
-      resolve({ error: error ?? undefined, response });
-    });
-  });
-}
-
 let receiver: OtlpGrpcReceiver | undefined;
 afterEach(async () => {
   await receiver?.stop();
   receiver = undefined;
 });
-
-const T = 1_767_225_600; // seconds
 
 describe('OTLP/gRPC receiver', () => {
   it('takes gzip exports from the real OpenTelemetry gRPC exporter', async () => {

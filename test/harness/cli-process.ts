@@ -39,12 +39,22 @@ export function runCli(args: string[], timeoutMs = 240_000): Promise<Finished> {
   });
 }
 
+/** One structured log line of the CLI. */
+export type LogEntry = Record<string, unknown> & { msg?: string; url?: string };
+
 export interface Service {
   child: ChildProcess;
   /** URLs announced in log lines, by the `msg` that announced them. */
   urls: Record<string, string>;
   stderr(): string;
+  /** SIGTERM, then the exit code once it has exited. */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash), resolved once the process is gone. */
+  kill(): Promise<void>;
+  /** Every structured log line so far. */
+  logs(): readonly LogEntry[];
+  /** The first log line (already logged or to come) that `match` accepts. */
+  waitForLog(match: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
 }
 
 /**
@@ -57,15 +67,41 @@ export function startCli(args: string[], waitFor: string[], timeoutMs = 120_000)
     let stderr = '';
     let pending = '';
     const urls: Record<string, string> = {};
+    const entries: LogEntry[] = [];
+    const watchers = new Set<(entry: LogEntry) => void>();
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
     const service: Service = {
       child,
       urls,
       stderr: () => stderr,
+      logs: () => entries,
       stop: () =>
         new Promise((done) => {
-          if (child.exitCode !== null) return done(child.exitCode);
+          if (exited()) return done(child.exitCode);
           child.once('close', (code) => done(code));
           child.kill('SIGTERM');
+        }),
+      kill: () =>
+        new Promise((done) => {
+          if (exited()) return done();
+          child.once('close', () => done());
+          child.kill('SIGKILL');
+        }),
+      waitForLog: (match, waitMs = 120_000) =>
+        new Promise((found, fail) => {
+          const seen = entries.find(match);
+          if (seen) return found(seen);
+          const timer = setTimeout(() => {
+            watchers.delete(watch);
+            fail(new Error(`fabricscope ${args[0]} logged no matching line within ${waitMs} ms\n${stderr.slice(-3000)}`));
+          }, waitMs);
+          const watch = (entry: LogEntry) => {
+            if (!match(entry)) return;
+            clearTimeout(timer);
+            watchers.delete(watch);
+            found(entry);
+          };
+          watchers.add(watch);
         }),
     };
     const timer = setTimeout(() => {
@@ -73,18 +109,25 @@ export function startCli(args: string[], waitFor: string[], timeoutMs = 120_000)
       reject(new Error(`fabricscope ${args.join(' ')} not ready within ${timeoutMs} ms\n${stderr.slice(-4000)}`));
     }, timeoutMs);
     child.stdout.resume();
+    if (waitFor.length === 0) setImmediate(() => {
+      clearTimeout(timer);
+      resolvePromise(service);
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       pending += d.toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
+        let entry: LogEntry;
         try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg && entry.url) urls[entry.msg] = entry.url;
+          entry = JSON.parse(line) as LogEntry;
         } catch {
-          // not a log line
+          continue; // not a log line
         }
+        if (entry.msg && entry.url) urls[entry.msg] = entry.url;
+        entries.push(entry);
+        for (const watch of [...watchers]) watch(entry);
       }
       if (waitFor.every((m) => urls[m])) {
         clearTimeout(timer);

@@ -13,6 +13,12 @@ export interface MockKafka {
   brokers: string[];
   /** Stops the cluster: every broker at once, all data gone. */
   stop(): Promise<void>;
+  /**
+   * Makes every broker unreachable without losing anything (SIGSTOP: connections stay open,
+   * nothing answers, as in a network partition), until `resume` (SIGCONT).
+   */
+  pause(): void;
+  resume(): void;
 }
 
 export function startMockKafka(timeoutMs = 10_000): Promise<MockKafka> {
@@ -41,7 +47,10 @@ export function startMockKafka(timeoutMs = 10_000): Promise<MockKafka> {
             if (child.exitCode !== null) return done();
             child.once('close', () => done());
             child.kill('SIGTERM');
+            child.kill('SIGCONT'); // a paused cluster must still see the SIGTERM
           }),
+        pause: () => void child.kill('SIGSTOP'),
+        resume: () => void child.kill('SIGCONT'),
       });
     });
   });
