@@ -63,6 +63,11 @@ export const FABRIC_DEFAULTS = {
   ccNearLineShare: 0.98,
   /** Flows finishing this close together complete as one event (µs). */
   completionBatchUs: 0.5,
+  /**
+   * ... or within this share of their run so far: thousands of flows of one collective phase
+   * then complete in a few events instead of one each, shifting a completion by at most 0.2 %.
+   */
+  completionBatchShare: 0.002,
 };
 export type FabricParams = typeof FABRIC_DEFAULTS;
 
@@ -78,6 +83,8 @@ export interface FlowGroup {
 /** One point-to-point transfer (a QP bundle) crossing a list of egress ports. */
 export interface Flow {
   readonly id: number;
+  /** Simulated µs the flow was added. */
+  readonly startUs: number;
   /** Egress port indexes, in order. */
   readonly path: Int32Array;
   /** Hop index at each level (uplink, spine downlink, leaf downlink), -1 where the path has none. */
@@ -340,6 +347,7 @@ export class FluidFabric {
     for (let h = 0; h < hops; h++) hopAtLevel[this.level[path[h]!]!] = h;
     const flow: Flow = {
       id: this.nextFlowId++,
+      startUs: this.now,
       path,
       hopAtLevel,
       srcNic,
@@ -492,7 +500,7 @@ export class FluidFabric {
     // Senders that finished injecting or filled their window change rates; flows whose last
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
-    const batch = t + this.p.completionBatchUs;
+    const { completionBatchUs, completionBatchShare } = this.p;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const path = f.path;
@@ -506,7 +514,10 @@ export class FluidFabric {
       if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
       const last = f.outRate[hops - 1]!;
       const left = f.size - f.delivered;
-      if (left < 1 || (f.remaining === 0 && last > 0 && t + left / last <= batch && this.backlogOnlyAtLast(f))) {
+      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - f.startUs));
+      // A sender still injecting its last bytes counts as finished when they go out in the window.
+      const injected = f.remaining === 0 || (f.send > 0 && f.remaining / f.send <= batchUs);
+      if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(f))) {
         (done ??= []).push(f);
       }
     }
