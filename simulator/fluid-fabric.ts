@@ -11,6 +11,11 @@
  * interval: ECN marks integrate the RED probability over the linear queue, watermarks are the
  * exact maxima, egress-buffer histograms the exact time spent in each bin.
  *
+ * PFC in equilibrium: once a queue's PAUSE has reached its upstream ports, the queue is held and
+ * the upstream ports (or NICs) are paused for the share of time that makes its arrivals equal its
+ * drain — the fluid average of the µs-scale XOFF/XON cycle, which would otherwise cost an event
+ * pair per port every few µs. Frames and pause time accrue in proportion to that share.
+ *
  * Simplifications (documented in the report): background tenants take a share of each scale-out
  * link's capacity instead of queueing; buffer accounting is per egress queue (not per ingress PG);
  * scale-up ports are lossless credit links whose excess demand waits at the sender, not in a queue.
