@@ -13,7 +13,9 @@
  *   pipelined, half the data on each tree, coupled the same way.
  * - all-to-all (MoE): every rank sends 1/n of its buffer to every other rank at once, aggregated
  *   per (node pair, rail) over NIC g with NVLink forwarding (PXN); ranks wait on all receives, and
- *   the receivers see a (nodes−1):1 incast.
+ *   the receivers see a (nodes−1):1 fan-in. Each NIC splits its line rate among its sends, so a
+ *   balanced exchange fills receivers without oversubscribing them; ECMP collisions and uneven
+ *   rates then make the queues (receivers do not pace all-to-all senders as they do ring peers).
  *
  * Fixed costs follow NCCL's α model (fabric-modeling.md §2.5): a launch cost per collective and a
  * per-step latency (NVLink and network hop costs) added to each phase. algbw and busbw are
@@ -195,7 +197,7 @@ export class JobRun {
     // A NIC's line rate is shared by every transfer it sends in this phase; ring and tree peers
     // also send only as fast as the receiver posts buffers (NCCL's flow control), so a tree
     // node fed by its children and its parent splits its receive rate among them. All-to-all
-    // keeps its incast: every rank sends to every other at once.
+    // senders are not receiver-paced: every rank sends to every other at once.
     const fanOut = new Map<number, number>();
     const fanIn = new Map<number, number>();
     if (phase.fabric === 'out') {
