@@ -13,7 +13,9 @@
  *   pipelined, half the data on each tree, coupled the same way.
  * - all-to-all (MoE): every rank sends 1/n of its buffer to every other rank at once, aggregated
  *   per (node pair, rail) over NIC g with NVLink forwarding (PXN); ranks wait on all receives, and
- *   the receivers see a (nodes−1):1 incast.
+ *   the receivers see a (nodes−1):1 fan-in. Each NIC splits its line rate among its sends, so a
+ *   balanced exchange fills receivers without oversubscribing them; ECMP collisions and uneven
+ *   rates then make the queues (receivers do not pace all-to-all senders as they do ring peers).
  *
  * Fixed costs follow NCCL's α model (fabric-modeling.md §2.5): a launch cost per collective and a
  * per-step latency (NVLink and network hop costs) added to each phase. algbw and busbw are
@@ -34,6 +36,12 @@ const NET_RING_STEP_US = 4.0;
 const NET_TREE_STEP_US = 8.5;
 /** NCCL_BUFFSIZE: bytes a ring/tree sender may have in flight per channel. */
 const CHANNEL_WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * Share of a NIC's line rate NCCL moves as payload: RoCE headers (~2 % at a 4 KB MTU) and the
+ * proxy's chunking leave 48.5 of 50 GB/s at 400G (SimAI's effective NIC rate; nccl-tests reports
+ * 46–48 GB/s busbw per 400G NIC, fabric-modeling.md §2.5).
+ */
+const NET_PAYLOAD_EFFICIENCY = 48.5 / 50;
 /** Kernel channels reported per call in event_trace_ts. */
 const CHANNELS = 2;
 
@@ -186,6 +194,21 @@ export class JobRun {
       if (!g) groups.set(key, (g = { members: [], cap: Infinity }));
       return g;
     };
+    // A NIC's line rate is shared by every transfer it sends in this phase; ring and tree peers
+    // also send only as fast as the receiver posts buffers (NCCL's flow control), so a tree
+    // node fed by its children and its parent splits its receive rate among them. All-to-all
+    // senders are not receiver-paced: every rank sends to every other at once.
+    const fanOut = new Map<number, number>();
+    const fanIn = new Map<number, number>();
+    if (phase.fabric === 'out') {
+      for (const t of this.transfers) {
+        if (t.fabric !== 'out') continue;
+        const src = topo.nicIndex(t.src.node, t.src.gpu);
+        const dst = topo.nicIndex(t.dst.node, t.dst.gpu);
+        fanOut.set(src, (fanOut.get(src) ?? 0) + 1);
+        fanIn.set(dst, (fanIn.get(dst) ?? 0) + 1);
+      }
+    }
     for (const t of this.transfers) {
       if (t.fabric !== phase.fabric) continue;
       if (t.fabric === 'up') {
@@ -201,7 +224,9 @@ export class JobRun {
       const paths = this.resolvedPaths(t);
       // The NIC sends at what other tenants leave of its link, not at line rate into a link they
       // already load: a healthy fabric then runs without standing queues or DCQCN activity.
-      const rate = fabric.availableShare(topo.linkBytesPerSecond / 1e6) / CHANNELS;
+      const dstNic = topo.nicIndex(t.dst.node, t.dst.gpu);
+      const sharers = Math.max(fanOut.get(srcNic)!, coupled ? fanIn.get(dstNic)! : 1);
+      const rate = (fabric.availableShare(topo.linkBytesPerSecond / 1e6) * NET_PAYLOAD_EFFICIENCY) / CHANNELS / sharers;
       for (let ch = 0; ch < CHANNELS; ch++) {
         const spine = this.host.chooseSpine(this.job.id, t.src, t.dst, ch);
         const path = spine < 0 ? paths[0]! : paths[spine]!;

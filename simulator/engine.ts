@@ -18,7 +18,9 @@ import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 
 /** A flapping link stays down for this part of every period (scaled by severity). */
 const FLAP_PERIOD_US = 1_000_000;
-const flapDownUs = (severity: number): number => (0.1 + 0.4 * severity) * FLAP_PERIOD_US;
+// Whole µs: a fractional length such as 300000.00000000006 puts the next edge back on the
+// current time once added to it, and the engine would wait for that edge forever.
+const flapDownUs = (severity: number): number => Math.round((0.1 + 0.4 * severity) * FLAP_PERIOD_US);
 /** A PFC storm below full severity asserts PAUSE for `severity` of every period. */
 const STORM_PERIOD_US = 1000;
 /** Jobs start a little after t=0, staggered, like processes that launched at different times. */
@@ -284,7 +286,7 @@ export class SimulationEngine implements CollectiveHost {
         case 'pfc_storm': {
           // Severity is the duty cycle of the storm: PAUSE asserted s of every period (continuous near 1).
           const phase = (t - occ.start_us) % STORM_PERIOD_US;
-          const onFor = s >= 0.95 ? STORM_PERIOD_US : Math.max(0.05, s) * STORM_PERIOD_US;
+          const onFor = s >= 0.95 ? STORM_PERIOD_US : Math.round(Math.max(0.05, s) * STORM_PERIOD_US);
           const on = phase < onFor;
           if (on) {
             if (port !== undefined) f.forcedXoff[port] = 1;
@@ -320,7 +322,8 @@ export class SimulationEngine implements CollectiveHost {
     }
     for (let p = 0; p < wasUp.length; p++) if (wasUp[p] !== f.operUp[p]) f.carrierChanges[p]! += 1;
     f.faultsChanged();
-    this.nextFaultChangeUs = next;
+    // An edge computed from fractional times can round onto t itself; it is due a hair later.
+    this.nextFaultChangeUs = next > t ? next : t + 1e-3;
   }
 
   /**

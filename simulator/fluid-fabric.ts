@@ -11,6 +11,11 @@
  * interval: ECN marks integrate the RED probability over the linear queue, watermarks are the
  * exact maxima, egress-buffer histograms the exact time spent in each bin.
  *
+ * PFC in equilibrium: once a queue's PAUSE has reached its upstream ports, the queue is held and
+ * the upstream ports (or NICs) are paused for the share of time that makes its arrivals equal its
+ * drain — the fluid average of the µs-scale XOFF/XON cycle, which would otherwise cost an event
+ * pair per port every few µs. Frames and pause time accrue in proportion to that share.
+ *
  * Simplifications (documented in the report): background tenants take a share of each scale-out
  * link's capacity instead of queueing; buffer accounting is per egress queue (not per ingress PG);
  * scale-up ports are lossless credit links whose excess demand waits at the sender, not in a queue.
@@ -36,8 +41,21 @@ export const FABRIC_DEFAULTS = {
   pfcRefreshUs: 40,
   /** Propagation per hop: a PAUSE reaches the upstream port this much later (µs). */
   linkDelayUs: 1,
+  /**
+   * PFC equilibrium: while a queue's XOFF is in effect upstream, the upstream ports are paused a
+   * share of the time such that the queue's arrivals equal its drain (the fluid average of the
+   * µs-scale XOFF/XON cycle). Rates are re-balanced at every recompute, and at the latest when
+   * the held queue has drifted this far.
+   */
+  pfcHoldBandBytes: 32 * 1024,
   /** Congestion-control interval while some queue marks (µs). */
   ccIntervalUs: 50,
+  /**
+   * When marking begins, the first update comes this soon (µs): CNPs reach the senders about one
+   * round trip plus the notification point's CNP spacing after the queue passes Kmin, so the
+   * senders' first cut must not wait for the interval (else a small incast overshoots to PFC).
+   */
+  ccFirstReactionUs: 5,
   /**
    * Congestion-control interval while senders only recover, nothing marking (µs). Recovery is
    * closed form over any interval (dcqcn.ts); the interval only sets how often the new rates
@@ -50,6 +68,11 @@ export const FABRIC_DEFAULTS = {
   ccNearLineShare: 0.98,
   /** Flows finishing this close together complete as one event (µs). */
   completionBatchUs: 0.5,
+  /**
+   * ... or within this share of their run so far: thousands of flows of one collective phase
+   * then complete in a few events instead of one each, shifting a completion by at most 0.2 %.
+   */
+  completionBatchShare: 0.002,
 };
 export type FabricParams = typeof FABRIC_DEFAULTS;
 
@@ -65,6 +88,8 @@ export interface FlowGroup {
 /** One point-to-point transfer (a QP bundle) crossing a list of egress ports. */
 export interface Flow {
   readonly id: number;
+  /** Simulated µs the flow was added. */
+  readonly startUs: number;
   /** Egress port indexes, in order. */
   readonly path: Int32Array;
   /** Hop index at each level (uplink, spine downlink, leaf downlink), -1 where the path has none. */
@@ -117,6 +142,8 @@ export interface PortCounters {
 
 const LEVEL_OF_ROLE = { leaf_uplink: 0, spine_downlink: 1, leaf_downlink: 2, nvsw_gpu: 0 } as const;
 const EPS_BYTES = 0.5;
+/** Smallest share of time a held queue lets its upstream send (keeps the balance able to recover). */
+const MIN_PASS = 1e-3;
 const NO_FLOWS: Flow[] = [];
 
 export class FluidFabric {
@@ -160,9 +187,14 @@ export class FluidFabric {
   private readonly xoff: Uint8Array;
   private readonly xoffSeen: Uint8Array;
   private readonly xoffSince: Float64Array;
-  private readonly paused: Uint8Array;
+  /** Share of time a port (NIC) is paused by its downstream: 1 for a storm, less in equilibrium. */
+  private readonly pauseShare: Float64Array;
   private readonly pausedSince: Float64Array;
-  private readonly nicPaused: Uint8Array;
+  private readonly nicPauseShare: Float64Array;
+  /** Share of time the XOFF of a port whose pause has arrived upstream is in effect (equilibrium). */
+  private readonly heldShare: Float64Array;
+  private readonly pauseStamp: Int32Array;
+  private pauseBuild = 0;
   private readonly peerNic: Int32Array;
   private readonly peerPort: Int32Array;
   private readonly nicPort: Int32Array;
@@ -256,9 +288,11 @@ export class FluidFabric {
     this.xoff = new Uint8Array(n);
     this.xoffSeen = new Uint8Array(n);
     this.xoffSince = new Float64Array(n);
-    this.paused = new Uint8Array(n);
+    this.pauseShare = new Float64Array(n);
     this.pausedSince = new Float64Array(n);
-    this.nicPaused = new Uint8Array(nicCount);
+    this.nicPauseShare = new Float64Array(nicCount);
+    this.heldShare = new Float64Array(n);
+    this.pauseStamp = new Int32Array(n);
     this.peerNic = Int32Array.from(ports, (p) => {
       const parsed = parseName(p.peer);
       return parsed?.kind === 'nic' ? parsed.node * topology.spec.gpus_per_node + parsed.nic : -1;
@@ -318,6 +352,7 @@ export class FluidFabric {
     for (let h = 0; h < hops; h++) hopAtLevel[this.level[path[h]!]!] = h;
     const flow: Flow = {
       id: this.nextFlowId++,
+      startUs: this.now,
       path,
       hopAtLevel,
       srcNic,
@@ -444,7 +479,7 @@ export class FluidFabric {
         this.pfcTx[p]! += 1;
         this.schedulePause(t + this.p.linkDelayUs, p, true);
         this.dirty = true;
-      } else if (this.xoff[p] && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
+      } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
         this.countPauseRefresh(p, t);
         this.xoff[p] = 0;
         this.schedulePause(t + this.p.linkDelayUs, p, false);
@@ -455,6 +490,12 @@ export class FluidFabric {
       const e = this.pendingPause.shift()!;
       if (this.xoffSeen[e.port] !== (e.on ? 1 : 0)) this.xoffSeenCount += e.on ? 1 : -1;
       this.xoffSeen[e.port] = e.on ? 1 : 0;
+      if (e.on) {
+        // First guess of the equilibrium: pause as much as the arrivals exceed the drain.
+        const c = this.cap[e.port]! * (1 - this.pauseShare[e.port]!);
+        const l = this.lam[e.port]!;
+        this.heldShare[e.port] = l > c ? Math.min(1 - MIN_PASS, 1 - c / l) : 0;
+      }
       this.dirty = true;
     }
     if (this.nextCcUs <= t + 1e-9) {
@@ -464,7 +505,7 @@ export class FluidFabric {
     // Senders that finished injecting or filled their window change rates; flows whose last
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
-    const batch = t + this.p.completionBatchUs;
+    const { completionBatchUs, completionBatchShare } = this.p;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const path = f.path;
@@ -478,7 +519,10 @@ export class FluidFabric {
       if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
       const last = f.outRate[hops - 1]!;
       const left = f.size - f.delivered;
-      if (left < 1 || (f.remaining === 0 && last > 0 && t + left / last <= batch && this.backlogOnlyAtLast(f))) {
+      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - f.startUs));
+      // A sender still injecting its last bytes counts as finished when they go out in the window.
+      const injected = f.remaining === 0 || (f.send > 0 && f.remaining / f.send <= batchUs);
+      if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(f))) {
         (done ??= []).push(f);
       }
     }
@@ -585,7 +629,7 @@ export class FluidFabric {
         // Close the mark-free recovery window exactly where marking begins; the marking updates
         // then keep to a fixed grid, so their phase does not follow the queue's crossings.
         this.runCongestionControl();
-        this.nextCcUs = this.nextOnGrid(ccIntervalUs);
+        this.nextCcUs = Math.min(this.nextOnGrid(ccIntervalUs), this.now + this.p.ccFirstReactionUs);
         ran = true;
       } else if (this.nextCcUs <= this.now + 1e-9) this.nextCcUs = this.nextOnGrid(ccIntervalUs);
       this.ccMarking = true;
@@ -635,7 +679,16 @@ export class FluidFabric {
     }
     this.markedCount = 0;
     for (let fi = 0; fi < this.flows.length; fi++) this.flows[fi]!.ccSent = 0;
-    this.nextCcUs = this.nextOnGrid(this.p.ccIntervalUs);
+    this.nextCcUs = Math.min(this.nextOnGrid(this.p.ccIntervalUs), this.now + this.p.ccFirstReactionUs);
+  }
+
+  /**
+   * A queue in PFC equilibrium (its pause in effect upstream for some share of the time) keeps its
+   * XOFF whatever the dynamic threshold does meanwhile: its level is held, not chasing the
+   * threshold, and it sends XON only once it drains with its upstream unpaused.
+   */
+  private holding(p: number): boolean {
+    return this.xoffSeen[p] === 1 && this.heldShare[p]! > 0;
   }
 
   private xoffThreshold(p: number): number {
@@ -656,45 +709,13 @@ export class FluidFabric {
     this.dirty = false;
     const flows = this.flows;
     const ep = ++this.epoch;
-    // 1. Who is paused: the upstream of every port whose XOFF has arrived, storms, storming NICs.
+    // 1. Who is paused, and for what share of the time: the upstream of every port whose XOFF
+    // has arrived (its equilibrium share), storms and storming NICs (all the time).
     const prevPaused = this.pausedPorts;
     const prevPausedCount = this.pausedCount;
-    for (let i = 0; i < prevPausedCount; i++) this.paused[prevPaused[i]!] = 0;
-    for (let i = 0; i < this.nicPausedCount; i++) this.nicPaused[this.nicPausedList[i]!] = 0;
-    this.nicPausedCount = 0;
+    for (let i = 0; i < prevPausedCount; i++) this.wasPaused[prevPaused[i]!] = ep;
     const nextPaused = this.spareList(prevPaused);
-    this.nextPausedCount = 0;
-    for (const p of this.forcedPorts) {
-      if (this.peerNic[p]! >= 0) this.pauseNic(this.peerNic[p]!);
-      else this.pausePort(this.peerPort[p]!, nextPaused);
-    }
-    for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, nextPaused);
-    if (this.xoffSeenCount > 0) {
-      for (let fi = 0; fi < flows.length; fi++) {
-        const f = flows[fi]!;
-        const path = f.path;
-        for (let h = 0; h < path.length; h++) {
-          if (!this.xoffSeen[path[h]!]) continue;
-          if (h > 0) this.pausePort(path[h - 1]!, nextPaused);
-          else if (f.srcNic >= 0) this.pauseNic(f.srcNic);
-        }
-      }
-    }
-    const nextPausedCount = this.nextPausedCount;
-    // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
-    for (let i = 0; i < prevPausedCount; i++) {
-      const u = prevPaused[i]!;
-      if (!this.paused[u]) this.countRxRefresh(u, this.now);
-      else this.wasPaused[u] = ep;
-    }
-    for (let i = 0; i < nextPausedCount; i++) {
-      const u = nextPaused[i]!;
-      if (this.wasPaused[u] === ep) continue;
-      this.pausedSince[u] = this.now;
-      this.pfcRx[u]! += 1;
-    }
-    this.pausedPorts = nextPaused;
-    this.pausedCount = nextPausedCount;
+    this.buildPauses(prevPaused, prevPausedCount, nextPaused);
 
     // 2. Active ports: on some flow's path, holding a queue, pausing or paused. Arrival rates
     // of the previous active set are cleared (no other port carries any).
@@ -709,7 +730,7 @@ export class FluidFabric {
       const p = this.activePorts[i]!;
       if (this.queue[p]! > 0 || this.xoff[p]) this.touch(p);
     }
-    for (let i = 0; i < nextPausedCount; i++) this.touch(nextPaused[i]!);
+    for (let i = 0; i < this.nextPausedCount; i++) this.touch(nextPaused[i]!);
     for (const p of this.forcedPorts) this.touch(p);
     // Devices of the old active set lose their usage; the new set adds it back below.
     for (let i = 0; i < this.activeCount; i++) {
@@ -722,9 +743,27 @@ export class FluidFabric {
     this.activeCount = this.nextActiveCount;
     this.nextActive = old;
 
-    // 3. Rates, twice when ring senders sit at their window (their pace is the ring's).
+    // 3. Rates, twice when ring senders sit at their window (their pace is the ring's) or held
+    // queues re-balance their pause shares (the second pass uses the new shares).
     const anyGroup = this.computeRates(false);
-    if (anyGroup) this.computeRates(true);
+    if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
+      this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
+      this.computeRates(true);
+    } else if (anyGroup) this.computeRates(true);
+    const nextPausedCount = this.nextPausedCount;
+    // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
+    for (let i = 0; i < prevPausedCount; i++) {
+      const u = prevPaused[i]!;
+      if (this.pauseShare[u] === 0 || this.pauseStamp[u] !== this.pauseBuild) this.countRxRefresh(u, this.now);
+    }
+    for (let i = 0; i < nextPausedCount; i++) {
+      const u = nextPaused[i]!;
+      if (this.wasPaused[u] === ep) continue;
+      this.pausedSince[u] = this.now;
+      this.pfcRx[u]! += 1;
+    }
+    this.pausedPorts = nextPaused;
+    this.pausedCount = nextPausedCount;
 
     // 4. Queue slopes, device usage, next event.
     for (let i = 0; i < this.activeCount; i++) {
@@ -741,16 +780,70 @@ export class FluidFabric {
 
   private nextPausedCount = 0;
 
-  private pausePort(u: number, list: Int32Array): void {
-    if (u < 0 || this.paused[u]) return;
-    this.paused[u] = 1;
-    list[this.nextPausedCount++] = u;
+  /**
+   * Fills `list` with the paused ports and their shares, after clearing the shares of the `clear`
+   * list (the previous build). A port paused by several downstream queues is paused for the
+   * largest of their shares.
+   */
+  private buildPauses(clear: Int32Array, clearCount: number, list: Int32Array): void {
+    for (let i = 0; i < clearCount; i++) this.pauseShare[clear[i]!] = 0;
+    for (let i = 0; i < this.nicPausedCount; i++) this.nicPauseShare[this.nicPausedList[i]!] = 0;
+    this.nicPausedCount = 0;
+    this.nextPausedCount = 0;
+    this.pauseBuild++;
+    for (const p of this.forcedPorts) {
+      if (this.peerNic[p]! >= 0) this.pauseNic(this.peerNic[p]!, 1);
+      else this.pausePort(this.peerPort[p]!, list, 1);
+    }
+    for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, list, 1);
+    if (this.xoffSeenCount === 0) return;
+    const flows = this.flows;
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi]!;
+      const path = f.path;
+      for (let h = 0; h < path.length; h++) {
+        const p = path[h]!;
+        if (!this.xoffSeen[p]) continue;
+        if (h > 0) this.pausePort(path[h - 1]!, list, this.heldShare[p]!);
+        else if (f.srcNic >= 0) this.pauseNic(f.srcNic, this.heldShare[p]!);
+      }
+    }
   }
 
-  private pauseNic(k: number): void {
-    if (this.nicPaused[k]) return;
-    this.nicPaused[k] = 1;
-    this.nicPausedList[this.nicPausedCount++] = k;
+  private pausePort(u: number, list: Int32Array, share: number): void {
+    if (u < 0 || share <= 0) return;
+    if (this.pauseStamp[u] !== this.pauseBuild) {
+      this.pauseStamp[u] = this.pauseBuild;
+      this.pauseShare[u] = share;
+      list[this.nextPausedCount++] = u;
+    } else if (share > this.pauseShare[u]!) this.pauseShare[u] = share;
+  }
+
+  private pauseNic(k: number, share: number): void {
+    if (share <= 0) return;
+    if (this.nicPauseShare[k] === 0) this.nicPausedList[this.nicPausedCount++] = k;
+    if (share > this.nicPauseShare[k]!) this.nicPauseShare[k] = share;
+  }
+
+  /**
+   * PFC equilibrium: scales each held queue's pause share so that its arrivals (as the last
+   * rate pass computed them) equal its drain. Returns true when some share changed.
+   */
+  private balanceHeldShares(): boolean {
+    let changed = false;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      if (!this.xoffSeen[p] || this.isScaleUp[p]) continue;
+      const l = this.lam[p]!;
+      const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+      const pass = 1 - this.heldShare[p]!;
+      const next = l > 0 ? Math.min(1, Math.max(MIN_PASS, (pass * c) / l)) : 1;
+      if (Math.abs(next - pass) > 1e-9) {
+        this.heldShare[p] = 1 - next;
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   /** A list to fill next, distinct from `inUse` (paused-port lists alternate between two). */
@@ -770,9 +863,10 @@ export class FluidFabric {
     for (let fi = 0; fi < flows.length; fi++) {
       const f = flows[fi]!;
       let s = 0;
-      if (f.remaining > 0 && !(f.srcNic >= 0 && this.nicPaused[f.srcNic])) {
+      if (f.remaining > 0) {
         s = f.cc ? Math.min(f.cc.rate, f.lineRate) : f.lineRate;
-        if (f.external && this.xoffSeen[f.path[0]!]) s = 0;
+        if (f.srcNic >= 0) s *= 1 - this.nicPauseShare[f.srcNic]!;
+        else if (f.external && this.xoffSeen[f.path[0]!]) s *= 1 - this.heldShare[f.path[0]!]!;
         if (f.window !== Infinity && f.group) {
           const inFlight = f.size - f.remaining - f.delivered;
           if (inFlight >= f.window - EPS_BYTES) {
@@ -818,17 +912,17 @@ export class FluidFabric {
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
       const l = lam[p]!;
-      if (this.paused[p]) this.srv[p] = 0;
-      else if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = this.cap[p]!;
-      else this.srv[p] = Math.min(l, this.cap[p]!);
+      const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+      if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = c;
+      else this.srv[p] = Math.min(l, c);
     }
     return anyWindowed && !windowed;
   }
 
   /** Output rate at port p of a flow arriving at `inRate` with `backlog` bytes queued there. */
   private flowOut(p: number, inRate: number, backlog: number): number {
-    if (this.paused[p]) return 0;
-    const c = this.cap[p]!;
+    const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+    if (c === 0) return 0;
     const l = this.lam[p]!;
     if (this.isScaleUp[p]) return l > c ? (inRate * c) / l : inRate;
     const q = this.queue[p]!;
@@ -842,7 +936,7 @@ export class FluidFabric {
 
   /** µs until the next queue crossing, sender end, window fill or delivery. */
   private nextEventDelay(): number {
-    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
+    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes, pfcHoldBandBytes } = this.p;
     let best = Infinity;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
@@ -862,7 +956,9 @@ export class FluidFabric {
       const gap = pfcAlpha * (sharedBufferBytes - this.devUsage[d]!) - q;
       const closing = s + pfcAlpha * this.devSlope[d]!;
       const target = this.xoff[p] ? gap - pfcXonOffsetBytes : gap;
-      if (this.xoff[p] ? target < -EPS_BYTES && closing < 0 : target > EPS_BYTES && closing > 0) best = Math.min(best, target / closing);
+      if (this.xoff[p] ? target < -EPS_BYTES && closing < 0 && !this.holding(p) : target > EPS_BYTES && closing > 0) best = Math.min(best, target / closing);
+      // A held queue drifting off its equilibrium: re-balance once it moved by the band.
+      if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
@@ -896,6 +992,7 @@ export class FluidFabric {
   private advance(dt: number): void {
     if (dt <= 0) return;
     const mtu = this.p.mtuBytes;
+    const pauseLenUs = 2 * this.p.linkDelayUs;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       const q0 = this.queue[p]!;
@@ -925,8 +1022,24 @@ export class FluidFabric {
         addLinearSegment(this.histogram, p * this.nBins, q0, q1, dt);
         this.histAccountedUs[p]! += dt;
       }
-      if (this.paused[p]) this.pauseUs[p]! += dt;
-      if (this.xoff[p] || this.forcedXoff[p]) this.pauseTxUs[p]! += dt;
+      const rxShare = this.pauseShare[p]!;
+      if (rxShare > 0) {
+        this.pauseUs[p]! += rxShare * dt;
+        if (rxShare < 1) {
+          // Equilibrium: one PAUSE per pause of about a round trip; no refresh frames.
+          this.pfcRx[p]! += (rxShare * dt) / pauseLenUs;
+          this.pausedSince[p]! += dt;
+        }
+      }
+      if (this.forcedXoff[p]) this.pauseTxUs[p]! += dt;
+      else if (this.xoff[p]) {
+        const txShare = this.xoffSeen[p] ? this.heldShare[p]! : 1;
+        this.pauseTxUs[p]! += txShare * dt;
+        if (txShare < 1) {
+          this.pfcTx[p]! += (txShare * dt) / pauseLenUs;
+          this.xoffSince[p]! += dt;
+        }
+      }
     }
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
@@ -975,7 +1088,7 @@ export class FluidFabric {
     if (this.xoff[p] || this.forcedXoff[p]) {
       this.countPauseRefresh(p, this.now);
     }
-    if (this.paused[p]) this.countRxRefresh(p, this.now);
+    if (this.pauseShare[p]! > 0) this.countRxRefresh(p, this.now);
     const bins = this.nBins;
     const hist: number[] = new Array(bins);
     const idle = this.now - (this.histSnapshotUs + this.histAccountedUs[p]!);
@@ -1013,6 +1126,6 @@ export class FluidFabric {
 
   /** Current service rate of a port (bytes/µs) and arrival rate, for tests and tools. */
   rates(p: number): { arrival: number; service: number; capacity: number; paused: boolean } {
-    return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.paused[p] === 1 };
+    return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.pauseShare[p]! > 0 };
   }
 }

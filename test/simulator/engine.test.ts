@@ -125,4 +125,21 @@ describe('simulation engine', () => {
     expect(peerExec(10.2, 12.8)).toBeGreaterThan(2 * peerExec(1, 4));
     expect(peerExec(13.5, 14.8)).toBeLessThan(1.1 * peerExec(1, 4));
   });
+
+  it('plays past fault edges that fall on fractional times (flap at severity 0.5, storm at 0.33)', () => {
+    // (0.1 + 0.4 × 0.5) × 1e6 is 300000.00000000006 in floating point: the flap's up edge once
+    // rounded back onto the current time and the engine waited for it forever.
+    const text = SCENARIO.replace(
+      /faults:[\s\S]*$/,
+      `faults:
+  - { kind: link_flap, target: leaf-0/p2, start_s: 0.5, duration_s: 2, severity: 0.5 }
+  - { kind: pfc_storm, target: leaf-1/p1, start_s: 0.7, duration_s: 1, severity: 0.33 }
+`,
+    );
+    const engine = new SimulationEngine(parseScenario(text, 'fractional-edges.yaml'));
+    engine.advanceTo(3_000_000);
+    expect(engine.nowUs).toBe(3_000_000);
+    const flap = engine.fabric.counters(engine.fabric.portIndex('leaf-0/p2'));
+    expect(flap.carrier_changes).toBe(4);
+  });
 });
