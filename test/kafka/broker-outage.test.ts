@@ -12,7 +12,7 @@ import { onePoint, rawExport, T } from '../collectors/otlp-grpc-client.js';
 import { startCli, tempDir, type Service } from '../harness/cli-process.js';
 import { startMockKafka, type MockKafka } from '../harness/kafka-mock-cluster.js';
 import { SEQUENCE_ROWS, SequenceSender, verifySequences, type SequenceVerdict } from './sequence-sender.js';
-import { busLag, keepLogs, waitUntil, withStoredData } from './stored-data.js';
+import { busLag, groupCaughtUp, keepLogs, waitUntil, withStoredData } from './stored-data.js';
 
 describe('an unreachable broker', () => {
   let kafka: MockKafka;
@@ -53,7 +53,10 @@ describe('an unreachable broker', () => {
     await sender.stop();
 
     const sinkUrl = sink.urls['api listening']!;
-    await waitUntil('the sink to catch up', async () => (await busLag(sinkUrl, /^port_samples\/sink$/)) === 0);
+    await waitUntil(
+      'the sink to catch up',
+      async () => (await groupCaughtUp(kafka.brokers, 'outage.sink.port_samples', 'outage.port_samples')) && (await busLag(sinkUrl, /^port_samples\/sink$/)) === 0,
+    );
     expect(await collector.stop()).toBe(0);
     expect(await sink.stop()).toBe(0);
     verdict = await withStoredData(sinkDir, async (rows) => verifySequences(sender.log, await rows(SEQUENCE_ROWS)));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, tempDir, type Service } from '../harness/cli-process.js';
 import { startMockKafka, type MockKafka } from '../harness/kafka-mock-cluster.js';
 import { SEQUENCE_ROWS, SequenceSender, verifySequences, type SequenceVerdict } from './sequence-sender.js';
-import { busLag, keepLogs, waitUntil, withStoredData } from './stored-data.js';
+import { busLag, groupCaughtUp, keepLogs, waitUntil, withStoredData } from './stored-data.js';
 
 const SINK_RESTARTS = 3;
 
@@ -58,7 +58,10 @@ describe('sequence-numbered samples while processes are killed', () => {
     acknowledged = sender.acknowledgedCount;
 
     const sinkUrl = sink.urls['api listening']!;
-    await waitUntil('the sink to catch up', async () => (await busLag(sinkUrl, /^port_samples\/sink$/)) === 0);
+    await waitUntil(
+      'the sink to catch up',
+      async () => (await groupCaughtUp(kafka.brokers, 'seq.sink.port_samples', 'seq.port_samples')) && (await busLag(sinkUrl, /^port_samples\/sink$/)) === 0,
+    );
     for (const c of collectors) expect(await c.stop()).toBe(0);
     expect(await sink.stop()).toBe(0);
     verdict = await withStoredData(sinkDir, async (rows) => verifySequences(sender.log, await rows(SEQUENCE_ROWS)));

@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../harness/cli-process.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import type { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { createStore } from '../../storage/create-store.js';
+import { Kafka, logLevel } from 'kafkajs';
 
 export interface StoredData {
   counts: Record<string, number>;
@@ -52,6 +53,24 @@ export async function busLag(apiUrl: string, key: RegExp = /./): Promise<number>
   let lag = 0;
   for (const m of text.matchAll(/^fabricscope_bus_lag\{key="([^"]+)"\} (\d+)/gm)) if (key.test(m[1]!)) lag += Number(m[2]);
   return lag;
+}
+
+/**
+ * Whether a consumer group has committed, on every partition of `topic`, the partition's end.
+ * A process that has just (re)joined reports no lag until it has fetched, so its own lag
+ * metric alone cannot tell "caught up" from "not started yet"; the brokers can.
+ */
+export async function groupCaughtUp(brokers: string[], groupId: string, topic: string): Promise<boolean> {
+  const admin = new Kafka({ clientId: 'test-caught-up', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return ends.every((e) => BigInt(e.high) === 0n || at.get(e.partition) === BigInt(e.high));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Polls `check` until it returns true; fails naming `what` (and what `progress` says) after `timeoutMs`. */
