@@ -12,7 +12,7 @@
  */
 import type { CollectiveEvent, RankTiming } from '../core/records.js';
 import { BASELINE_WARMUP_CALLS, RollingMedian, median } from './baseline.js';
-import { CallAssembler, type AssemblingCall } from './collective-calls.js';
+import { CallAssembler, type AssemblingCall, type CollectiveCall } from './collective-calls.js';
 import type { PlacementRegistry } from './placement.js';
 import { Watermark } from './watermark.js';
 
@@ -33,16 +33,9 @@ export const ARRIVAL_SKEW_DOMINANT_SHARE = 0.5;
 /** A rank silent for 10 s of event time while its peers go on is treated as gone (crashed or finished). */
 export const RANK_IDLE_TIMEOUT_MS = 10_000;
 
-export interface DetectedStall {
+/** A stalled call: its timing over the ranks (duration = last end − first start), and how it compares with the job's baseline. */
+export interface DetectedStall extends CollectiveCall {
   id: string;
-  job: string;
-  collective: string;
-  seq: number;
-  msg_bytes: number;
-  n_ranks: number;
-  start_ms: number;
-  end_ms: number;
-  duration_us: number;
   expected_us: number;
   /** duration − expected. */
   excess_us: number;
@@ -145,9 +138,8 @@ export class StallDetector {
     this.counters.calls_decided++;
     if (!complete) this.counters.calls_incomplete++;
     const events = call.events();
-    const { collective, msg_bytes, duration_us: duration } = call.summary();
-    const minStart = call.startUs;
-    const maxEnd = call.endUs;
+    const summary = call.summary();
+    const { collective, msg_bytes, duration_us: duration } = summary;
     const maxStart = Math.max(...events.map((e) => e.start_us));
     const medianStart = median(events.map((e) => e.start_us))!;
     const lastEvent = events.reduce((a, b) => (b.start_us > a.start_us ? b : a));
@@ -187,17 +179,10 @@ export class StallDetector {
     for (let r = 0; r < call.nRanks; r++) if (!call.byRank.has(r)) missing.push(r);
     return {
       id: `${call.job}:${call.seq}`,
-      job: call.job,
-      collective,
-      seq: call.seq,
-      msg_bytes,
-      n_ranks: call.nRanks,
-      start_ms: minStart / 1000,
-      end_ms: maxEnd / 1000,
-      duration_us: duration,
+      ...summary,
       expected_us: expected,
       excess_us: excess,
-      start_skew_us: maxStart - minStart,
+      start_skew_us: maxStart - call.startUs,
       expected_skew_us: expectedSkew,
       last_rank: lastEvent.rank,
       last_rank_lateness_us: lateness,
