@@ -193,6 +193,8 @@ export class Correlator {
     const wm = Math.min(watermark, oldest);
     this.deps.portHistory.prune(wm);
     this.deps.gpuHistory.prune(wm);
-    this.stalledSpans.prune(wm - NORMAL_LOOKBACK_MS);
+    // As long as the port samples they mark: a stall detected behind the port watermark still
+    // learns its normals from the same healthy samples, however far the streams drifted apart.
+    this.stalledSpans.prune(wm - this.deps.portHistory.retentionMs);
   }
 }
