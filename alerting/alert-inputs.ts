@@ -7,7 +7,7 @@
 import type { CollectiveEvent, PortSample, Stall } from '../core/records.js';
 import type { Topology } from '../core/topology.js';
 import { RecentSamples } from '../pipeline/recent-samples.js';
-import { CollectiveCalls } from './collective-calls.js';
+import { CompletedCalls } from './completed-calls.js';
 
 /**
  * Stalls are few and name the root cause of alerts that may stay up for long, so they are kept
@@ -17,7 +17,7 @@ export const STALL_RETENTION_MS = 10 * 60_000;
 
 export class AlertInputs {
   readonly ports: RecentSamples<PortSample>;
-  readonly calls = new CollectiveCalls();
+  readonly calls = new CompletedCalls();
   /** Stalls sorted by (end, id). */
   private stallList: Stall[] = [];
 

@@ -49,6 +49,7 @@ async function runSuite(config: Config, logger: Logger, flags: EvalFlags): Promi
   // Children wait on I/O much of the time (lockstep scrapes, chDB), so a little over one per core pays.
   const parallel = Math.max(1, Number(flags.parallel ?? Math.max(2, cpus().length * 2)) || 1);
   const work = mkdtempSync(join(tmpdir(), 'fabricscope-eval-'));
+  const runId = basename(work).replace(/^fabricscope-eval-/, '');
   logger.info('eval started', { suite: dir, scenarios: files.length, parallel, work });
   const outcomes: ScenarioOutcome[] = new Array(files.length);
   const failed: string[] = [];
@@ -59,7 +60,7 @@ async function runSuite(config: Config, logger: Logger, flags: EvalFlags): Promi
       const file = files[i]!;
       const name = basename(file).replace(/\.(ya?ml|json)$/, '');
       try {
-        outcomes[i] = await playInChild(file, join(work, name), config, flags);
+        outcomes[i] = await playInChild(file, join(work, name), runId, config, flags);
         logger.info('scenario scored', { scenario: name, stalls: outcomes[i]!.stalls.length, wall_s: outcomes[i]!.wall_s });
       } catch (e) {
         failed.push(`${name}: ${(e as Error).message}`);
@@ -78,19 +79,33 @@ async function runSuite(config: Config, logger: Logger, flags: EvalFlags): Promi
   process.stdout.write(renderReport(report));
   if (failed.length > 0) process.stdout.write(`\nnot played (not scored): ${failed.join('; ')}\n`);
   if (flags.json) {
-    const rows = played.map(({ stalls, ...rest }) => ({ ...rest, stalls: stalls.length }));
+    const rows = played.map(({ stalls, ...rest }) => ({ ...rest, stalls: stalls.length, root_causes: tallyRootCauses(stalls) }));
     writeFileSync(flags.json, JSON.stringify({ suite: dir, ...report, outcomes: rows, not_played: failed }, null, 2) + '\n');
   }
   if (failed.length > 0) return 2;
   return report.pass ? 0 : 1;
 }
 
-function playInChild(file: string, dir: string, config: Config, flags: EvalFlags): Promise<ScenarioOutcome> {
+/** Stalls per `kind@location` verdict, sorted: what two runs of a scenario are compared on. */
+export function tallyRootCauses(stalls: readonly EvalStall[]): Record<string, number> {
+  const tally: Record<string, number> = {};
+  for (const s of stalls) {
+    const key = `${s.root_cause.kind}@${s.root_cause.location}`;
+    tally[key] = (tally[key] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(tally).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function playInChild(file: string, dir: string, runId: string, config: Config, flags: EvalFlags): Promise<ScenarioOutcome> {
   const out = `${dir}.json`;
   const args = [process.argv[1]!, 'eval', '--scenario', file, '--data', join(dir, 'data'), '--json', out, '--log-level', 'warn'];
   args.push('--otlp-http-port', '0', '--otlp-grpc-port', '0');
   // The same infrastructure as the parent was given (e.g. to score a Kafka-bus deployment).
-  if (config.kafka) args.push('--kafka', config.kafka.join(','));
+  if (config.kafka) {
+    // Scenarios play at once on one cluster: each gets topics of its own (fresh per run, so a
+    // re-run never replays an earlier run's records).
+    args.push('--kafka', config.kafka.join(','), '--kafka-topic-prefix', `${config.kafka_topic_prefix}eval-${runId}-${basename(dir)}.`);
+  }
   if (config.clickhouse) args.push('--clickhouse', config.clickhouse);
   if (flags.capture) args.push('--capture', `${dir}.capture.jsonl`);
   return new Promise((resolvePromise, reject) => {

@@ -91,7 +91,9 @@ with the table; recall counts only faults that made some job wait.
   --parallel N            scenarios played at once (default: 2 x CPUs)
   --scenario FILE         instead of --suite: play one scenario and print its outcome as JSON
   --capture FILE          with --scenario: also write the telemetry as received (JSON lines)
-  --kafka, --clickhouse   score the platform on that infrastructure (passed to every scenario)
+  --kafka, --clickhouse   score the platform on that infrastructure (passed to every scenario;
+                          on Kafka each scenario plays on topics of its own, named
+                          <--kafka-topic-prefix>eval-<run>-<scenario>.)
 ${COMMON_INFRA}
 `,
   collect: `Usage: fabricscope collect --kafka BROKERS [flags]

@@ -46,8 +46,57 @@ export interface CorrelatorDeps {
   switchIntervalMs: () => number;
 }
 
+/**
+ * Time spans in which a job was stalled, in end order. A port's normal is learned from the job's
+ * healthy time only, as the stall baseline learns from healthy calls: a fault that has slowed the
+ * job for a while must not become the normal that hides it (a 6 s ECMP collision did, once it
+ * filled half the look-back). Only the job's own stalls are used: they are decided in end order,
+ * so the spans known when a stall is decided do not depend on how the streams interleaved.
+ */
+class StalledSpans {
+  private readonly byJob = new Map<string, Array<[number, number]>>();
+
+  add(job: string, start: number, end: number): void {
+    let spans = this.byJob.get(job);
+    if (!spans) this.byJob.set(job, (spans = []));
+    let i = spans.length;
+    while (i > 0 && spans[i - 1]![1] > end) i--;
+    spans.splice(i, 0, [start, end]);
+  }
+
+  /** Samples (sorted by time) whose interval (ts − interval_ms, ts] overlaps none of the job's stalls. */
+  healthy(job: string, samples: readonly PortSample[]): PortSample[] {
+    const spans = this.byJob.get(job);
+    if (!spans || spans.length === 0) return [...samples];
+    return samples.filter((x) => !overlapsAny(spans, x.ts_ms - x.interval_ms, x.ts_ms));
+  }
+
+  prune(before: number): void {
+    for (const [job, spans] of this.byJob) {
+      let n = 0;
+      while (n < spans.length && spans[n]![1] < before) n++;
+      if (n > 0) spans.splice(0, n);
+      if (spans.length === 0) this.byJob.delete(job);
+    }
+  }
+}
+
+/** Whether (from, to] overlaps a span of `spans` (sorted by end): the first span ending after `from` decides. */
+function overlapsAny(spans: ReadonlyArray<[number, number]>, from: number, to: number): boolean {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]![1] <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  // A job's calls run one after another, so its spans start in the order they end.
+  return lo < spans.length && spans[lo]![0] < to;
+}
+
 export class Correlator {
   private pending: DetectedStall[] = [];
+  private readonly stalledSpans = new StalledSpans();
   private readonly byKind = new Map<string, number>();
   private decidedEarly = 0;
 
@@ -114,12 +163,14 @@ export class Correlator {
       // Persistence is judged over the window plus two intervals either side (all in: the port
       // watermark passed end + PORT_GRACE_INTERVALS intervals before release).
       portContext: (port) => portHistory.window(port, s.start_ms - CONTEXT_INTERVALS * this.switchInterval(), s.end_ms + CONTEXT_INTERVALS * this.switchInterval()),
-      // The port's normal: its samples before the stall's context.
-      portHistory: (port) => portHistory.window(port, s.start_ms - NORMAL_LOOKBACK_MS, s.start_ms - CONTEXT_INTERVALS * this.switchInterval()),
+      // The port's normal: its samples before the stall's context, while the job was not stalled.
+      portHistory: (port) =>
+        this.stalledSpans.healthy(s.job, portHistory.window(port, s.start_ms - NORMAL_LOOKBACK_MS, s.start_ms - CONTEXT_INTERVALS * this.switchInterval())),
       gpuSamples: (gpu) => gpuHistory.window(gpu, s.start_ms - GPU_LOOKAROUND_MS, s.end_ms + GPU_LOOKAROUND_MS),
       episodeAt: (port, ts) => episodes.episodeAt(port, ts)?.id,
     });
     this.byKind.set(root_cause.kind, (this.byKind.get(root_cause.kind) ?? 0) + 1);
+    this.stalledSpans.add(s.job, s.start_ms, s.end_ms);
     return {
       id: s.id,
       job: s.job,
@@ -142,5 +193,8 @@ export class Correlator {
     const wm = Math.min(watermark, oldest);
     this.deps.portHistory.prune(wm);
     this.deps.gpuHistory.prune(wm);
+    // As long as the port samples they mark: a stall detected behind the port watermark still
+    // learns its normals from the same healthy samples, however far the streams drifted apart.
+    this.stalledSpans.prune(wm - this.deps.portHistory.retentionMs);
   }
 }

@@ -8,7 +8,7 @@ export class RecentSamples<T> {
 
   constructor(
     private readonly tsOf: (r: T) => number,
-    private readonly retentionMs: number,
+    readonly retentionMs: number,
   ) {}
 
   /** Adds a record; keeps each key's list sorted by time (late records are inserted in place). */

@@ -459,9 +459,11 @@ function uplinkImbalance(input: AttributionInput, leaf: string): UplinkImbalance
   if (ups.length < 2) return undefined;
   const now = ups.map((p) => {
     const win = input.portSamples(p.name);
-    const past = input.portHistory?.(p.name) ?? [];
-    const pastSpan = spanOf(past);
-    const expected = pastSpan > 0 ? (bytesOf(past) / pastSpan) * spanOf(win) : undefined;
+    // The median rate, not the mean: a collision already under way for part of the look-back
+    // must not become the uplink's normal (the mean absorbed it within ~2 s and lost the verdict).
+    const past = input.portHistory?.(p.name);
+    const normalRate = past ? learnPortNormal(past)?.tx_bytes_per_s.median : undefined;
+    const expected = normalRate !== undefined ? (normalRate * spanOf(win)) / 1000 : undefined;
     return { port: p.name, bytes: bytesOf(win), expected };
   });
   if (now.every((u) => u.bytes === 0)) return undefined;

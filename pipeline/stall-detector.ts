@@ -1,10 +1,10 @@
 /**
  * Stall detection from NCCL per-rank collective records. Records of one call (job, seq) are
- * grouped; a call is decided when all n_ranks arrived, or when the job's collective watermark
- * (min over its ranks' latest end time) passes the call's last end: since each rank writes its
- * calls in order, a missing record can then no longer come, and the call is judged on what
- * arrived. Calls of a job are decided in seq order so the learned baseline sees the same
- * history on every replay, whatever the interleaving.
+ * assembled by collective-calls.ts (shared with the alert rules); a call is decided when all
+ * n_ranks arrived, or when the job's collective watermark (min over its ranks' latest end time)
+ * passes the call's last end: since each rank writes its calls in order, a missing record can
+ * then no longer come, and the call is judged on what arrived. Calls of a job are decided in seq
+ * order so the learned baseline sees the same history on every replay, whatever the interleaving.
  *
  * duration = max(end) − min(start) over ranks; the baseline per (job, collective, msg_bytes) is
  * the rolling median of recent healthy calls after a warm-up; a stall is a call slower than
@@ -12,6 +12,7 @@
  */
 import type { CollectiveEvent, RankTiming } from '../core/records.js';
 import { BASELINE_WARMUP_CALLS, RollingMedian, median } from './baseline.js';
+import { CallAssembler, type AssemblingCall, type CollectiveCall } from './collective-calls.js';
 import type { PlacementRegistry } from './placement.js';
 import { Watermark } from './watermark.js';
 
@@ -32,16 +33,9 @@ export const ARRIVAL_SKEW_DOMINANT_SHARE = 0.5;
 /** A rank silent for 10 s of event time while its peers go on is treated as gone (crashed or finished). */
 export const RANK_IDLE_TIMEOUT_MS = 10_000;
 
-export interface DetectedStall {
+/** A stalled call: its timing over the ranks (duration = last end − first start), and how it compares with the job's baseline. */
+export interface DetectedStall extends CollectiveCall {
   id: string;
-  job: string;
-  collective: string;
-  seq: number;
-  msg_bytes: number;
-  n_ranks: number;
-  start_ms: number;
-  end_ms: number;
-  duration_us: number;
   expected_us: number;
   /** duration − expected. */
   excess_us: number;
@@ -60,16 +54,7 @@ export interface DetectedStall {
   nodes: number[];
 }
 
-interface PendingCall {
-  job: string;
-  seq: number;
-  nRanks: number;
-  byRank: Map<number, CollectiveEvent>;
-  maxEndMs: number;
-}
-
 interface JobState {
-  pending: Map<number, PendingCall>;
   lastDecidedSeq: number;
   watermark: Watermark;
 }
@@ -84,6 +69,7 @@ export interface StallDetectorStats {
 
 export class StallDetector {
   private readonly jobs = new Map<string, JobState>();
+  private readonly calls = new CallAssembler();
   private readonly durations = new Map<string, RollingMedian>();
   private readonly skews = new Map<string, RollingMedian>();
   private readonly counters = { calls_decided: 0, calls_incomplete: 0, stalls: 0, late_events: 0 };
@@ -99,7 +85,7 @@ export class StallDetector {
     for (const e of events) {
       let job = this.jobs.get(e.job);
       if (!job) {
-        job = { pending: new Map(), lastDecidedSeq: Number.NEGATIVE_INFINITY, watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS }) };
+        job = { lastDecidedSeq: Number.NEGATIVE_INFINITY, watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS }) };
         this.jobs.set(e.job, job);
       }
       job.watermark.observe(String(e.rank), e.end_us / 1000);
@@ -109,10 +95,7 @@ export class StallDetector {
         this.counters.late_events++; // its call was already judged; the record is still stored by the sink
         continue;
       }
-      let call = job.pending.get(e.seq);
-      if (!call) job.pending.set(e.seq, (call = { job: e.job, seq: e.seq, nRanks: e.n_ranks, byRank: new Map(), maxEndMs: 0 }));
-      call.byRank.set(e.rank, e);
-      call.maxEndMs = Math.max(call.maxEndMs, e.end_us / 1000);
+      this.calls.add(e);
     }
     const out: DetectedStall[] = [];
     for (const j of touched) out.push(...this.decideReady(j, false));
@@ -132,41 +115,36 @@ export class StallDetector {
   }
 
   stats(): StallDetectorStats {
-    let pending = 0;
-    for (const j of this.jobs.values()) pending += j.pending.size;
-    return { ...this.counters, pending_calls: pending };
+    return { ...this.counters, pending_calls: this.calls.size };
   }
 
   private decideReady(jobId: string, force: boolean): DetectedStall[] {
     const job = this.jobs.get(jobId)!;
     const wm = job.watermark.current();
     const out: DetectedStall[] = [];
-    for (const seq of [...job.pending.keys()].sort((a, b) => a - b)) {
-      const call = job.pending.get(seq)!;
-      const complete = call.byRank.size >= call.nRanks;
+    for (const call of this.calls.pending(jobId)) {
+      const complete = call.complete;
       // In seq order: an undecidable call holds back the later ones of its job.
-      if (!complete && !force && wm < call.maxEndMs) break;
-      job.pending.delete(seq);
-      job.lastDecidedSeq = seq;
+      if (!complete && !force && wm < call.endUs / 1000) break;
+      this.calls.remove(call);
+      job.lastDecidedSeq = call.seq;
       const stall = this.judge(call, complete);
       if (stall) out.push(stall);
     }
     return out;
   }
 
-  private judge(call: PendingCall, complete: boolean): DetectedStall | undefined {
+  private judge(call: AssemblingCall, complete: boolean): DetectedStall | undefined {
     this.counters.calls_decided++;
     if (!complete) this.counters.calls_incomplete++;
-    const events = [...call.byRank.values()].sort((a, b) => a.rank - b.rank);
-    const first = events[0]!;
-    const minStart = Math.min(...events.map((e) => e.start_us));
+    const events = call.events();
+    const summary = call.summary();
+    const { collective, msg_bytes, duration_us: duration } = summary;
     const maxStart = Math.max(...events.map((e) => e.start_us));
-    const maxEnd = Math.max(...events.map((e) => e.end_us));
-    const duration = maxEnd - minStart;
     const medianStart = median(events.map((e) => e.start_us))!;
     const lastEvent = events.reduce((a, b) => (b.start_us > a.start_us ? b : a));
     const lateness = lastEvent.start_us - medianStart;
-    const key = `${call.job}|${first.collective}|${first.msg_bytes}`;
+    const key = `${call.job}|${collective}|${msg_bytes}`;
     let dur = this.durations.get(key);
     if (!dur) this.durations.set(key, (dur = new RollingMedian()));
     let sk = this.skews.get(key);
@@ -201,17 +179,10 @@ export class StallDetector {
     for (let r = 0; r < call.nRanks; r++) if (!call.byRank.has(r)) missing.push(r);
     return {
       id: `${call.job}:${call.seq}`,
-      job: call.job,
-      collective: first.collective,
-      seq: call.seq,
-      msg_bytes: first.msg_bytes,
-      n_ranks: call.nRanks,
-      start_ms: minStart / 1000,
-      end_ms: maxEnd / 1000,
-      duration_us: duration,
+      ...summary,
       expected_us: expected,
       excess_us: excess,
-      start_skew_us: maxStart - minStart,
+      start_skew_us: maxStart - call.startUs,
       expected_skew_us: expectedSkew,
       last_rank: lastEvent.rank,
       last_rank_lateness_us: lateness,
