@@ -73,8 +73,13 @@ describe('fabricscope eval', () => {
     // culprit are not compared: a Kafka play's telemetry differs slightly from an embedded play's
     // (seen before the healthy-time normals too: confidences moved), so where two faults overlap a
     // stall or two may name the other, equally real, culprit.
-    const causes = (r: SuiteReport) => r.outcomes.map((o) => ({ scenario: o.scenario, stalls: o.stalls, culprits: Object.keys(o.root_causes) }));
+    // Stall counts may differ by a marginal few (late NCCL records; see test/kafka/same-results-as-embedded).
+    const causes = (r: SuiteReport) => r.outcomes.map((o) => ({ scenario: o.scenario, culprits: Object.keys(o.root_causes).sort() }));
     expect(causes(report)).toEqual(causes(embedded!));
+    for (const o of report.outcomes) {
+      const e = embedded!.outcomes.find((x) => x.scenario === o.scenario)!;
+      expect(Math.abs(o.stalls - e.stalls), o.scenario).toBeLessThanOrEqual(Math.ceil(0.03 * e.stalls));
+    }
     const found = (r: SuiteReport) => r.faults.map((f) => `${f.scenario}:${f.kind}@${f.target} waited=${f.effective} found=${f.detected}`);
     expect(found(report)).toEqual(found(embedded!));
     expect(report.overall.precision).toBeGreaterThanOrEqual(0.95);
