@@ -38,6 +38,8 @@ export async function buildRunSummary(platform: Platform, play: PlaySummary, wal
       dcgm: collectors?.stats().dcgm?.rejected ?? 0,
       nccl: collectors?.stats().nccl.rejected ?? 0,
       late_records: pipeline ? Object.values(pipeline.stats().late).reduce((a, b) => a + b, 0) : 0,
+      /** Late records per kind: stored, but arrived after the analysis had passed their time. */
+      late_by_kind: pipeline?.stats().late ?? {},
     },
   };
 }

@@ -57,6 +57,9 @@ export interface DetectedStall extends CollectiveCall {
 interface JobState {
   lastDecidedSeq: number;
   watermark: Watermark;
+  /** Ranks the job's records say it has, and when (event time) its first record was seen. */
+  nRanks: number;
+  firstMs: number;
 }
 
 export interface StallDetectorStats {
@@ -85,10 +88,11 @@ export class StallDetector {
     for (const e of events) {
       let job = this.jobs.get(e.job);
       if (!job) {
-        job = { lastDecidedSeq: Number.NEGATIVE_INFINITY, watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS }) };
+        job = { lastDecidedSeq: Number.NEGATIVE_INFINITY, watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS }), nRanks: 0, firstMs: e.end_us / 1000 };
         this.jobs.set(e.job, job);
       }
       job.watermark.observe(String(e.rank), e.end_us / 1000);
+      if (e.n_ranks > job.nRanks) job.nRanks = e.n_ranks;
       this.overall.observe(`${e.job}/${e.rank}`, e.end_us / 1000);
       touched.add(e.job);
       if (e.seq <= job.lastDecidedSeq) {
@@ -120,7 +124,10 @@ export class StallDetector {
 
   private decideReady(jobId: string, force: boolean): DetectedStall[] {
     const job = this.jobs.get(jobId)!;
-    const wm = job.watermark.current();
+    // Until every rank has spoken (each rank's file is read on its own), the ranks heard so far
+    // do not speak for the rest; a rank silent for the idle timeout from the start is gone.
+    const everyRankHeard = job.watermark.sources >= job.nRanks || job.watermark.newestSeen - job.firstMs > RANK_IDLE_TIMEOUT_MS;
+    const wm = everyRankHeard ? job.watermark.current() : Number.NEGATIVE_INFINITY;
     const out: DetectedStall[] = [];
     for (const call of this.calls.pending(jobId)) {
       const complete = call.complete;

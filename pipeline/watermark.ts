@@ -50,6 +50,11 @@ export class Watermark {
     return this.floor;
   }
 
+  /** The newest timestamp any source has shown; -Infinity before the first record. */
+  get newestSeen(): number {
+    return this.newest;
+  }
+
   /** Whether any source has ever been seen on this stream. */
   get seen(): boolean {
     return this.latest.size > 0;

@@ -107,4 +107,13 @@ describe('StallDetector', () => {
     d.ingest(call(5, 8000).slice(0, 1));
     expect(d.stats().late_events).toBe(1);
   });
+
+  it('waits for every rank to be heard before judging calls as incomplete (files are read one by one)', () => {
+    const d = new StallDetector(new PlacementRegistry());
+    const calls = Array.from({ length: 6 }, (_, s) => call(s, 8000));
+    // The first host's file is read to its end before the second host's file.
+    for (const c of calls) d.ingest(c.filter((e) => e.host === 'node-0'));
+    for (const c of calls) d.ingest(c.filter((e) => e.host === 'node-1'));
+    expect(d.stats()).toMatchObject({ calls_decided: 6, calls_incomplete: 0, late_events: 0 });
+  });
 });
