@@ -418,7 +418,7 @@ describe('/openapi.json for the query endpoints', () => {
     expect(params('/api/v1/series/port/{port}')).toEqual(['path:port!', 'query:from', 'query:step', 'query:to']);
     expect(params('/api/v1/series/gpu/{gpu}')).toEqual(['path:gpu!', 'query:fields', 'query:from', 'query:step', 'query:to']);
     expect(params('/api/v1/series/job/{job}')).toEqual(['path:job!', 'query:from', 'query:step', 'query:to']);
-    expect(params('/api/v1/stream')).toEqual(['query:types']);
+    expect(params('/api/v1/stream')).toEqual(['query:access_token', 'query:types']);
     expect(params('/api/v1/topology')).toEqual(['query:from', 'query:to']);
     expect(params('/api/v1/jobs')).toEqual(['query:from', 'query:to']);
     expect(body.paths['/api/v1/series/port/{port}'].get.description).toMatch(/%2F/);

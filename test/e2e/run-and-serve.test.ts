@@ -74,14 +74,22 @@ describe('fabricscope run, then serve', () => {
         const hit = stalls.some((s) => s.root_cause.kind === kind && topology.sameLocation(s.root_cause.location, target));
         expect(hit, `no stall blamed on ${e}; named: ${[...named].join(', ')}`).toBe(true);
       }
-      for (const s of stalls) {
+      // `unknown` is the honest verdict for a slow call no fault explains (the fabric's background
+      // traffic slows a few calls between the faults); it must stay rare and never fall inside a fault.
+      const unknown = stalls.filter((s) => s.root_cause.kind === 'unknown');
+      expect(unknown.length, 'unknown verdicts').toBeLessThanOrEqual(0.1 * stalls.length);
+      for (const s of unknown) {
+        const during = truth.find((f) => Date.parse(s.start) < f.end_ms && Date.parse(s.end) > f.start_ms);
+        expect(during, `stall ${s.id} falls inside ${during?.kind}@${during?.target} but is blamed on nothing`).toBeUndefined();
+      }
+      for (const s of stalls.filter((x) => x.root_cause.kind !== 'unknown')) {
         const fits = truth.some((f) => f.kind === s.root_cause.kind && topology.sameLocation(s.root_cause.location, f.target));
         expect(fits, `stall ${s.id} blamed on ${s.root_cause.kind}@${s.root_cause.location}, which was not injected`).toBe(true);
       }
     });
 
     it('places every stall inside the fault it blames', () => {
-      for (const s of stalls) {
+      for (const s of stalls.filter((x) => x.root_cause.kind !== 'unknown')) {
         const fault = truth.find((f) => f.kind === s.root_cause.kind && topology.sameLocation(s.root_cause.location, f.target))!;
         const start = Date.parse(s.start);
         // A call that began just before the fault may stall on it, and so may one that began just
