@@ -69,6 +69,9 @@ describe('the UI with an API token', () => {
     // The first request carried it; once refused it is forgotten, so later ones may go without.
     expect(apiRequests[0]?.authorization).toBe('Bearer not-the-token');
     expect(apiRequests.filter((r) => r.authorization === `Bearer ${TOKEN}`)).toEqual([]);
+    // The view's other requests were already in flight when the first 401 raised the gate: let
+    // them land (and be refused) here, not in the next test.
+    await page.waitForLoadState('networkidle');
   });
 
   it('loads the data with the right token, sending it on every request', async () => {
