@@ -1,13 +1,10 @@
 /** The HTTP API as the UI reads it: the response shapes it uses, and one fetch helper. */
 
-export interface Evidence {
-  signal: string;
-  location: string;
-  value: number;
-  reference?: number;
-  unit?: string;
-  note?: string;
-}
+// Shapes the API serves as the core defines them (type-only: nothing of core enters the bundle).
+import type { Evidence } from '../../../core/records.js';
+import type { JobSeriesPoint } from '../../../core/store.js';
+export type { Evidence };
+export type JobPoint = JobSeriesPoint;
 
 export interface Stall {
   id: string;
@@ -63,15 +60,6 @@ export interface GpuPoint {
   metrics: Record<string, number>;
 }
 
-export interface JobPoint {
-  t_ms: number;
-  calls: number;
-  duration_p50_us: number;
-  duration_p99_us: number;
-  duration_max_us: number;
-  busbw_avg_gbs: number;
-  busbw_min_gbs: number;
-}
 
 export interface PortEntry {
   name: string;
