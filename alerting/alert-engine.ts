@@ -1,29 +1,39 @@
 /**
  * Evaluates every rule at each tick of event time (multiples of the evaluation interval) once
- * the clock has passed the tick by `settleMs`. The settle time lets the stalls behind the tick
- * arrive: the pipeline releases a stall only when the switch and GPU telemetry after its end are
- * in (≈1 s of event time), so root causes are in place when the rules look for them. Alerting
- * latency in event time is unaffected: an alert carries the tick's time, not the time it was
- * computed.
+ * the clock has passed the tick (event-clock.ts): the telemetry up to the tick is in, and so
+ * are the stalls ending by it — each job's correlator says how far its stalls are published.
+ * The pipeline releases a stall only when the switch and GPU telemetry after its end are in, so
+ * root causes are in place when the rules look for them; `settleMs` of slack behind the
+ * telemetry covers a job whose stalls come without progress. Alerting latency in event time is unaffected:
+ * an alert carries the tick's time, not the time it was computed.
  */
-import type { CollectiveEvent, PortSample, Stall } from '../core/records.js';
+import { isStallProgress, type CollectiveEvent, type PortSample, type Stall, type StallStreamRecord } from '../core/records.js';
 import type { Topology } from '../core/topology.js';
-import { AlertInputs } from './alert-inputs.js';
+import { AlertInputs, STALL_RETENTION_MS } from './alert-inputs.js';
 import { createCondition } from './conditions/index.js';
-import { EventClock } from './event-clock.js';
+import { EventClock, type ClockStream } from './event-clock.js';
 import type { RuleSet } from './rule-file.js';
 import { RuleState, type EvaluatedAlert } from './rule-state.js';
 
-/** Enough for the correlator's GPU look-around (1 s) plus a scrape interval and switch grace. */
+/** Without stall progress: enough for the correlator's GPU look-around (1 s) plus a scrape interval and switch grace. */
 export const DEFAULT_SETTLE_MS = 3_000;
 
 /** Longest stretch of event time evaluated tick by tick in one go. */
 const MAX_CATCH_UP_MS = 3_600_000;
 
+export type AlertStream = ClockStream | 'stalls';
+
 export interface AlertEngineOptions {
   rules: RuleSet;
   topology?: Topology;
   settleMs?: number;
+  /**
+   * Whether the bus may still hold records of an input stream for this engine (core/bus.ts
+   * Subscription.hasBacklog); never, when absent. Silence is taken for idleness only when
+   * nothing waits, and the first tick waits until every input has been read once, so an
+   * engine rebuilding its state by replay starts where the data starts.
+   */
+  waiting?: (stream: AlertStream) => boolean;
 }
 
 export interface Evaluation {
@@ -33,7 +43,8 @@ export interface Evaluation {
 
 export class AlertEngine {
   readonly intervalMs: number;
-  private readonly clock = new EventClock();
+  private readonly clock: EventClock;
+  private readonly waiting: (stream: AlertStream) => boolean;
   private readonly states: RuleState[];
   private readonly inputs: AlertInputs;
   private readonly settleMs: number;
@@ -45,6 +56,8 @@ export class AlertEngine {
 
   constructor(options: AlertEngineOptions) {
     this.intervalMs = options.rules.evaluation_interval_ms;
+    this.waiting = options.waiting ?? (() => false);
+    this.clock = new EventClock(this.waiting);
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     this.states = options.rules.rules.map((r) => new RuleState(r, createCondition(r.condition)));
     this.retentionMs = Math.max(0, ...this.states.map((s) => s.lookbackMs)) + 2 * this.intervalMs;
@@ -61,20 +74,32 @@ export class AlertEngine {
 
   addCollectiveEvents(events: readonly CollectiveEvent[]): void {
     for (const e of events) {
-      this.clock.collective.observe(`${e.job}/${e.rank}`, e.end_us / 1000);
+      this.clock.observeCall(e.job, e.rank, e.end_us / 1000);
       if (e.end_us / 1000 < this.earliestMs) this.earliestMs = e.end_us / 1000;
     }
     this.inputs.addCollectiveEvents(events);
   }
 
-  /** Stalls carry no clock of their own: they follow the telemetry, hence the settle time. */
-  addStalls(stalls: readonly Stall[]): void {
+  /** Stalls, and each job's stall progress: how far its stalls are all in (event-clock.ts). */
+  addStalls(records: readonly StallStreamRecord[]): void {
+    const stalls: Stall[] = [];
+    for (const r of records) {
+      if (isStallProgress(r)) this.clock.observeStallProgress(r.job, r.through_ms);
+      else stalls.push(r);
+    }
     this.inputs.addStalls(stalls);
   }
 
   /** Evaluates every tick the clock has settled past. */
   advance(): Evaluation[] {
-    return this.evaluateUpTo(this.clock.current() - this.settleMs);
+    // The first tick follows from the oldest record: not before every input has been read once.
+    if (Number.isNaN(this.nextTick) && (['port', 'collective', 'stalls'] as const).some((s) => this.waiting(s))) return [];
+    return this.evaluateUpTo(this.clock.current(this.settleMs));
+  }
+
+  /** Whether the stalls of every call seen are in (the correlators vouched for them): what an end-of-stream flush waits for. */
+  stallsCaughtUp(): boolean {
+    return this.clock.stallsCaughtUp();
   }
 
   /** End of stream: everything is in, so evaluate up to the newest record. */
@@ -103,6 +128,7 @@ export class AlertEngine {
       const alerts = this.states.flatMap((s) => s.evaluate(t, this.inputs));
       this.evaluations++;
       this.inputs.prune(t);
+      this.clock.forgetJobsBefore(t - STALL_RETENTION_MS);
       out.push({ t_ms: t, alerts });
     }
     return out;

@@ -8,12 +8,14 @@ import type { Bus, Subscription } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
 import type { Alert } from '../core/records.js';
 import type { Topology } from '../core/topology.js';
-import { AlertEngine, type Evaluation } from './alert-engine.js';
+import { AlertEngine, type AlertStream, type Evaluation } from './alert-engine.js';
 import type { Notifier } from './delivery/notifier.js';
 import type { RuleSet } from './rule-file.js';
 
 export const ALERTING_GROUP = 'alerting';
 const PUBLISH_ATTEMPTS = 5;
+/** How long an end-of-stream flush waits for the correlators' last stalls. */
+const FLUSH_STALLS_WAIT_MS = 10_000;
 /** How long stop() waits for receivers to take what is queued. */
 const STOP_DRAIN_MS = 5_000;
 
@@ -39,35 +41,49 @@ export interface AlertingStats {
 export class AlertingStage {
   private readonly engine: AlertEngine;
   private readonly subs: Subscription[] = [];
+  private readonly inputs: Partial<Record<AlertStream, Subscription>> = {};
   /** Evaluations are published strictly in order, whichever topic's batch produced them. */
   private chain: Promise<void> = Promise.resolve();
   private published = 0;
   private dropped = 0;
 
   constructor(private readonly options: AlertingStageOptions) {
-    this.engine = new AlertEngine({ rules: options.rules, topology: options.topology, settleMs: options.settleMs });
+    this.engine = new AlertEngine({
+      rules: options.rules,
+      topology: options.topology,
+      settleMs: options.settleMs,
+      // Before start() nothing is subscribed, and nothing arrives either.
+      waiting: (stream) => this.inputs[stream]?.hasBacklog() ?? true,
+    });
   }
 
   start(): void {
     const { bus } = this.options;
-    this.subs.push(
-      bus.subscribe('port_samples', ALERTING_GROUP, async (batch) => {
-        this.engine.addPortSamples(batch);
-        await this.emit(this.engine.advance());
-      }),
-      bus.subscribe('collective_events', ALERTING_GROUP, async (batch) => {
-        this.engine.addCollectiveEvents(batch);
-        await this.emit(this.engine.advance());
-      }),
-      bus.subscribe('stalls', ALERTING_GROUP, async (batch) => {
-        this.engine.addStalls(batch);
-      }),
-    );
+    this.inputs.port = bus.subscribe('port_samples', ALERTING_GROUP, async (batch) => {
+      this.engine.addPortSamples(batch);
+      await this.emit(this.engine.advance());
+    });
+    this.inputs.collective = bus.subscribe('collective_events', ALERTING_GROUP, async (batch) => {
+      this.engine.addCollectiveEvents(batch);
+      await this.emit(this.engine.advance());
+    });
+    this.inputs.stalls = bus.subscribe('stalls', ALERTING_GROUP, async (batch) => {
+      this.engine.addStalls(batch);
+    });
+    this.subs.push(this.inputs.port, this.inputs.collective, this.inputs.stalls);
     this.options.notifier?.start();
   }
 
-  /** End of a finite stream: evaluates up to the newest record and waits until published. */
+  /**
+   * End of a finite stream: waits (bounded) for the stalls of every call seen — correlators in
+   * other processes publish their last ones when they stop, and this process's drain cannot
+   * know of records it has not fetched — then evaluates up to the newest record and waits
+   * until published.
+   */
   async flush(): Promise<void> {
+    const deadline = Date.now() + FLUSH_STALLS_WAIT_MS;
+    while (!this.engine.stallsCaughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (!this.engine.stallsCaughtUp()) this.options.logger.warn('evaluating the end of the stream without every job\'s last stalls', { waited_ms: FLUSH_STALLS_WAIT_MS });
     await this.emit(this.engine.flush());
   }
 

@@ -5,6 +5,7 @@
  */
 import type { ApiEvent, ApiEventSource } from '../api/index.js';
 import type { Bus, Subscription } from '../core/bus.js';
+import { storedOf } from '../core/records.js';
 
 export class BusEventSource implements ApiEventSource {
   private readonly listeners = new Set<(event: ApiEvent) => void>();
@@ -13,7 +14,7 @@ export class BusEventSource implements ApiEventSource {
   constructor(bus: Bus, group = 'api-stream') {
     this.subscriptions = [
       bus.subscribe('stalls', group, async (batch) => {
-        for (const data of batch) this.emit({ type: 'stall', data });
+        for (const data of storedOf('stalls', batch)) this.emit({ type: 'stall', data });
       }),
       bus.subscribe('alerts', group, async (batch) => {
         for (const data of batch) this.emit({ type: 'alert', data });

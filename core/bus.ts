@@ -27,6 +27,14 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** Stops delivery to this subscriber; records it already accepted are still handled. */
   close(): Promise<void>;
+  /**
+   * Whether records for this subscriber may still be waiting beyond the batch in hand: queued,
+   * not yet fetched, being replayed, or on partitions whose end it has not learned yet.
+   * Event-time watermarks ask it before taking a silent source for idle: a source is idle
+   * only when nothing of it can be waiting, so a lagging or replayed partition is waited for
+   * instead of skipped, and a replay decides as the live run did.
+   */
+  hasBacklog(): boolean;
 }
 
 export interface BusStats {

@@ -132,6 +132,25 @@ export interface Stall {
   root_cause: RootCause;
 }
 
+/**
+ * A correlator's word, on the `stalls` topic after the stalls it covers (same key, so same
+ * partition and order): every stall of `job` ending at or before `through_ms` has been
+ * published. Event-time progress of the stall stream, which has no regular records of its own
+ * to carry it: the alert rules wait for it before judging a tick on stalls, so a correlator
+ * that lags, or one that took a job over and replays it, delays alerts instead of changing
+ * them. Never stored.
+ */
+export interface StallProgress {
+  job: string;
+  through_ms: number;
+}
+
+export type StallStreamRecord = Stall | StallProgress;
+
+export function isStallProgress(r: StallStreamRecord): r is StallProgress {
+  return (r as Partial<StallProgress>).through_ms !== undefined;
+}
+
 export type AlertState = 'pending' | 'firing' | 'resolved';
 
 export interface Alert {
@@ -157,8 +176,8 @@ export interface GroundTruthFault {
   severity: number;
 }
 
-/** The bus topics and the record each carries. */
-export interface TopicRecords {
+/** The record each topic's table stores. */
+export interface StoredRecords {
   port_samples: PortSample;
   gpu_samples: GpuSample;
   collective_events: CollectiveEvent;
@@ -166,7 +185,18 @@ export interface TopicRecords {
   stalls: Stall;
   alerts: Alert;
 }
+
+/** The bus topics and the record each carries: what is stored, plus the stall stream's progress. */
+export interface TopicRecords extends Omit<StoredRecords, 'stalls'> {
+  stalls: StallStreamRecord;
+}
 export type Topic = keyof TopicRecords;
+
+/** The records of a batch that storage keeps (a topic's stream may carry progress markers too). */
+export function storedOf<T extends Topic>(topic: T, records: TopicRecords[T][]): StoredRecords[T][] {
+  if (topic !== 'stalls') return records as StoredRecords[T][];
+  return (records as StallStreamRecord[]).filter((r) => !isStallProgress(r)) as StoredRecords[T][];
+}
 export const TOPICS: readonly Topic[] = [
   'port_samples',
   'gpu_samples',

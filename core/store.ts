@@ -3,7 +3,7 @@
  * One implementation (storage/clickhouse-store.ts) runs the same DDL and queries on embedded
  * chDB and on a ClickHouse server; nothing outside storage/ sees SQL.
  */
-import type { Alert, AlertState, Stall, Topic, TopicRecords } from './records.js';
+import type { Alert, AlertState, Stall, StoredRecords, Topic } from './records.js';
 import type { RootCauseKind } from './names.js';
 
 export interface StallFilter {
@@ -59,7 +59,7 @@ export interface Store {
    * Writes records. Idempotent for stalls, episodes and alerts (deterministic ids), so a retry
    * after a failure does not duplicate them.
    */
-  insert<T extends Topic>(topic: T, rows: TopicRecords[T][], options?: InsertOptions): Promise<void>;
+  insert<T extends Topic>(topic: T, rows: StoredRecords[T][], options?: InsertOptions): Promise<void>;
   listStalls(filter: StallFilter): Promise<Stall[]>;
   getStall(id: string): Promise<Stall | undefined>;
   listAlerts(filter: AlertFilter): Promise<Alert[]>;

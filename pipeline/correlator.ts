@@ -15,7 +15,7 @@ import type { EpisodeTracker } from './congestion-episodes.js';
 import type { RecentSamples } from './recent-samples.js';
 import { NORMAL_LOOKBACK_MS } from './port-normals.js';
 import { attribute } from './root-cause.js';
-import type { DetectedStall } from './stall-detector.js';
+import { PROGRESS_EPSILON_MS, type DetectedStall } from './stall-detector.js';
 import type { Watermark } from './watermark.js';
 
 /**
@@ -133,6 +133,13 @@ export class Correlator {
     );
     if (live.length > 0) this.prune(Math.min(...live));
     return out;
+  }
+
+  /** Every stall of `job` ending at or before `detectedThrough` has been released: short of the earliest one still held. */
+  releasedThrough(job: string, detectedThrough: number): number {
+    let through = detectedThrough;
+    for (const s of this.pending) if (s.job === job) through = Math.min(through, s.end_ms - PROGRESS_EPSILON_MS);
+    return through;
   }
 
   get pendingCount(): number {

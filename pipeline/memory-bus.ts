@@ -103,6 +103,8 @@ export class MemoryBus implements Bus {
         g.closed = true;
         this.groups.delete(key);
       },
+      // The batch in hand has left the queue: what is queued is what comes after it.
+      hasBacklog: () => g.queue.length > 0,
     };
   }
 

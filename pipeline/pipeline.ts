@@ -12,7 +12,7 @@
  */
 import type { Bus, Subscription } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
-import type { CongestionEpisode, GpuSample, PortSample, Stall, Topic, TopicRecords } from '../core/records.js';
+import { storedOf, type CongestionEpisode, type GpuSample, type PortSample, type Stall, type StallProgress, type StallStreamRecord, type Topic, type TopicRecords } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { Topology } from '../core/topology.js';
 import { EpisodeTracker, type EpisodeView } from './congestion-episodes.js';
@@ -66,14 +66,18 @@ export interface Pipeline {
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { bus, store, topology } = options;
   const logger = options.logger.child('pipeline');
-  const portWatermark = new Watermark({ idleTimeoutMs: PORT_IDLE_TIMEOUT_MS });
-  const gpuWatermark = new Watermark({ idleTimeoutMs: GPU_IDLE_TIMEOUT_MS });
+  // Each stream's sources may be taken for idle only when its subscription has nothing waiting
+  // (core/bus.ts): the subscriptions are made below, before any record can arrive.
+  const inputs: Partial<Record<'port' | 'gpu' | 'collective', Subscription>> = {};
+  const caughtUp = (stream: keyof typeof inputs) => () => inputs[stream]?.hasBacklog() === false;
+  const portWatermark = new Watermark({ idleTimeoutMs: PORT_IDLE_TIMEOUT_MS, idleAllowed: caughtUp('port') });
+  const gpuWatermark = new Watermark({ idleTimeoutMs: GPU_IDLE_TIMEOUT_MS, idleAllowed: caughtUp('gpu') });
   const portHistory = new RecentSamples<PortSample>((s) => s.ts_ms, HISTORY_RETENTION_MS);
   const gpuHistory = new RecentSamples<GpuSample>((s) => s.ts_ms, HISTORY_RETENTION_MS);
   const episodes = new EpisodeTracker();
   let switchIntervalMs = 0;
   const placement = new PlacementRegistry();
-  const detector = new StallDetector(placement);
+  const detector = new StallDetector(placement, caughtUp('collective'));
   const correlator = new Correlator({
     topology,
     episodes,
@@ -94,7 +98,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       try {
         await bus.publish(topic, records);
         if (topic === 'congestion_episodes') published.congestion_episodes += records.length;
-        else if (topic === 'stalls') published.stalls += records.length;
+        else if (topic === 'stalls') published.stalls += storedOf('stalls', records as StallStreamRecord[]).length;
         return;
       } catch (e) {
         if (attempt >= PUBLISH_ATTEMPTS) {
@@ -108,42 +112,51 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   const publishEpisodes = (eps: CongestionEpisode[]) => publish('congestion_episodes', eps);
+  /** Per job, the stall progress last published (core/records.ts StallProgress). */
+  const progressSent = new Map<string, number>();
+  /** Publishes released stalls followed, in the same batch, by each job's progress that moved. */
   const publishStalls = (stalls: Stall[]) => {
     for (const s of stalls) {
       logger.debug('stall', { id: s.id, duration_us: s.duration_us, expected_us: s.expected_us, kind: s.root_cause.kind, location: s.root_cause.location });
     }
-    return publish('stalls', stalls);
+    const progress: StallProgress[] = [];
+    for (const job of detector.jobIds()) {
+      const through = correlator.releasedThrough(job, detector.decidedThrough(job));
+      if (!Number.isFinite(through) || through <= (progressSent.get(job) ?? Number.NEGATIVE_INFINITY)) continue;
+      progressSent.set(job, through);
+      progress.push({ job, through_ms: through });
+    }
+    return publish('stalls', [...stalls, ...progress]);
   };
 
-  const subs: Subscription[] = [
-    bus.subscribe('port_samples', 'episodes', async (batch) => {
-      ingested.port_samples += batch.length;
-      const fresh: PortSample[] = [];
-      for (const s of batch) {
-        if (portWatermark.observe(s.device, s.ts_ms)) continue; // late: stored by the sink, not analysed
-        portHistory.add(s.port, s);
-        if (s.interval_ms > switchIntervalMs && s.interval_ms <= MAX_SWITCH_INTERVAL_MS) switchIntervalMs = s.interval_ms;
-        fresh.push(s);
-      }
-      const closed = episodes.ingest(fresh);
-      closed.push(...episodes.advance(portWatermark.current()));
-      await publishEpisodes(closed);
-      await publishStalls(correlator.release());
-    }),
-    bus.subscribe('gpu_samples', 'gpu-history', async (batch) => {
-      ingested.gpu_samples += batch.length;
-      for (const s of batch) {
-        if (gpuWatermark.observe(s.gpu, s.ts_ms)) continue;
-        gpuHistory.add(s.gpu, s);
-      }
-      await publishStalls(correlator.release());
-    }),
-    bus.subscribe('collective_events', 'stalls', async (batch) => {
-      ingested.collective_events += batch.length;
-      correlator.hold(detector.ingest(batch));
-      await publishStalls(correlator.release());
-    }),
-  ];
+  inputs.port = bus.subscribe('port_samples', 'episodes', async (batch) => {
+    ingested.port_samples += batch.length;
+    const fresh: PortSample[] = [];
+    for (const s of batch) {
+      if (portWatermark.observe(s.device, s.ts_ms)) continue; // late: stored by the sink, not analysed
+      portHistory.add(s.port, s);
+      if (s.interval_ms > switchIntervalMs && s.interval_ms <= MAX_SWITCH_INTERVAL_MS) switchIntervalMs = s.interval_ms;
+      fresh.push(s);
+    }
+    const closed = episodes.ingest(fresh);
+    closed.push(...episodes.advance(portWatermark.current()));
+    await publishEpisodes(closed);
+    await publishStalls(correlator.release());
+  });
+  inputs.gpu = bus.subscribe('gpu_samples', 'gpu-history', async (batch) => {
+    ingested.gpu_samples += batch.length;
+    for (const s of batch) {
+      if (gpuWatermark.observe(s.gpu, s.ts_ms)) continue;
+      gpuHistory.add(s.gpu, s);
+    }
+    await publishStalls(correlator.release());
+  });
+  inputs.collective = bus.subscribe('collective_events', 'stalls', async (batch) => {
+    ingested.collective_events += batch.length;
+    correlator.hold(detector.ingest(batch));
+    await publishStalls(correlator.release());
+  });
+  const subs: Subscription[] = [inputs.port, inputs.gpu, inputs.collective];
   sink.start();
 
   return {

@@ -6,7 +6,7 @@
  */
 import type { Bus, Subscription } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
-import { TOPICS, type Topic, type TopicRecords } from '../core/records.js';
+import { TOPICS, storedOf, type StoredRecords, type Topic, type TopicRecords } from '../core/records.js';
 import type { Store } from '../core/store.js';
 
 export const SINK_GROUP = 'sink';
@@ -67,14 +67,15 @@ export class Sink {
     return { written: { ...this.written }, failed: { ...this.failed }, retries: this.retries };
   }
 
-  private async write<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void> {
+  private async write<T extends Topic>(topic: T, records: TopicRecords[T][]): Promise<void> {
+    const rows = storedOf(topic, records);
     for (let i = 0; i < rows.length; i += this.opts.maxRows) {
       const chunk = rows.slice(i, i + this.opts.maxRows);
       await this.writeChunk(topic, chunk);
     }
   }
 
-  private async writeChunk<T extends Topic>(topic: T, rows: TopicRecords[T][]): Promise<void> {
+  private async writeChunk<T extends Topic>(topic: T, rows: StoredRecords[T][]): Promise<void> {
     let delay = this.opts.backoffMs;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -30,6 +30,8 @@ export const STALL_MIN_EXCESS_US = 1_000;
 export const STALL_MAD_K = 6;
 /** Arrival skew dominates when the last rank's late entry (beyond normal jitter) explains half the excess or more. */
 export const ARRIVAL_SKEW_DOMINANT_SHARE = 0.5;
+/** Progress is stated just short of a pending call's end (times are in ms, ends in whole µs). */
+export const PROGRESS_EPSILON_MS = 0.001;
 /** A rank silent for 10 s of event time while its peers go on is treated as gone (crashed or finished). */
 export const RANK_IDLE_TIMEOUT_MS = 10_000;
 
@@ -77,9 +79,17 @@ export class StallDetector {
   private readonly skews = new Map<string, RollingMedian>();
   private readonly counters = { calls_decided: 0, calls_incomplete: 0, stalls: 0, late_events: 0 };
   /** Over every rank of every job: a finished job's ranks idle out instead of pinning it. */
-  private readonly overall = new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS });
+  private readonly overall: Watermark;
+  /** The stream ended (flush): whatever arrives later is decided at once. */
+  private flushed = false;
 
-  constructor(private readonly placement: PlacementRegistry) {}
+  /** `idleAllowed`: whether a silent rank may be taken for gone now (nothing of the stream waits to be read). */
+  constructor(
+    private readonly placement: PlacementRegistry,
+    private readonly idleAllowed?: () => boolean,
+  ) {
+    this.overall = new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS, idleAllowed });
+  }
 
   /** Adds events; returns the stalls among the calls this decided. */
   ingest(events: readonly CollectiveEvent[]): DetectedStall[] {
@@ -88,7 +98,12 @@ export class StallDetector {
     for (const e of events) {
       let job = this.jobs.get(e.job);
       if (!job) {
-        job = { lastDecidedSeq: Number.NEGATIVE_INFINITY, watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS }), nRanks: 0, firstMs: e.end_us / 1000 };
+        job = {
+          lastDecidedSeq: Number.NEGATIVE_INFINITY,
+          watermark: new Watermark({ idleTimeoutMs: RANK_IDLE_TIMEOUT_MS, idleAllowed: this.idleAllowed }),
+          nRanks: 0,
+          firstMs: e.end_us / 1000,
+        };
         this.jobs.set(e.job, job);
       }
       job.watermark.observe(String(e.rank), e.end_us / 1000);
@@ -108,9 +123,30 @@ export class StallDetector {
 
   /** End of stream: decides every pending call with what arrived. */
   flush(): DetectedStall[] {
+    this.flushed = true;
     const out: DetectedStall[] = [];
     for (const j of [...this.jobs.keys()].sort()) out.push(...this.decideReady(j, true));
     return out;
+  }
+
+  /**
+   * Every call of `job` ending at or before this time has been decided: the job's watermark,
+   * short of the earliest call still waiting (its end so far is a lower bound of its end).
+   * -Infinity until every rank of the job has been heard.
+   */
+  decidedThrough(jobId: string): number {
+    const job = this.jobs.get(jobId);
+    if (!job) return Number.NEGATIVE_INFINITY;
+    if (this.flushed && this.calls.pending(jobId).length === 0) return job.watermark.newestSeen; // end of stream: all decided
+    if (!this.everyRankHeard(job)) return Number.NEGATIVE_INFINITY;
+    let through = job.watermark.current();
+    for (const call of this.calls.pending(jobId)) through = Math.min(through, call.endUs / 1000 - PROGRESS_EPSILON_MS);
+    return through;
+  }
+
+  /** Jobs seen so far. */
+  jobIds(): string[] {
+    return [...this.jobs.keys()];
   }
 
   /** The newest collective event time every live rank of every job has passed. */
@@ -126,8 +162,7 @@ export class StallDetector {
     const job = this.jobs.get(jobId)!;
     // Until every rank has spoken (each rank's file is read on its own), the ranks heard so far
     // do not speak for the rest; a rank silent for the idle timeout from the start is gone.
-    const everyRankHeard = job.watermark.sources >= job.nRanks || job.watermark.newestSeen - job.firstMs > RANK_IDLE_TIMEOUT_MS;
-    const wm = everyRankHeard ? job.watermark.current() : Number.NEGATIVE_INFINITY;
+    const wm = this.everyRankHeard(job) ? job.watermark.current() : Number.NEGATIVE_INFINITY;
     const out: DetectedStall[] = [];
     for (const call of this.calls.pending(jobId)) {
       const complete = call.complete;
@@ -139,6 +174,10 @@ export class StallDetector {
       if (stall) out.push(stall);
     }
     return out;
+  }
+
+  private everyRankHeard(job: JobState): boolean {
+    return job.watermark.sources >= job.nRanks || job.watermark.newestSeen - job.firstMs > RANK_IDLE_TIMEOUT_MS;
   }
 
   private judge(call: AssemblingCall, complete: boolean): DetectedStall | undefined {

@@ -6,6 +6,9 @@
  * Idle sources: a source whose latest timestamp trails the newest one seen on the stream by
  * more than `idleTimeoutMs` (event time, never wall time) is left out of the minimum, so a dead
  * switch or a finished rank does not hold the whole stream back. It rejoins when it speaks again.
+ * A source is taken for idle only when the stream's subscription has nothing waiting
+ * (`idleAllowed`): a partition being replayed or lagging behind the others is waited for, so
+ * the decisions do not depend on how fast each partition was read.
  *
  * Late-data policy: a record older than the current watermark is "late". Late records are still
  * counted and stored (the sink sees every record), but analysis decisions already taken at that
@@ -15,6 +18,8 @@
 export interface WatermarkOptions {
   /** Event-time lag after which a silent source stops holding the watermark back. */
   idleTimeoutMs: number;
+  /** Whether silence may be taken for idleness now (nothing of the stream waits to be read); always, when absent. */
+  idleAllowed?: () => boolean;
 }
 
 export class Watermark {
@@ -41,11 +46,16 @@ export class Watermark {
 
   /** The stream's watermark; -Infinity until some source has spoken. */
   current(): number {
+    const cutoff = this.newest - this.options.idleTimeoutMs;
     let min = Number.POSITIVE_INFINITY;
+    let minLive = Number.POSITIVE_INFINITY;
     for (const ts of this.latest.values()) {
-      if (ts < this.newest - this.options.idleTimeoutMs) continue; // idle source
       if (ts < min) min = ts;
+      if (ts >= cutoff && ts < minLive) minLive = ts;
     }
+    // Idle sources are left out only when the bus has nothing of the stream waiting (asked
+    // only then: most of the time nobody is that far behind).
+    if (min < cutoff && this.idleAllowed()) min = minLive;
     if (min !== Number.POSITIVE_INFINITY && min > this.floor) this.floor = min;
     return this.floor;
   }
@@ -70,6 +80,12 @@ export class Watermark {
 
   /** Sources currently left out of the minimum because they went quiet. */
   idleSources(): string[] {
-    return [...this.latest].filter(([, ts]) => ts < this.newest - this.options.idleTimeoutMs).map(([s]) => s);
+    const cutoff = this.newest - this.options.idleTimeoutMs;
+    if (!this.idleAllowed()) return [];
+    return [...this.latest].filter(([, ts]) => ts < cutoff).map(([s]) => s);
+  }
+
+  private idleAllowed(): boolean {
+    return this.options.idleAllowed?.() ?? true;
   }
 }

@@ -5,7 +5,7 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { BackpressureError, InvalidArgumentError, StorageError, isFabricscopeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { TOPICS, type Alert, type Stall, type Topic, type TopicRecords } from '../core/records.js';
+import { TOPICS, type Alert, type Stall, type StoredRecords, type Topic } from '../core/records.js';
 import type {
   InsertOptions,
   AlertFilter,
@@ -96,7 +96,7 @@ export class ClickHouseStore implements QueryStore {
     });
   }
 
-  async insert<T extends Topic>(topic: T, rows: TopicRecords[T][], options: InsertOptions = {}): Promise<void> {
+  async insert<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     const values = rowsOf(topic, rows, this.nextVersion());
     // With a token, ClickHouse drops a block it has already stored under that token (the

@@ -13,8 +13,8 @@ import type {
   PortSample,
   RankTiming,
   Stall,
+  StoredRecords,
   Topic,
-  TopicRecords,
 } from '../core/records.js';
 import type { RootCauseKind } from '../core/names.js';
 import type { GpuView } from '../core/store.js';
@@ -125,7 +125,7 @@ const alertRow = (r: Alert): Row => ({
  * Maps a batch to rows. `version` orders re-inserts of derived records: a later insert of the
  * same id wins once ReplacingMergeTree (or FINAL) collapses them.
  */
-export function rowsOf<T extends Topic>(topic: T, records: TopicRecords[T][], version: number): Row[] {
+export function rowsOf<T extends Topic>(topic: T, records: StoredRecords[T][], version: number): Row[] {
   switch (topic) {
     case 'port_samples':
       return (records as PortSample[]).map(portSampleRow);

@@ -9,7 +9,7 @@
  */
 import type { Bus, Delivery, Subscription } from '../../core/bus.js';
 import type { Logger } from '../../core/log.js';
-import { TOPICS, type Topic, type TopicRecords } from '../../core/records.js';
+import { TOPICS, storedOf, type Topic, type TopicRecords } from '../../core/records.js';
 import type { Store } from '../../core/store.js';
 import { SINK_GROUP, type SinkStats } from '../sink.js';
 
@@ -40,7 +40,9 @@ export class ExactlyOnceSink {
     return { written: { ...this.written }, failed: { ...this.failed }, retries: this.retries };
   }
 
-  private async write<T extends Topic>(topic: T, rows: TopicRecords[T][], delivery?: Delivery): Promise<void> {
+  private async write<T extends Topic>(topic: T, records: TopicRecords[T][], delivery?: Delivery): Promise<void> {
+    const rows = storedOf(topic, records);
+    if (rows.length === 0) return; // progress markers only: nothing to store, the range is done
     try {
       await this.store.insert(topic, rows, { dedup_token: delivery?.id });
       this.written[topic] += rows.length;

@@ -20,6 +20,9 @@ import type { StagePlacement } from './stage-placement.js';
 import type { TopicAdmin } from './topic-admin.js';
 import { decodeRecord, eventTimeMs } from './topics.js';
 
+/** How often, at most, the brokers are asked for the ends of partitions that delivered nothing yet. */
+const PROBE_EVERY_MS = 500;
+
 export interface GroupConsumerOptions {
   topic: Topic;
   kafkaTopic: string;
@@ -66,6 +69,14 @@ export class GroupConsumer {
   /** Partitions whose first batch must first be checked for a replay or an intent. */
   private readonly unchecked = new Set<number>();
   private readonly backlog = new FetchBacklog();
+  /** The range being handed to the handler: where its partition continues after it. */
+  private handing?: { partition: number; next: bigint };
+  /** Assigned partitions the brokers said hold nothing past where this group starts (probeEnds). */
+  private readonly emptyPartitions = new Set<number>();
+  private joinedOnce = false;
+  private joinGeneration = 0;
+  private probing = false;
+  private lastProbeMs = 0;
   private delivered = 0;
   private failures = 0;
   private rebalances = 0;
@@ -92,6 +103,9 @@ export class GroupConsumer {
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.rebalances++;
+      this.joinedOnce = true;
+      this.joinGeneration++;
+      this.emptyPartitions.clear();
       const now = payload.memberAssignment[options.kafkaTopic] ?? [];
       const previous = new Set(this.assigned);
       this.assigned = [...now].sort((a, b) => a - b);
@@ -122,6 +136,7 @@ export class GroupConsumer {
       }
       for (const p of [...this.lagByPartition.keys()]) if (!this.assigned.includes(p)) this.lagByPartition.delete(p);
       this.logger.debug('group joined', { group: options.groupId, partitions: this.assigned });
+      this.probeEnds(true);
     });
     this.watchCrashes();
   }
@@ -219,6 +234,62 @@ export class GroupConsumer {
     return true;
   }
 
+  /**
+   * Whether records of this process's share may still be waiting beyond the batch in hand
+   * (core/bus.ts): true before the first join, while a partition is behind the end its last
+   * fetch reported (a replay included), while a partition's end is not known yet, and for a
+   * single-process stage until this process holds every partition (a standby, or an owner
+   * still being given the rest, cannot speak for the stream).
+   */
+  hasBacklog(): boolean {
+    if (!this.joinedOnce) return true;
+    const { placement } = this.options;
+    if (placement.singleProcess && (this.partitionCount === undefined || this.assigned.length !== this.partitionCount)) return true;
+    let unknown = false;
+    for (const p of this.assigned) {
+      const at = this.handing?.partition === p ? this.handing.next : this.positions.get(p);
+      const end = this.seenEnds.get(p);
+      if (at !== undefined && end !== undefined && !this.unchecked.has(p)) {
+        if (at < end) return true;
+      } else if (!this.emptyPartitions.has(p)) {
+        unknown = true;
+      }
+    }
+    if (unknown) this.probeEnds(false);
+    return unknown;
+  }
+
+  /**
+   * Learns, from the brokers, which assigned partitions that have not delivered a batch hold
+   * nothing to read: their end is where this group starts (its commit, the retained start,
+   * or the end itself for a group reading from the latest). kafkajs hands over no empty
+   * batches, so without this a quiet partition would count as waiting for ever. A partition
+   * fully read by a previous owner is not replayed for a rebuilding stage: nothing new came.
+   */
+  private probeEnds(force: boolean): void {
+    if (this.probing || (!force && Date.now() - this.lastProbeMs < PROBE_EVERY_MS)) return;
+    this.probing = true;
+    this.lastProbeMs = Date.now();
+    const generation = this.joinGeneration;
+    const { kafkaTopic, groupId, placement } = this.options;
+    void (async () => {
+      const ranges = await this.admin.retainedRanges(kafkaTopic);
+      const committed = placement.shared ? await this.admin.committed(groupId, kafkaTopic) : undefined;
+      if (generation !== this.joinGeneration) return;
+      for (const p of this.assigned) {
+        const range = ranges.get(p);
+        if (!range || (this.seenEnds.has(p) && !this.unchecked.has(p))) continue;
+        const commit = committed?.get(p)?.offset ?? -1n;
+        const start = this.positions.get(p) ?? (placement.start === 'latest' ? range.high : commit >= 0n ? commit : range.low);
+        if (start >= range.high) this.emptyPartitions.add(p);
+      }
+    })()
+      .catch((e: unknown) => this.logger.debug('could not read partition ends', { group: groupId, error: (e as Error).message }))
+      .finally(() => {
+        this.probing = false;
+      });
+  }
+
   stats(): GroupConsumerStats {
     let lag = 0;
     for (const l of this.lagByPartition.values()) lag += l;
@@ -256,6 +327,7 @@ export class GroupConsumer {
     const { partition } = batch;
     const { placement, kafkaTopic, groupId } = this.options;
     const high = BigInt(batch.highWatermark);
+    this.emptyPartitions.delete(partition);
     if (high > (this.seenEnds.get(partition) ?? -1n)) this.seenEnds.set(partition, high);
     if (this.unchecked.has(partition)) {
       this.unchecked.delete(partition);
@@ -300,6 +372,7 @@ export class GroupConsumer {
         const delivery = placement.exactlyOnce ? { id: deliveryId(kafkaTopic, { partition, first, last }) } : undefined;
         if (placement.exactlyOnce && !(await this.commit(partition, first, encodeIntent(last)))) return; // not handled: fetched again from `first`
         try {
+          this.handing = { partition, next: BigInt(next) };
           await this.options.handler(records, delivery);
         } catch (e) {
           this.failures++;
@@ -312,6 +385,8 @@ export class GroupConsumer {
           handedOver = 0;
           await new Promise((r) => setTimeout(r, this.options.retryBackoffMs));
           return;
+        } finally {
+          this.handing = undefined;
         }
         this.delivered += records.length;
         handedOver = to;

@@ -156,6 +156,7 @@ export class KafkaBus implements Bus {
         this.consumers.delete(key);
         await consumer.stop();
       },
+      hasBacklog: () => consumer.hasBacklog(),
     };
   }
 

@@ -4,7 +4,7 @@
  * correlator process build the whole pipeline (pipeline/pipeline.ts) without its sink, and
  * a sink process run the exactly-once sink alone.
  */
-import type { BatchHandler, Bus, BusStats, Subscription } from '../../core/bus.js';
+import type { BatchHandler, Bus, BusStats, SubscribeOptions, Subscription } from '../../core/bus.js';
 import type { Topic, TopicRecords } from '../../core/records.js';
 
 export class StageFilterBus implements Bus {
@@ -17,9 +17,9 @@ export class StageFilterBus implements Bus {
     return this.bus.publish(topic, records);
   }
 
-  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>): Subscription {
-    if (this.skipGroups.has(group)) return { close: async () => undefined };
-    return this.bus.subscribe(topic, group, handler);
+  subscribe<T extends Topic>(topic: T, group: string, handler: BatchHandler<T>, options?: SubscribeOptions): Subscription {
+    if (this.skipGroups.has(group)) return { close: async () => undefined, hasBacklog: () => false };
+    return this.bus.subscribe(topic, group, handler, options);
   }
 
   drain(): Promise<void> {

@@ -46,6 +46,13 @@ export class TopicAdmin {
     return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   }
 
+  /** First retained and next to be written offset, per partition. */
+  async retainedRanges(topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
+    const admin = await this.connected();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+  }
+
   /** Offset a new reader should start from to see the last `windowMs` of wall time. */
   async offsetsSince(topic: string, sinceMs: number): Promise<Map<number, bigint>> {
     const admin = await this.connected();

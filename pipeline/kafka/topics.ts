@@ -11,11 +11,12 @@
  *    meet in one stall detector, and a job's calls in order build its baseline. This is the
  *    stream the correlators divide among themselves (stage-placement.ts).
  *  - congestion_episodes by port, stalls by job, alerts by rule: per-entity order for the
- *    consumers downstream (the sink, the live stream), which need nothing across keys.
+ *    consumers downstream (the sink, the live stream), which need nothing across keys. A job's
+ *    stall progress markers share its stalls' key, so they follow the stalls they vouch for.
  * Because the correlator of a job may need any port's history (a spine port is on every
  * job's path), every correlator reads all port and GPU partitions; see stage-placement.ts.
  */
-import type { Topic, TopicRecords } from '../../core/records.js';
+import { isStallProgress, type Topic, type TopicRecords } from '../../core/records.js';
 
 export const DEFAULT_TOPIC_PREFIX = 'fabricscope.';
 
@@ -46,7 +47,7 @@ const EVENT_TIMES: { [T in Topic]: TimeOf<T> } = {
   gpu_samples: (r) => r.ts_ms,
   collective_events: (r) => r.end_us / 1000,
   congestion_episodes: (r) => r.end_ms,
-  stalls: (r) => r.end_ms,
+  stalls: (r) => (isStallProgress(r) ? r.through_ms : r.end_ms),
   alerts: (r) => r.updated_ms,
 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { AlertEngine } from '../../alerting/alert-engine.js';
 import { parseRules } from '../../alerting/rule-file.js';
-import type { Alert, CollectiveEvent, PortSample } from '../../core/records.js';
+import { isStallProgress, type Alert, type CollectiveEvent, type PortSample, type Stall, type StallStreamRecord } from '../../core/records.js';
 import { Topology } from '../../core/topology.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -116,5 +116,98 @@ describe('alert engine on event time', () => {
     // Devices interleaved differently within each 100 ms, calls in big late batches.
     const shuffled = chunks(ports, 2).map((p) => ({ ports: [...p].reverse() }));
     expect(play([...shuffled.slice(0, 40), { calls: calls.slice(0, 120) }, ...shuffled.slice(40), { calls: calls.slice(120) }])).toEqual(reference);
+  });
+
+  test('an engine rebuilding by replay, fed one partition far ahead of the others, waits for the bus and gives the same alerts', () => {
+    // What a standby taking the alert rules over sees: the calls and one switch's samples arrive
+    // from where the previous owner stopped, the rest replayed from the start afterwards.
+    const ports = portSamples();
+    const calls = collectiveEvents();
+    const late = (p: PortSample) => p.ts_ms > T0 + 8_000;
+    const backlog = { port: ports.filter((p) => !late(p)), collective: calls.filter((c) => c.end_us / 1000 <= T0 + 8_000) };
+    const engine = new AlertEngine({
+      rules: RULES,
+      topology,
+      settleMs: 500,
+      waiting: (stream) => (stream === 'port' ? backlog.port.length > 0 : stream === 'collective' ? backlog.collective.length > 0 : false),
+    });
+    const out: Alert[] = [];
+    const take = (evs: ReturnType<AlertEngine['advance']>) => {
+      for (const ev of evs) out.push(...ev.alerts.filter((a) => a.changed).map((a) => a.record));
+    };
+    engine.addPortSamples(ports.filter(late));
+    take(engine.advance());
+    engine.addCollectiveEvents(calls.filter((c) => c.end_us / 1000 > T0 + 8_000));
+    take(engine.advance());
+    expect(out).toEqual([]);
+    for (const stream of ['port', 'collective'] as const) {
+      while (backlog[stream].length > 0) {
+        const batch = backlog[stream].splice(0, 13);
+        if (stream === 'port') engine.addPortSamples(batch as PortSample[]);
+        else engine.addCollectiveEvents(batch as CollectiveEvent[]);
+        take(engine.advance());
+      }
+    }
+    take(engine.flush());
+    expect(out).toEqual(reference);
+  });
+
+  test('a tick is judged on stalls only once every live job\'s stall progress has passed it: a lagging correlator delays alerts, never changes them', () => {
+    const rules = parseRules(
+      `evaluation_interval: 1s
+rules:
+  - name: StragglerGpu
+    condition: { kind: straggler_gpu, window: 2s, min_stalls: 3 }
+`,
+      'straggler.yaml',
+    );
+    const calls = collectiveEvents();
+    // The slow calls (5 s to 7 s) blamed on one GPU: stalls, each with its job's progress after it.
+    const stallOf = (seq: number): Stall => {
+      const start_ms = T0 + seq * 100;
+      return {
+        id: `train-a:${seq}`,
+        job: 'train-a',
+        collective: 'AllReduce',
+        seq,
+        start_ms,
+        end_ms: start_ms + 60,
+        duration_us: 60_000,
+        expected_us: 20_000,
+        slowest_rank: 1,
+        ranks: [],
+        root_cause: { kind: 'straggler_gpu', location: 'node-1/gpu-0', confidence: 0.9, evidence: [] },
+      };
+    };
+    const stream: StallStreamRecord[] = [];
+    for (let seq = 0; seq < 100; seq++) {
+      if (seq >= 50 && seq < 70) stream.push(stallOf(seq));
+      stream.push({ job: 'train-a', through_ms: T0 + seq * 100 + 20 });
+    }
+    const run = (stallsLate: boolean) => {
+      const engine = new AlertEngine({ rules, topology, settleMs: 500 });
+      const out: Alert[] = [];
+      const take = (evs: ReturnType<AlertEngine['advance']>) => {
+        for (const ev of evs) out.push(...ev.alerts.filter((a) => a.changed).map((a) => a.record));
+      };
+      for (let seq = 0; seq < 100; seq++) {
+        engine.addCollectiveEvents(calls.filter((c) => c.seq === seq));
+        if (!stallsLate) engine.addStalls(stream.filter((r) => (isStallProgress(r) ? r.through_ms - T0 - 20 : r.start_ms - T0) === seq * 100));
+        take(engine.advance());
+      }
+      const before = out.length;
+      if (stallsLate) engine.addStalls(stream); // the correlator took the job over and replayed it
+      take(engine.advance());
+      take(engine.flush());
+      return { out, before };
+    };
+    const onTime = run(false);
+    const late = run(true);
+    expect(onTime.out.map((a) => [a.state, a.updated_ms - T0])).toEqual([
+      ['firing', 6_000],
+      ['resolved', 9_000],
+    ]);
+    expect(late.before).toBe(0); // nothing judged while the job's stalls were not vouched for
+    expect(late.out).toEqual(onTime.out);
   });
 });

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, startCli, tempDir, type LogEntry, type Service } from '../harness/cli-process.js';
 import { startMockKafka, type MockKafka } from '../harness/kafka-mock-cluster.js';
-import { busLag, keepLogs, readStoredData, waitUntil, type StoredData } from './stored-data.js';
+import { busLag, keepLogs, readStoredData, waitUntil, type StoredAlert, type StoredData } from './stored-data.js';
 
 const SCENARIO = join(REPO_ROOT, 'test', 'kafka', 'fixtures', 'two-jobs-short.yaml');
 
@@ -40,6 +40,7 @@ describe('killing a correlator and the sink mid-run', () => {
   const services: Service[] = [];
   let embedded: RunSummary;
   let embeddedStallIds: string[];
+  let embeddedAlerts: StoredAlert[];
   /** Every stall a correlator decided (each logs it at debug level), the killed one included. */
   const decided = new Set<string>();
   let stored: StoredData;
@@ -89,12 +90,15 @@ describe('killing a correlator and the sink mid-run', () => {
 
     await collector.waitForLog((e) => e.msg === 'scenario finished; still serving', 240_000);
     expect(await collector.stop()).toBe(0);
-    // Survivors decide their pending stalls on a clean stop.
-    for (const c of survivors) expect(await c.stop(), c.stderr().slice(-2000)).toBe(0);
+    // Survivors decide their pending stalls on a clean stop; the one running the alert rules
+    // last, so that its end-of-stream evaluation sees the others' final stalls.
+    const byStopOrder = [...survivors.filter((c) => !owns(c)), ...survivors.filter(owns)];
+    for (const c of byStopOrder) expect(await c.stop(), c.stderr().slice(-2000)).toBe(0);
 
     for (const c of correlators) for (const e of c.logs()) if (e.msg === 'stall') decided.add(String(e.id));
     embedded = JSON.parse((await embeddedRun).stdout) as RunSummary;
     embeddedStallIds = await servedStallIds(embeddedDir);
+    embeddedAlerts = (await readStoredData(embeddedDir)).alerts;
     const sinkUrl = sink.urls['api listening']!;
     let seen = '';
     await waitUntil('the sink to store every stall', async () => {
@@ -121,20 +125,18 @@ describe('killing a correlator and the sink mid-run', () => {
   it('misses none of the stalls the embedded run finds', () => {
     expect(embeddedStallIds.length).toBe(embedded.records.stalls);
     const stalls = new Set(stored.stall_ids);
-    // Known gap (issue 10): the correlator that takes over a killed one's job rebuilds it by replay
-    // and, now and then (seen once in CI), does not decide one call the embedded run flags. More
-    // than one missing is a failure.
-    expect(embeddedStallIds.filter((id) => !stalls.has(id)).length).toBeLessThanOrEqual(1);
+    expect(embeddedStallIds.filter((id) => !stalls.has(id))).toEqual([]);
     expect(stored.counts.congestion_episodes).toBe(embedded.records.congestion_episodes);
   });
 
   it('keeps one alert rule engine: the same alerts as the embedded run', () => {
-    // Known gap (issue 10): when the owner of the alert rules is killed, the standby rebuilds its
-    // state by replay and, in about one run out of three, misses one alert whose condition spans
-    // the takeover. Never more alerts than embedded (one engine, nothing counted twice), and at
-    // most that one missing.
-    expect(stored.counts.alerts).toBeLessThanOrEqual(embedded.records.alerts);
-    expect(stored.counts.alerts).toBeGreaterThanOrEqual(embedded.records.alerts - 1);
+    // The standby rebuilds the rule state by replaying all three streams; it judges no tick
+    // before every input is read once, and none before the jobs' stall progress passed it.
+    // The same alerts, ids and final states. Not compared: the root-cause annotation, which
+    // follows the stalls' root causes — a few borderline early stalls of job-b (ECMP collision
+    // on a background-loaded port, or unknown) are attributed differently by a correlator that
+    // decides them late, after a takeover, than by the live embedded run (a known gap).
+    expect(stored.alerts).toEqual(embeddedAlerts);
   });
 
   it('stores every telemetry row once, in the tables and the rollup views', () => {

@@ -12,11 +12,20 @@ import type { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { createStore } from '../../storage/create-store.js';
 import { Kafka, logLevel } from 'kafkajs';
 
+/** An alert as stored (replacing table read FINAL, so its last version): which alerts, and their state. */
+export interface StoredAlert {
+  id: string;
+  rule: string;
+  state: string;
+  labels: string;
+}
+
 export interface StoredData {
   counts: Record<string, number>;
   rollup_1s_samples: number;
   rollup_1m_samples: number;
   stall_ids: string[];
+  alerts: StoredAlert[];
 }
 
 type Rows = <T>(query: string) => Promise<T[]>;
@@ -25,11 +34,13 @@ type Rows = <T>(query: string) => Promise<T[]>;
 export async function withStoredData<R>(dataDir: string, use: (rows: Rows, store: ClickHouseStore) => Promise<R>): Promise<R> {
   const store = createStore({ data: dataDir });
   await store.migrate();
+  const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
   try {
-    const { client } = openClickHouse({ kind: 'embedded', dataDir: store.describe.slice('chdb:'.length) });
     const rows: Rows = async <T>(query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
     return await use(rows, store);
   } finally {
+    // Both: chDB opens another data directory in this process only once every session on this one is closed.
+    await client.close();
     await store.close();
   }
 }
@@ -43,6 +54,7 @@ export function readStoredData(dataDir: string): Promise<StoredData> {
       rollup_1s_samples: await sum('port_samples_1s'),
       rollup_1m_samples: await sum('port_samples_1m'),
       stall_ids: ids.map((r) => r.id),
+      alerts: await rows<StoredAlert>('SELECT id, rule, state, toJSONString(labels) AS labels FROM alerts FINAL ORDER BY id'),
     };
   });
 }

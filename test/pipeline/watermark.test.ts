@@ -38,4 +38,19 @@ describe('Watermark', () => {
     expect(wm.observe('b', 2000)).toBe(false);
     expect(wm.observe('a', 500)).toBe(true);
   });
+
+  it('takes no source for idle while its stream still has records waiting on the bus', () => {
+    let waiting = true;
+    const wm = new Watermark({ idleTimeoutMs: 5000, idleAllowed: () => !waiting });
+    wm.observe('replayed', 1000); // a partition being replayed from the start...
+    wm.observe('live', 9000); // ...behind one read from where it stood
+    expect(wm.current()).toBe(1000);
+    expect(wm.idleSources()).toEqual([]);
+    wm.observe('replayed', 3000);
+    expect(wm.current()).toBe(3000);
+    // Caught up, and still silent: now it is idle.
+    waiting = false;
+    expect(wm.current()).toBe(9000);
+    expect(wm.idleSources()).toEqual(['replayed']);
+  });
 });
