@@ -92,7 +92,7 @@ export class Platform {
         parts.kafkaSink.start();
       }
     } else if (topology) {
-      parts.pipeline = createPipeline({ bus, store, topology, logger });
+      parts.pipeline = createPipeline({ bus, store, topology, logger, sink: { telemetryLingerMs: config.sink_linger_ms } });
     } else {
       logger.warn('no topology (give --topology FILE): telemetry is stored but stalls are not analysed');
       parts.sink = new Sink(bus, store, logger.child('sink'), { telemetryLingerMs: config.sink_linger_ms });

@@ -24,6 +24,7 @@ import type {
   TopRootCauses,
 } from '../core/store.js';
 import type { RootCauseKind } from '../core/names.js';
+import type { RawJsonInsert } from './clickhouse-connection.js';
 import { runMigrations } from './schema/migrations.js';
 import { SchemaLayout } from './schema/layout.js';
 import { applyRetention, resolveRetention, type RetentionDays } from './schema/retention.js';
@@ -66,6 +67,8 @@ export interface ClickHouseStoreOptions {
   retentionDays?: Partial<RetentionDays>;
   /** One node (default) or a cluster: what the migrations create (schema/layout.ts). */
   layout?: SchemaLayout;
+  /** Embedded chDB's direct insert path (clickhouse-connection.ts); without it, inserts go through the client. */
+  rawInsert?: RawJsonInsert;
 }
 
 export class ClickHouseStore implements QueryStore {
@@ -77,6 +80,7 @@ export class ClickHouseStore implements QueryStore {
   private readonly readSettings: string;
   private readonly retention: RetentionDays;
   private readonly layout: SchemaLayout;
+  private readonly rawInsert?: RawJsonInsert;
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
     this.client = client;
@@ -87,6 +91,7 @@ export class ClickHouseStore implements QueryStore {
     this.readSettings = readOnlySettingsClause(this.limits);
     this.retention = resolveRetention(options.retentionDays);
     this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
+    this.rawInsert = options.rawInsert;
   }
 
   async migrate(): Promise<void> {
@@ -102,9 +107,16 @@ export class ClickHouseStore implements QueryStore {
     // With a token, ClickHouse drops a block it has already stored under that token (the
     // deduplication windows of migration 0005, or a replicated table's own), and so do the
     // rollup views.
-    const settings: ClickHouseSettings = options.dedup_token
+    const settings: ClickHouseSettings & Record<string, string | number> = options.dedup_token
       ? { insert_deduplication_token: options.dedup_token, deduplicate_blocks_in_dependent_materialized_views: 1 }
       : {};
+    const raw = this.rawInsert;
+    if (raw) {
+      // The same JSONEachRow lines the client would send (one JSON.stringify per row).
+      const body = Buffer.from(values.map((v) => JSON.stringify(v)).join('\n') + '\n');
+      await this.run(`insert ${topic}`, () => raw(topic, body, settings));
+      return;
+    }
     // On a sharded cluster rows go through the Distributed table, not straight into one node's
     // local table: its sharding key puts every version of a record on one shard (FINAL collapses
     // only within a shard), and each shard's replicated table then deduplicates its part of the

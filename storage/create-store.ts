@@ -58,7 +58,7 @@ export function layoutOf(options: StoreOptions): SchemaLayout {
 export function createStore(options: StoreOptions = {}): ClickHouseStore {
   // Before opening anything: a wrong layout must not leave a chDB directory or a connection behind.
   const layout = layoutOf(options);
-  const { client, describe } = openClickHouse(
+  const { client, describe, rawInsert } = openClickHouse(
     options.clickhouse
       ? { kind: 'server', url: options.clickhouse }
       : { kind: 'embedded', dataDir: options.data ?? 'data' },
@@ -70,5 +70,6 @@ export function createStore(options: StoreOptions = {}): ClickHouseStore {
     queryLimits: options.queryLimits,
     retentionDays: options.retentionDays,
     layout,
+    rawInsert,
   });
 }

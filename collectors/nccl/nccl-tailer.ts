@@ -9,8 +9,14 @@
  * backpressure the next poll retries the same lines and nothing accepted is lost.
  * Gzipped files are complete when written (a rotated log), so they are read whole once
  * they decompress cleanly.
+ *
+ * Plain files are read with synchronous calls: they are local files an NCCL rank appends to,
+ * in the page cache, polled twice a second each; an fs promise costs ~0.2 ms of CPU per file
+ * and poll (open, stat, two reads, close through the thread pool) against ~0.03 ms direct,
+ * and with one file per rank that was a tenth of the platform's CPU.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -167,11 +173,11 @@ export class NcclTailer {
   }
 
   private async readPlain(path: string): Promise<number> {
-    const fh = await open(path, 'r');
+    const fd = openSync(path, 'r');
     try {
-      const st = await fh.stat();
+      const st = fstatSync(fd);
       const headBuf = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
-      await fh.read(headBuf, 0, headBuf.length, 0);
+      readSync(fd, headBuf, 0, headBuf.length, 0);
       const head = headBuf.toString('latin1');
       const state = this.stateFor(path, st.ino, st.size, head);
       state.head = head;
@@ -179,7 +185,7 @@ export class NcclTailer {
       while (state.offset < st.size) {
         const length = Math.min(this.maxChunkBytes, st.size - state.offset);
         const buf = Buffer.alloc(length);
-        const { bytesRead } = await fh.read(buf, 0, length, state.offset);
+        const bytesRead = readSync(fd, buf, 0, length, state.offset);
         const data = buf.subarray(0, bytesRead);
         const end = data.lastIndexOf(NEWLINE);
         if (end < 0) {
@@ -195,7 +201,7 @@ export class NcclTailer {
       }
       return published;
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
