@@ -39,7 +39,7 @@ describe('fabricscope run, then serve', () => {
     summary = JSON.parse(run.stdout);
     truth = JSON.parse(readFileSync(join(data, 'ground-truth.json'), 'utf8'));
     topology = new Topology(JSON.parse(readFileSync(join(data, 'topology.json'), 'utf8')) as TopologySpec);
-  });
+  }, 300_000); // a whole scenario at full speed: ~30 s idle, over 2 min on a loaded machine
 
   it('counts the records of every kind it ingested', () => {
     for (const kind of ['port_samples', 'gpu_samples', 'collective_events', 'stalls']) {
