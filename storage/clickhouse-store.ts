@@ -122,10 +122,10 @@ export class ClickHouseStore implements QueryStore {
 
   async getStall(id: string): Promise<Stall | undefined> {
     return this.run('getStall', async () => {
-      // The newest version of the one id: what FINAL would keep, without merging every part's
-      // rows to find it (the id is no prefix of the sort key, so FINAL would read them all).
+      // The newest version of the one id, from the lookup sorted by id in small granules
+      // (migration 0006): one granule of ranks is read, not a granule of the listing order.
       const rows = await this.select<StallRow>({
-        query: `SELECT ${STALL_COLUMNS} FROM stalls WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
+        query: `SELECT ${STALL_COLUMNS} FROM stalls_by_id WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
         query_params: { id },
       });
       return rows[0] ? stallOf(rows[0]) : undefined;
