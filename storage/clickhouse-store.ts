@@ -53,6 +53,13 @@ import {
 import { gpuPointsOf, jobPointOf, portPointOf } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 
+/**
+ * Natural order of names, so node-2/gpu-0 comes before node-10/gpu-0. One collator for every
+ * sort: `localeCompare` with options builds a collator per comparison, which made sorting a
+ * fabric's 1,536 port states cost ~200 ms of the event loop.
+ */
+const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
+
 /** Tables whose rows are versions of one record (ReplacingMergeTree): read with FINAL. */
 const REPLACING: ReadonlySet<Topic> = new Set<Topic>(['congestion_episodes', 'stalls', 'alerts']);
 
@@ -162,8 +169,7 @@ export class ClickHouseStore implements QueryStore {
                 GROUP BY gpu`,
         query_params: {},
       });
-      // Natural order, so node-2/gpu-0 comes before node-10/gpu-0.
-      return rows.map(gpuOf).sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+      return rows.map(gpuOf).sort((a, b) => naturalOrder(a.id, b.id));
     });
   }
 
@@ -196,7 +202,7 @@ export class ClickHouseStore implements QueryStore {
   async portStates(window: TimeWindow): Promise<PortState[]> {
     return this.run('portStates', async () => {
       const rows = await this.select<PortStateRow>(portStatesQuery(window));
-      return rows.map(portStateOf).sort((a, b) => a.port.localeCompare(b.port, 'en', { numeric: true }));
+      return rows.map(portStateOf).sort((a, b) => naturalOrder(a.port, b.port));
     });
   }
 
