@@ -24,6 +24,7 @@ import type {
   TopRootCauses,
 } from '../core/store.js';
 import type { RootCauseKind } from '../core/names.js';
+import { RESULT_SHAPE_SETTINGS } from './clickhouse-connection.js';
 import { runMigrations } from './schema/migrations.js';
 import { SchemaLayout } from './schema/layout.js';
 import { applyRetention, resolveRetention, type RetentionDays } from './schema/retention.js';
@@ -91,7 +92,7 @@ export class ClickHouseStore implements QueryStore {
     this.logger = options.logger;
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits };
     // Built once: it also validates the limits at construction, not at the first request.
-    this.readSettings = readOnlySettingsClause(this.limits);
+    this.readSettings = `${readOnlySettingsClause(this.limits)}, ${RESULT_SHAPE_SETTINGS}`;
     this.retention = resolveRetention(options.retentionDays);
     this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
   }
