@@ -10,6 +10,7 @@ import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { MIGRATIONS, runMigrations } from '../../storage/schema/migrations.js';
 import { SchemaLayout } from '../../storage/schema/layout.js';
+import { applyRetention, resolveRetention } from '../../storage/schema/retention.js';
 import type { CollectiveEvent } from '../../core/records.js';
 import { T0, collectiveEvent, stall, tempDataDir } from './fixtures.js';
 
@@ -58,6 +59,18 @@ describe('stall lookup by id (0006)', () => {
     expect(await store.getStall('train-a:3')).toEqual(stall(3, { kind: 'pfc_storm', location: 'node-2/nic-1' }));
     await store.insert('stalls', [stall(3, { kind: 'link_flap', location: 'leaf-0/p9' })]);
     expect((await store.getStall('train-a:3'))?.root_cause.kind).toBe('link_flap');
+  });
+
+  it('keeps stalls exactly as long as the stalls table does', async () => {
+    const ttlDays = async () =>
+      (await rows<{ days: string }>(
+        "SELECT extract(engine_full, 'TTL stored_at \\\\+ toIntervalDay\\\\((\\\\d+)\\\\)') AS days FROM system.tables WHERE database = currentDatabase() AND name = 'stalls_by_id'",
+      ))[0]?.days;
+    expect(await ttlDays()).toBe('365');
+    await applyRetention(client, resolveRetention({ stalls: 30 }));
+    expect(await ttlDays()).toBe('30');
+    await applyRetention(client, resolveRetention());
+    expect(await ttlDays()).toBe('365');
   });
 
   it('a re-run backfill copies nothing twice', async () => {
