@@ -41,7 +41,7 @@ import {
 } from './rows.js';
 import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
 import { stallListQuery } from './stall-query.js';
-import { rankingOf, topRootCausesQuery, type RootCauseRow } from './root-cause-query.js';
+import { topRootCausesQuery, type RootCauseRankingsRow, type RootCauseRow } from './root-cause-query.js';
 import {
   gpuSeriesQuery,
   jobSeriesQuery,
@@ -176,10 +176,10 @@ export class ClickHouseStore implements QueryStore {
 
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
     return this.run('topRootCauses', async () => {
-      const rows = await this.select<RootCauseRow>(topRootCausesQuery(filter));
+      const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter));
       return {
-        by_stalls: rankingOf(rows, 'stalls', filter.limit).map(rootCauseOf),
-        by_gpu_seconds_lost: rankingOf(rows, 'gpu_seconds_lost', filter.limit).map(rootCauseOf),
+        by_stalls: (rankings?.by_stalls ?? []).map(rootCauseOf),
+        by_gpu_seconds_lost: (rankings?.by_gpu_seconds_lost ?? []).map(rootCauseOf),
       };
     });
   }
