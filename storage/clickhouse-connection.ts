@@ -46,16 +46,24 @@ const SHARED_SETTINGS: ClickHouseSettings = {
   output_format_json_named_tuples_as_objects: 1,
 };
 
+/**
+ * The same settings as a query's own SETTINGS clause, which the store's reads carry: on chDB
+ * the client's settings would run as `SET` statements before every query (engine time that
+ * every other query waits for, since chDB runs one query at a time), so the embedded client
+ * has none and each read pins the shape it parses instead. chDB's defaults are these values.
+ */
+export const RESULT_SHAPE_SETTINGS = Object.entries(SHARED_SETTINGS)
+  .map(([name, value]) => `${name} = ${String(value)}`)
+  .join(', ');
+
 export function openClickHouse(target: ClickHouseTarget): ClickHouseConnection {
   if (target.kind === 'embedded') {
     // chDB wants an absolute path; a relative --data is relative to the working directory.
     const dir = resolve(target.dataDir);
     mkdirSync(dir, { recursive: true });
     const connection = createChdbConnection({ path: dir });
-    const client = createClient({
-      connection: connection as unknown as ClientConnection,
-      clickhouse_settings: SHARED_SETTINGS,
-    });
+    // No client settings: on chDB they run as `SET` statements before every query; reads carry RESULT_SHAPE_SETTINGS.
+    const client = createClient({ connection: connection as unknown as ClientConnection });
     const rawInsert: RawJsonInsert = async (table, jsonEachRow, settings) => {
       await connection.chdb.rawInsert({ table, values: jsonEachRow, format: 'JSONEachRow', settings });
     };

@@ -1,18 +1,19 @@
 /**
  * Top culprits over a window: stalls grouped by root cause (kind and location), ranked by
  * how many stalls it caused or by the GPU time it cost. User values are bound parameters;
- * the ranking picks between two fixed ORDER BY texts.
+ * each ranking is a fixed sort key.
  */
 import type { RootCauseFilter } from '../core/store.js';
 import { stallWindowConditions, type BoundQuery } from './stall-query.js';
 
-export type RootCauseRanking = 'stalls' | 'gpu_seconds_lost';
-
-/** Each ranking's order; ties broken by the other figure, then by name, so pages are stable. */
-const ORDER: Record<RootCauseRanking, string> = {
-  stalls: 'stalls DESC, gpu_seconds_lost DESC, kind, location',
-  gpu_seconds_lost: 'gpu_seconds_lost DESC, stalls DESC, kind, location',
-};
+/**
+ * Each ranking's order as an arraySort key over a culprit tuple `c`: descending by negation,
+ * ties broken by the other figure, then by name, so pages are stable.
+ */
+const ORDER = {
+  stalls: '(-c.stalls, -c.gpu_seconds_lost, c.kind, c.location)',
+  gpu_seconds_lost: '(-c.gpu_seconds_lost, -c.stalls, c.kind, c.location)',
+} as const;
 
 /** Bounds the per-culprit job list: a culprit shared by hundreds of jobs needs no full list. */
 const MAX_JOBS_PER_CULPRIT = 16;
@@ -25,14 +26,21 @@ export interface RootCauseRow {
   jobs: string[];
   first_ms: number | string;
   last_ms: number | string;
-  /** 1-based place in each ranking; a row is returned when it makes either top `limit`. */
-  by_stalls: number | string;
-  by_gpu_seconds_lost: number | string;
 }
 
+/** The one row the query returns: both rankings, each already cut to the limit. */
+export interface RootCauseRankingsRow {
+  by_stalls: RootCauseRow[];
+  by_gpu_seconds_lost: RootCauseRow[];
+}
+
+/** A culprit as a named tuple, signed so that its figures can be negated to sort descending. */
+const CULPRIT = `CAST((kind, location, stalls, gpu_seconds_lost, jobs, first_ms, last_ms),
+  'Tuple(kind String, location String, stalls Int64, gpu_seconds_lost Float64, jobs Array(String), first_ms Int64, last_ms Int64)')`;
+
 /**
- * Both rankings from one pass: the stalls are read and grouped once, and two window functions
- * place each culprit in both orders, so the answer costs one query instead of two.
+ * Both rankings from one pass: the stalls are read and grouped once, then the culprits are
+ * gathered into one array and sorted twice (cheaper than two window functions over them).
  */
 export function topRootCausesQuery(filter: RootCauseFilter): BoundQuery {
   const where: string[] = [];
@@ -52,19 +60,8 @@ export function topRootCausesQuery(filter: RootCauseFilter): BoundQuery {
   ]
     .filter(Boolean)
     .join('\n');
-  const query = `SELECT * FROM
-(
-  SELECT *,
-         row_number() OVER (ORDER BY ${ORDER.stalls}) AS by_stalls,
-         row_number() OVER (ORDER BY ${ORDER.gpu_seconds_lost}) AS by_gpu_seconds_lost
-  FROM (${culprits})
-)
-WHERE by_stalls <= {limit:UInt32} OR by_gpu_seconds_lost <= {limit:UInt32}`;
+  const query = `SELECT arraySlice(arraySort(c -> ${ORDER.stalls}, culprits), 1, {limit:UInt32}) AS by_stalls,
+       arraySlice(arraySort(c -> ${ORDER.gpu_seconds_lost}, culprits), 1, {limit:UInt32}) AS by_gpu_seconds_lost
+FROM (SELECT groupArray(${CULPRIT}) AS culprits FROM (${culprits}))`;
   return { query, query_params: params };
-}
-
-/** The rows of one ranking, in its order. */
-export function rankingOf(rows: RootCauseRow[], ranking: RootCauseRanking, limit: number): RootCauseRow[] {
-  const place = (r: RootCauseRow) => Number(r[ranking === 'stalls' ? 'by_stalls' : 'by_gpu_seconds_lost']);
-  return rows.filter((r) => place(r) <= limit).sort((a, b) => place(a) - place(b));
 }

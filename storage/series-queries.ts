@@ -126,7 +126,11 @@ export interface JobBucketRow {
 
 /**
  * Per collective call first (its duration is last rank's end − first rank's start, its busbw
- * the mean over ranks), then per bucket of call start: how long calls took and how fast.
+ * the mean over ranks), then per bucket of call start: how long calls took and how fast. The
+ * calls come from the per-call rollup (migration 0006), re-aggregated because one call's rows
+ * may not be merged yet; a call counts in the window its first rank started in. Rows are
+ * bucketed by the hour their ranks started, so the hour before `from` is read too: a call
+ * that began just before an hour boundary may have ranks filed under the next hour.
  */
 export function jobSeriesQuery(job: string, w: SeriesWindow): BoundQuery {
   return {
@@ -141,10 +145,13 @@ export function jobSeriesQuery(job: string, w: SeriesWindow): BoundQuery {
          SELECT comm_id, seq,
                 min(start) AS call_start,
                 toUnixTimestamp64Micro(max(end)) - toUnixTimestamp64Micro(min(start)) AS duration_us,
-                avg(busbw_gbs) AS busbw
-         FROM collective_events
-         WHERE job = {job:String} AND ${inWindow('start')}
+                sum(busbw_sum) / sum(events) AS busbw
+         FROM collective_calls
+         WHERE job = {job:String}
+           AND hour >= toStartOfHour(fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')) - INTERVAL 1 HOUR
+           AND hour < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
          GROUP BY comm_id, seq
+         HAVING ${inWindow('call_start')}
        )
        GROUP BY t_ms
        ORDER BY t_ms`,

@@ -25,15 +25,22 @@ export interface PortStateRow {
 
 export function portStatesQuery(w: TimeWindow): BoundQuery {
   return {
-    // Two steps: each port's latest timestamp (reads only the two key columns), then those
-    // rows alone, found through the primary key (port, ts) instead of reading every column
-    // of every sample in the window.
-    query: `SELECT port, device, toUnixTimestamp64Milli(ts) AS last_seen_ms, oper_up, interval_ms, queue_bytes,
-              tx_bytes, ecn_marked_pkts, pfc_rx_pause_us, credit_stall_us, link_errors
-       FROM port_samples
-       WHERE ${inWindow('ts')}
-         AND (port, ts) IN (SELECT port, max(ts) FROM port_samples WHERE ${inWindow('ts')} GROUP BY port)
-       LIMIT 1 BY port`,
+    // One pass: each port's newest sample in the window, every field taken from that sample
+    // (argMax of one tuple). The samples are sorted by port first, so a window across all
+    // ports reads a granule of each port anyway; reading them once, not twice (latest
+    // timestamps, then the rows), halves the work.
+    query: `SELECT port, latest.1 AS device, toUnixTimestamp64Milli(latest.2) AS last_seen_ms, latest.3 AS oper_up,
+              latest.4 AS interval_ms, latest.5 AS queue_bytes, latest.6 AS tx_bytes, latest.7 AS ecn_marked_pkts,
+              latest.8 AS pfc_rx_pause_us, latest.9 AS credit_stall_us, latest.10 AS link_errors
+       FROM
+       (
+         SELECT port,
+                argMax((device, ts, oper_up, interval_ms, queue_bytes, tx_bytes, ecn_marked_pkts, pfc_rx_pause_us,
+                        credit_stall_us, link_errors), ts) AS latest
+         FROM port_samples
+         WHERE ${inWindow('ts')}
+         GROUP BY port
+       )`,
     query_params: window(w),
   };
 }

@@ -37,8 +37,10 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   port_samples_1m: 'cityHash64(port)',
   gpu_samples: 'cityHash64(gpu)',
   collective_events: 'cityHash64(job)',
+  collective_calls: 'cityHash64(job)',
   congestion_episodes: 'cityHash64(id)',
   stalls: 'cityHash64(id)',
+  stalls_by_id: 'cityHash64(id)',
   alerts: 'cityHash64(id)',
 };
 

@@ -12,9 +12,17 @@ import { stallRankCount } from './0002-stall-rank-count.js';
 import { portRollups } from './0003-port-rollups.js';
 import { storedAt } from './0004-stored-at.js';
 import { insertDeduplication } from './0005-insert-deduplication.js';
+import { stallLookupAndCallRollup } from './0006-stall-lookup-and-call-rollup.js';
 
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, stallRankCount, portRollups, storedAt, insertDeduplication];
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  stallRankCount,
+  portRollups,
+  storedAt,
+  insertDeduplication,
+  stallLookupAndCallRollup,
+];
 
 /**
  * Never distributed: every node answers for the schema it has. On a replicated cluster the

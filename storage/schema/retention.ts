@@ -16,6 +16,7 @@ export const RETENTION_TABLES = [
   'port_samples_1m',
   'gpu_samples',
   'collective_events',
+  'collective_calls',
   'congestion_episodes',
   'stalls',
   'alerts',
@@ -32,10 +33,17 @@ export const DEFAULT_RETENTION_DAYS: RetentionDays = {
   port_samples_1m: 365,
   gpu_samples: 30,
   collective_events: 30,
+  collective_calls: 365,
   congestion_episodes: 365,
   stalls: 365,
   alerts: 365,
 };
+
+/**
+ * Tables that hold the same records as another and must keep them exactly as long: the stall
+ * lookup (0006) answers GET /stalls/:id for every stall the listing shows, and no longer.
+ */
+const FOLLOWERS: ReadonlyArray<readonly [table: string, follows: RetentionTable]> = [['stalls_by_id', 'stalls']];
 
 /** The TTL clause as ClickHouse prints it back in system.tables.engine_full. */
 const ttlOf = (days: number): string => `TTL stored_at + toIntervalDay(${days})`;
@@ -63,15 +71,16 @@ export async function applyRetention(
   const { logger, layout = SchemaLayout.SINGLE_NODE } = options;
   const rs = await client.query({
     query: 'SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN {names:Array(String)}',
-    query_params: { names: RETENTION_TABLES.map((t) => layout.storage(t)) },
+    query_params: { names: [...RETENTION_TABLES, ...FOLLOWERS.map(([t]) => t)].map((t) => layout.storage(t)) },
     format: 'JSONEachRow',
   });
   const current = new Map((await rs.json<{ name: string; engine_full: string }>()).map((r) => [r.name, r.engine_full]));
   const changed: RetentionTable[] = [];
-  for (const table of RETENTION_TABLES) {
+  const targets = [...RETENTION_TABLES.map((t) => [t, t] as const), ...FOLLOWERS];
+  for (const [table, follows] of targets) {
     const engine = current.get(layout.storage(table));
     if (engine === undefined) continue;
-    const days = retention[table];
+    const days = retention[follows];
     const hasTtl = / TTL /.test(engine);
     let action: string | undefined;
     if (days === 0 && hasTtl) action = 'REMOVE TTL';
@@ -81,7 +90,7 @@ export async function applyRetention(
     if (!action) continue;
     await client.command({ query: layout.alterStorage(table, action) });
     logger?.info('retention applied', { table, days });
-    changed.push(table);
+    if (table === follows) changed.push(follows);
   }
   return changed;
 }

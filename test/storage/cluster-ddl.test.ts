@@ -28,6 +28,8 @@ const ENGINES = {
   alerts: ['ReplacingMergeTree', 'updated'],
   port_samples_1s: ['AggregatingMergeTree', ''],
   port_samples_1m: ['AggregatingMergeTree', ''],
+  stalls_by_id: ['ReplacingMergeTree', 'version'],
+  collective_calls: ['AggregatingMergeTree', ''],
 } as const;
 const SHARD_BY = {
   port_samples: 'cityHash64(port)',
@@ -38,6 +40,8 @@ const SHARD_BY = {
   alerts: 'cityHash64(id)',
   port_samples_1s: 'cityHash64(port)',
   port_samples_1m: 'cityHash64(port)',
+  stalls_by_id: 'cityHash64(id)',
+  collective_calls: 'cityHash64(job)',
 } as const;
 const TABLES = Object.keys(ENGINES) as Array<keyof typeof ENGINES>;
 
@@ -98,6 +102,12 @@ describe('replicated and distributed cluster DDL', () => {
       expect(view.split('\n')[0]).toBe(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv ON CLUSTER 'fabric' TO ${rollup}_local AS`);
       expect(view).toMatch(/\nFROM port_samples_local GROUP BY bucket_ts, port\)$/);
     }
+    const lookup = statements.find((s) => s.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS stalls_by_id_mv '))!;
+    expect(lookup.split('\n')[0]).toBe("CREATE MATERIALIZED VIEW IF NOT EXISTS stalls_by_id_mv ON CLUSTER 'fabric' TO stalls_by_id_local AS");
+    expect(lookup).toMatch(/ FROM stalls_local$/);
+    const calls = statements.find((s) => s.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS collective_calls_mv '))!;
+    expect(calls.split('\n')[0]).toBe("CREATE MATERIALIZED VIEW IF NOT EXISTS collective_calls_mv ON CLUSTER 'fabric' TO collective_calls_local AS");
+    expect(calls).toContain('\nFROM collective_events_local\n');
     // A new cluster schema has no samples to backfill, and an INSERT would reach one node only.
     expect(statements.filter((s) => /^INSERT/.test(s))).toEqual([]);
   });
@@ -133,9 +143,12 @@ describe('other cluster layouts', () => {
   it('sharded without replicas: plain engines in the local tables, which then need the non-replicated deduplication window', () => {
     const statements = ddl(SchemaLayout.forCluster({ name: 'c', replicated: false, zookeeper_path: '/unused', distributed: true }));
     expect(createOf(statements, 'stalls_local')).toContain('\nENGINE = ReplacingMergeTree(version)\n');
-    expect(statements.filter((s) => s.includes('non_replicated_deduplication_window')).map((s) => s.split(' ')[2])).toEqual(
+    const windowed = statements.filter((s) => s.includes('non_replicated_deduplication_window'));
+    expect(windowed.filter((s) => s.startsWith('ALTER')).map((s) => s.split(' ')[2])).toEqual(
       ['port_samples', 'gpu_samples', 'collective_events', 'congestion_episodes', 'stalls', 'alerts', 'port_samples_1s', 'port_samples_1m'].map((t) => `${t}_local`),
     );
+    // Tables created later (0006) carry the window in their CREATE.
+    expect(windowed.filter((s) => s.startsWith('CREATE')).map((s) => s.split(' ')[5])).toEqual(['stalls_by_id_local', 'collective_calls_local']);
   });
 });
 
