@@ -8,24 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Platform } from '../../cli/platform.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
-import type { PortSample, Topic } from '../../core/records.js';
+import type { Topic } from '../../core/records.js';
 import { tempDir } from '../harness/cli-process.js';
+import { portSample } from '../pipeline/fixtures.js';
 
-const sample = (i: number): PortSample => ({
-  ts_ms: Date.UTC(2026, 0, 1) + i * 100,
-  port: 'leaf-0/p1',
-  device: 'leaf-0',
-  interval_ms: 100,
-  queue_bytes: 0,
-  tx_bytes: 1_000,
-  ecn_marked_pkts: 0,
-  pfc_tx_pause_frames: 0,
-  pfc_rx_pause_frames: 0,
-  pfc_rx_pause_us: 0,
-  credit_stall_us: 0,
-  link_errors: 0,
-  oper_up: true,
-});
+const sample = (i: number) => portSample('leaf-0/p1', Date.UTC(2026, 0, 1) + i * 100, { tx_bytes: 1_000 });
 
 describe('platform sink linger', () => {
   let platform: Platform | undefined;
