@@ -105,9 +105,11 @@ export interface Flow {
   readonly lineRate: number;
   /** Injection rate since the last recompute, bytes/µs. */
   send: number;
-  readonly backlog: Float64Array;
-  readonly inRate: Float64Array;
-  readonly outRate: Float64Array;
+  /**
+   * First entry of this flow's hops in the fabric's hop tables (arrival and output rate and
+   * backlog per hop); moves when finished flows are compacted away.
+   */
+  base: number;
   /** Bytes in flight a ring sender may have before it waits on its predecessor. */
   readonly window: number;
   readonly group: FlowGroup | undefined;
@@ -233,6 +235,21 @@ export class FluidFabric {
   private readonly p: FabricParams;
   readonly flows: Flow[] = [];
   private nextFlowId = 0;
+  /**
+   * Per-hop state of every live flow, flow-major in `flows` order (entry = flow.base + hop), so
+   * the per-event passes run over flat arrays: egress port, arrival and output rate (bytes/µs),
+   * bytes queued, and whether the hop is the flow's last.
+   */
+  private hopPort = new Int32Array(1024);
+  private hopIn = new Float64Array(1024);
+  private hopOut = new Float64Array(1024);
+  private hopBacklog = new Float64Array(1024);
+  private hopLast = new Uint8Array(1024);
+  private hopCount = 0;
+  /** Hop entries at each level (uplink, spine downlink, leaf downlink), in flow order. */
+  private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
+  private readonly levelCount = new Int32Array(3);
+  private levelsStale = true;
   private dirty = true;
   private nextEventUs = Infinity;
   private nextCcUs = Infinity;
@@ -363,9 +380,7 @@ export class FluidFabric {
       delivered: 0,
       lineRate,
       send: 0,
-      backlog: new Float64Array(hops),
-      inRate: new Float64Array(hops),
-      outRate: new Float64Array(hops),
+      base: this.appendHops(path),
       window: opts.window ?? Infinity,
       group: opts.group,
       cc: scaleUp ? undefined : newDcqcnState(lineRate),
@@ -383,12 +398,12 @@ export class FluidFabric {
   removeFlow(flow: Flow): void {
     const i = this.flows.indexOf(flow);
     if (i < 0) return;
-    this.flows.splice(i, 1);
     for (let h = 0; h < flow.path.length; h++) {
       const p = flow.path[h]!;
-      this.queue[p] = Math.max(0, this.queue[p]! - flow.backlog[h]!);
+      this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[flow.base + h]!);
     }
     flow.done = true;
+    this.compactFlows();
     this.dirty = true;
   }
 
@@ -506,18 +521,21 @@ export class FluidFabric {
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
     const { completionBatchUs, completionBatchShare } = this.p;
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
+    const hopBacklog = this.hopBacklog;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
-      const path = f.path;
-      const hops = path.length;
-      for (let h = 0; h < hops; h++) if (f.backlog[h]! > 0 && f.backlog[h]! < EPS_BYTES && f.inRate[h]! <= f.outRate[h]!) f.backlog[h] = 0;
+      const hops = f.path.length;
+      const base = f.base;
+      for (let e = base; e < base + hops; e++) if (hopBacklog[e]! > 0 && hopBacklog[e]! < EPS_BYTES && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
       if (f.remaining > 0 && f.remaining < EPS_BYTES) {
         f.remaining = 0;
         this.dirty = true;
       }
       if (f.send > 0 && f.remaining <= f.send * 1e-9) this.dirty = true;
       if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
-      const last = f.outRate[hops - 1]!;
+      const last = hopOut[base + hops - 1]!;
       const left = f.size - f.delivered;
       const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - f.startUs));
       // A sender still injecting its last bytes counts as finished when they go out in the window.
@@ -532,9 +550,10 @@ export class FluidFabric {
       const last = f.path.length - 1;
       for (let h = 0; h < f.path.length; h++) {
         const p = f.path[h]!;
-        this.queue[p] = Math.max(0, this.queue[p]! - f.backlog[h]!);
-        if (h === last) this.txBytes[p]! += f.backlog[h]!;
-        f.backlog[h] = 0;
+        const b = hopBacklog[f.base + h]!;
+        this.queue[p] = Math.max(0, this.queue[p]! - b);
+        if (h === last) this.txBytes[p]! += b;
+        hopBacklog[f.base + h] = 0;
       }
       f.delivered = f.size;
       f.remaining = 0;
@@ -554,17 +573,79 @@ export class FluidFabric {
   }
 
   private backlogOnlyAtLast(f: Flow): boolean {
-    for (let h = 0; h < f.path.length - 1; h++) if (f.backlog[h]! > EPS_BYTES) return false;
+    for (let h = 0; h < f.path.length - 1; h++) if (this.hopBacklog[f.base + h]! > EPS_BYTES) return false;
     return true;
   }
 
+  /** Drops finished flows, moving the hops of the rest down so the tables stay in flow order. */
   private compactFlows(): void {
     let w = 0;
+    let hw = 0;
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
-      if (!f.done) this.flows[w++] = f;
+      if (f.done) continue;
+      this.flows[w++] = f;
+      const hops = f.path.length;
+      if (f.base !== hw) {
+        this.hopPort.copyWithin(hw, f.base, f.base + hops);
+        this.hopIn.copyWithin(hw, f.base, f.base + hops);
+        this.hopOut.copyWithin(hw, f.base, f.base + hops);
+        this.hopBacklog.copyWithin(hw, f.base, f.base + hops);
+        this.hopLast.copyWithin(hw, f.base, f.base + hops);
+        f.base = hw;
+      }
+      hw += hops;
     }
     this.flows.length = w;
+    this.hopCount = hw;
+    this.levelsStale = true;
+  }
+
+  /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
+  private appendHops(path: Int32Array): number {
+    const base = this.hopCount;
+    const need = base + path.length;
+    if (need > this.hopPort.length) {
+      const size = Math.max(need, 2 * this.hopPort.length);
+      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(size);
+        b.set(a.subarray(0, base) as never);
+        return b;
+      };
+      this.hopPort = grow(this.hopPort, (n) => new Int32Array(n));
+      this.hopIn = grow(this.hopIn, (n) => new Float64Array(n));
+      this.hopOut = grow(this.hopOut, (n) => new Float64Array(n));
+      this.hopBacklog = grow(this.hopBacklog, (n) => new Float64Array(n));
+      this.hopLast = grow(this.hopLast, (n) => new Uint8Array(n));
+    }
+    for (let h = 0; h < path.length; h++) {
+      const e = base + h;
+      this.hopPort[e] = path[h]!;
+      this.hopIn[e] = 0;
+      this.hopOut[e] = 0;
+      this.hopBacklog[e] = 0;
+      this.hopLast[e] = h === path.length - 1 ? 1 : 0;
+    }
+    this.hopCount = need;
+    this.levelsStale = true;
+    return base;
+  }
+
+  /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
+  private rebuildLevels(): void {
+    this.levelsStale = false;
+    for (let L = 0; L < 3; L++) {
+      if (this.levelHops[L]!.length < this.hopCount) this.levelHops[L] = new Int32Array(this.hopPort.length);
+      this.levelCount[L] = 0;
+    }
+    const flows = this.flows;
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi]!;
+      for (let L = 0; L < 3; L++) {
+        const h = f.hopAtLevel[L]!;
+        if (h >= 0) this.levelHops[L]![this.levelCount[L]!++] = f.base + h;
+      }
+    }
   }
 
   /**
@@ -859,6 +940,8 @@ export class FluidFabric {
     const n = this.activeCount;
     if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
     const groupEpoch = ++this.groupEpoch;
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
     let anyWindowed = false;
     for (let fi = 0; fi < flows.length; fi++) {
       const f = flows[fi]!;
@@ -876,29 +959,32 @@ export class FluidFabric {
         }
       }
       f.send = s;
-      f.inRate[0] = s;
+      hopIn[f.base] = s;
     }
+    if (this.levelsStale) this.rebuildLevels();
+    const hopPort = this.hopPort;
+    const hopBacklog = this.hopBacklog;
+    const hopLast = this.hopLast;
     for (let L = 0; L <= 2; L++) {
-      for (let fi = 0; fi < flows.length; fi++) {
-        const f = flows[fi]!;
-        const h = f.hopAtLevel[L]!;
-        if (h >= 0) lam[f.path[h]!]! += f.inRate[h]!;
+      const list = this.levelHops[L]!;
+      const count = this.levelCount[L]!;
+      for (let i = 0; i < count; i++) {
+        const e = list[i]!;
+        lam[hopPort[e]!]! += hopIn[e]!;
       }
-      for (let fi = 0; fi < flows.length; fi++) {
-        const f = flows[fi]!;
-        const h = f.hopAtLevel[L]!;
-        if (h < 0) continue;
-        const out = this.flowOut(f.path[h]!, f.inRate[h]!, f.backlog[h]!);
-        f.outRate[h] = out;
-        if (h + 1 < f.path.length) f.inRate[h + 1] = out;
+      for (let i = 0; i < count; i++) {
+        const e = list[i]!;
+        const out = this.flowOut(hopPort[e]!, hopIn[e]!, hopBacklog[e]!);
+        hopOut[e] = out;
+        if (hopLast[e] === 0) hopIn[e + 1] = out;
       }
     }
     for (let fi = 0; fi < flows.length; fi++) {
       const f = flows[fi]!;
       // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
       if (f.scaleUp) {
-        f.send = f.outRate[0]!;
-        f.inRate[0] = f.send;
+        f.send = hopOut[f.base]!;
+        hopIn[f.base] = f.send;
       }
       // Ring pace: the slowest live member's delivered rate.
       const g = f.group;
@@ -907,7 +993,7 @@ export class FluidFabric {
         g.epoch = groupEpoch;
         g.cap = Infinity;
       }
-      if (f.remaining > 0) g.cap = Math.min(g.cap, f.outRate[f.path.length - 1]!);
+      if (f.remaining > 0) g.cap = Math.min(g.cap, hopOut[f.base + f.path.length - 1]!);
     }
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
@@ -960,21 +1046,25 @@ export class FluidFabric {
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
+    const hopBacklog = this.hopBacklog;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       if (f.send > 0 && f.remaining > 0) best = Math.min(best, f.remaining / f.send);
       const hops = f.path.length;
-      for (let h = 0; h < hops; h++) {
-        const b = f.backlog[h]!;
-        const net = f.inRate[h]! - f.outRate[h]!;
+      const base = f.base;
+      for (let e = base; e < base + hops; e++) {
+        const b = hopBacklog[e]!;
+        const net = hopIn[e]! - hopOut[e]!;
         if (net < 0 && b > EPS_BYTES) best = Math.min(best, b / -net);
       }
+      const last = hopOut[base + hops - 1]!;
       if (f.window !== Infinity && f.remaining > 0) {
         const inFlight = f.size - f.remaining - f.delivered;
-        const grow = f.send - f.outRate[hops - 1]!;
+        const grow = f.send - last;
         if (grow > 0 && inFlight < f.window - EPS_BYTES) best = Math.min(best, (f.window - inFlight) / grow);
       }
-      const last = f.outRate[hops - 1]!;
       if (last > 0) best = Math.min(best, Math.max(0, f.size - f.delivered - 0.5) / last);
     }
     return best;
@@ -1041,6 +1131,9 @@ export class FluidFabric {
         }
       }
     }
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
+    const hopBacklog = this.hopBacklog;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       if (f.send > 0) {
@@ -1048,12 +1141,12 @@ export class FluidFabric {
         f.remaining -= inj;
         f.ccSent += inj;
       }
-      const hops = f.path.length;
-      for (let h = 0; h < hops; h++) {
-        const net = f.inRate[h]! - f.outRate[h]!;
-        if (net !== 0) f.backlog[h] = Math.max(0, f.backlog[h]! + net * dt);
+      const end = f.base + f.path.length;
+      for (let e = f.base; e < end; e++) {
+        const net = hopIn[e]! - hopOut[e]!;
+        if (net !== 0) hopBacklog[e] = Math.max(0, hopBacklog[e]! + net * dt);
       }
-      f.delivered = Math.min(f.size, f.delivered + f.outRate[hops - 1]! * dt);
+      f.delivered = Math.min(f.size, f.delivered + hopOut[end - 1]! * dt);
     }
   }
 
