@@ -250,6 +250,14 @@ export class FluidFabric {
   private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly levelCount = new Int32Array(3);
   private levelsStale = true;
+  /** Distinct ports on the live flows' paths, in first-use order (rebuilt with the levels). */
+  private readonly pathPorts: Int32Array;
+  private pathPortCount = 0;
+  private readonly pathPortStamp: Int32Array;
+  private pathStamp = 0;
+  /** Distinct (port, upstream) pairs PFC pauses along, flattened; a NIC upstream is −nic − 1. */
+  private pauseEdges = new Int32Array(2048);
+  private pauseEdgeCount = 0;
   private dirty = true;
   private nextEventUs = Infinity;
   private nextCcUs = Infinity;
@@ -331,6 +339,8 @@ export class FluidFabric {
     this.nicPausedList = new Int32Array(nicCount);
     this.markedStamp = new Uint8Array(n);
     this.markedPorts = new Int32Array(n);
+    this.pathPorts = new Int32Array(n);
+    this.pathPortStamp = new Int32Array(n);
     this.refreshCapacities();
   }
 
@@ -646,6 +656,32 @@ export class FluidFabric {
         if (h >= 0) this.levelHops[L]![this.levelCount[L]!++] = f.base + h;
       }
     }
+    // Ports on some path, in first-use order, and the distinct (port, upstream) pause edges.
+    const stamp = ++this.pathStamp;
+    this.pathPortCount = 0;
+    this.pauseEdgeCount = 0;
+    const seenEdges = new Set<number>();
+    const ports = this.cap.length;
+    if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi]!;
+      const path = f.path;
+      for (let h = 0; h < path.length; h++) {
+        const p = path[h]!;
+        if (this.pathPortStamp[p] !== stamp) {
+          this.pathPortStamp[p] = stamp;
+          this.pathPorts[this.pathPortCount++] = p;
+        }
+        // Upstream of hop h: the previous egress port, or the sending NIC (encoded −nic − 1).
+        const to = h > 0 ? path[h - 1]! : f.srcNic >= 0 ? -f.srcNic - 1 : undefined;
+        if (to === undefined) continue;
+        const key = p * (ports + this.forcedNicPause.length + 1) + (to >= 0 ? to : ports - to);
+        if (seenEdges.has(key)) continue;
+        seenEdges.add(key);
+        this.pauseEdges[this.pauseEdgeCount++] = p;
+        this.pauseEdges[this.pauseEdgeCount++] = to;
+      }
+    }
   }
 
   /**
@@ -802,11 +838,8 @@ export class FluidFabric {
     // of the previous active set are cleared (no other port carries any).
     for (let i = 0; i < this.activeCount; i++) this.lam[this.activePorts[i]!] = 0;
     this.nextActiveCount = 0;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
-      const path = f.path;
-      for (let h = 0; h < path.length; h++) this.touch(path[h]!);
-    }
+    if (this.levelsStale) this.rebuildLevels();
+    for (let i = 0; i < this.pathPortCount; i++) this.touch(this.pathPorts[i]!);
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (this.queue[p]! > 0 || this.xoff[p]) this.touch(p);
@@ -878,16 +911,14 @@ export class FluidFabric {
     }
     for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, list, 1);
     if (this.xoffSeenCount === 0) return;
-    const flows = this.flows;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
-      const path = f.path;
-      for (let h = 0; h < path.length; h++) {
-        const p = path[h]!;
-        if (!this.xoffSeen[p]) continue;
-        if (h > 0) this.pausePort(path[h - 1]!, list, this.heldShare[p]!);
-        else if (f.srcNic >= 0) this.pauseNic(f.srcNic, this.heldShare[p]!);
-      }
+    if (this.levelsStale) this.rebuildLevels();
+    const edges = this.pauseEdges;
+    for (let i = 0; i < this.pauseEdgeCount; i += 2) {
+      const p = edges[i]!;
+      if (!this.xoffSeen[p]) continue;
+      const to = edges[i + 1]!;
+      if (to >= 0) this.pausePort(to, list, this.heldShare[p]!);
+      else this.pauseNic(-to - 1, this.heldShare[p]!);
     }
   }
 
