@@ -255,7 +255,7 @@ export class FluidFabric {
   private pathPortCount = 0;
   private readonly pathPortStamp: Int32Array;
   private pathStamp = 0;
-  /** Distinct (port, upstream) pairs PFC pauses along, flattened; a NIC upstream is −nic − 1. */
+  /** (port, upstream) pairs PFC pauses along, one per hop, flattened; a NIC upstream is −nic − 1. */
   private pauseEdges = new Int32Array(2048);
   private pauseEdgeCount = 0;
   private dirty = true;
@@ -656,12 +656,10 @@ export class FluidFabric {
         if (h >= 0) this.levelHops[L]![this.levelCount[L]!++] = f.base + h;
       }
     }
-    // Ports on some path, in first-use order, and the distinct (port, upstream) pause edges.
+    // Ports on some path, in first-use order, and the (port, upstream) pause edges.
     const stamp = ++this.pathStamp;
     this.pathPortCount = 0;
     this.pauseEdgeCount = 0;
-    const seenEdges = new Set<number>();
-    const ports = this.cap.length;
     if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
     for (let fi = 0; fi < flows.length; fi++) {
       const f = flows[fi]!;
@@ -675,9 +673,6 @@ export class FluidFabric {
         // Upstream of hop h: the previous egress port, or the sending NIC (encoded −nic − 1).
         const to = h > 0 ? path[h - 1]! : f.srcNic >= 0 ? -f.srcNic - 1 : undefined;
         if (to === undefined) continue;
-        const key = p * (ports + this.forcedNicPause.length + 1) + (to >= 0 ? to : ports - to);
-        if (seenEdges.has(key)) continue;
-        seenEdges.add(key);
         this.pauseEdges[this.pauseEdgeCount++] = p;
         this.pauseEdges[this.pauseEdgeCount++] = to;
       }
