@@ -79,13 +79,16 @@ export type FabricParams = typeof FABRIC_DEFAULTS;
 /** A coupled set of flows: NCCL ring or tree edges, each forwarding what its predecessor delivered. */
 export interface FlowGroup {
   members: Flow[];
-  /** Delivered rate of the slowest live member at the last recompute, bytes/µs. */
-  cap: number;
-  /** Rate pass in which `cap` was last reset (the fabric's bookkeeping). */
-  epoch?: number;
+  /** The fabric's bookkeeping: the group's row in its group table and the build that set it. */
+  slot?: number;
+  slotBuild?: number;
 }
 
-/** One point-to-point transfer (a QP bundle) crossing a list of egress ports. */
+/**
+ * One point-to-point transfer (a QP bundle) crossing a list of egress ports. The handle the
+ * owner holds; the state that changes between events (bytes left, delivered, rates, backlog)
+ * lives in the fabric's flow and hop tables, row `slot`.
+ */
 export interface Flow {
   readonly id: number;
   /** Simulated µs the flow was added. */
@@ -100,22 +103,13 @@ export interface Flow {
   readonly scaleUp: boolean;
   /** Bytes to deliver (Infinity for an external sender that runs until removed). */
   readonly size: number;
-  remaining: number;
-  delivered: number;
   readonly lineRate: number;
-  /** Injection rate since the last recompute, bytes/µs. */
-  send: number;
-  /**
-   * First entry of this flow's hops in the fabric's hop tables (arrival and output rate and
-   * backlog per hop); moves when finished flows are compacted away.
-   */
-  base: number;
+  /** Row of this flow in the fabric's flow tables (its index in `flows`; moves on compaction). */
+  slot: number;
   /** Bytes in flight a ring sender may have before it waits on its predecessor. */
   readonly window: number;
   readonly group: FlowGroup | undefined;
   readonly cc: DcqcnState | undefined;
-  /** Sent bytes since the last CC interval. */
-  ccSent: number;
   done: boolean;
   /** Free for the owner (the collective engine). */
   tag: unknown;
@@ -215,7 +209,6 @@ export class FluidFabric {
   private nextActiveCount = 0;
   private readonly activeStamp: Int32Array;
   private epoch = 0;
-  private groupEpoch = 0;
   private readonly pausedA: Int32Array;
   private readonly pausedB: Int32Array;
   private pausedPorts: Int32Array;
@@ -236,7 +229,7 @@ export class FluidFabric {
   readonly flows: Flow[] = [];
   private nextFlowId = 0;
   /**
-   * Per-hop state of every live flow, flow-major in `flows` order (entry = flow.base + hop), so
+   * Per-hop state of every live flow, flow-major in `flows` order (entry = fBase[row] + hop), so
    * the per-event passes run over flat arrays: egress port, arrival and output rate (bytes/µs),
    * bytes queued, and whether the hop is the flow's last.
    */
@@ -246,6 +239,30 @@ export class FluidFabric {
   private hopBacklog = new Float64Array(1024);
   private hopLast = new Uint8Array(1024);
   private hopCount = 0;
+  /**
+   * Per-flow state, row = index in `flows`: first hop entry, hop count, bytes left to inject,
+   * delivered, injection rate since the last recompute (bytes/µs), bytes sent since the last
+   * congestion-control update, size, ring window, start time, the sender's rate limit (line
+   * rate or its DCQCN rate), sending NIC, external and scale-up flags, group row (−1: none).
+   */
+  private fBase = new Int32Array(256);
+  private fHops = new Int32Array(256);
+  private fRemaining = new Float64Array(256);
+  private fDelivered = new Float64Array(256);
+  private fSend = new Float64Array(256);
+  private fCcSent = new Float64Array(256);
+  private fSize = new Float64Array(256);
+  private fWindow = new Float64Array(256);
+  private fStartUs = new Float64Array(256);
+  private fRateCap = new Float64Array(256);
+  private fSrcNic = new Int32Array(256);
+  private fExternal = new Uint8Array(256);
+  private fScaleUp = new Uint8Array(256);
+  private fGroup = new Int32Array(256);
+  /** Ring pace per live group (slowest live member's delivered rate, bytes/µs), by group row. */
+  private groupCap = new Float64Array(64);
+  private groupCount = 0;
+  private groupBuild = 0;
   /** Hop entries at each level (uplink, spine downlink, leaf downlink), in flow order. */
   private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly levelCount = new Int32Array(3);
@@ -386,19 +403,16 @@ export class FluidFabric {
       external: opts.external ?? false,
       scaleUp,
       size,
-      remaining: size,
-      delivered: 0,
       lineRate,
-      send: 0,
-      base: this.appendHops(path),
+      slot: this.flows.length,
       window: opts.window ?? Infinity,
       group: opts.group,
       cc: scaleUp ? undefined : newDcqcnState(lineRate),
-      ccSent: 0,
       done: false,
       tag: opts.tag,
     };
     opts.group?.members.push(flow);
+    this.appendFlowRow(flow, this.appendHops(path));
     this.flows.push(flow);
     this.dirty = true;
     return flow;
@@ -410,7 +424,7 @@ export class FluidFabric {
     if (i < 0) return;
     for (let h = 0; h < flow.path.length; h++) {
       const p = flow.path[h]!;
-      this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[flow.base + h]!);
+      this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]!);
     }
     flow.done = true;
     this.compactFlows();
@@ -534,39 +548,45 @@ export class FluidFabric {
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
-      const hops = f.path.length;
-      const base = f.base;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs } = this;
+    const n = this.flows.length;
+    for (let fi = 0; fi < n; fi++) {
+      const hops = fHops[fi]!;
+      const base = fBase[fi]!;
       for (let e = base; e < base + hops; e++) if (hopBacklog[e]! > 0 && hopBacklog[e]! < EPS_BYTES && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
-      if (f.remaining > 0 && f.remaining < EPS_BYTES) {
-        f.remaining = 0;
+      let remaining = fRemaining[fi]!;
+      if (remaining > 0 && remaining < EPS_BYTES) {
+        remaining = fRemaining[fi] = 0;
         this.dirty = true;
       }
-      if (f.send > 0 && f.remaining <= f.send * 1e-9) this.dirty = true;
-      if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
+      const send = fSend[fi]!;
+      const size = fSize[fi]!;
+      const delivered = fDelivered[fi]!;
+      if (send > 0 && remaining <= send * 1e-9) this.dirty = true;
+      if (fWindow[fi] !== Infinity && size - remaining - delivered >= fWindow[fi]! - EPS_BYTES) this.dirty = true;
       const last = hopOut[base + hops - 1]!;
-      const left = f.size - f.delivered;
-      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - f.startUs));
+      const left = size - delivered;
+      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
       // A sender still injecting its last bytes counts as finished when they go out in the window.
-      const injected = f.remaining === 0 || (f.send > 0 && f.remaining / f.send <= batchUs);
-      if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(f))) {
-        (done ??= []).push(f);
+      const injected = remaining === 0 || (send > 0 && remaining / send <= batchUs);
+      if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(base, hops))) {
+        (done ??= []).push(this.flows[fi]!);
       }
     }
     if (!done) return NO_FLOWS;
     for (const f of done) {
       // Bytes delivered a fraction of a µs early: the receiver had them all.
       const last = f.path.length - 1;
+      const base = fBase[f.slot]!;
       for (let h = 0; h < f.path.length; h++) {
         const p = f.path[h]!;
-        const b = hopBacklog[f.base + h]!;
+        const b = hopBacklog[base + h]!;
         this.queue[p] = Math.max(0, this.queue[p]! - b);
         if (h === last) this.txBytes[p]! += b;
-        hopBacklog[f.base + h] = 0;
+        hopBacklog[base + h] = 0;
       }
-      f.delivered = f.size;
-      f.remaining = 0;
+      fDelivered[f.slot] = f.size;
+      fRemaining[f.slot] = 0;
       f.done = true;
     }
     this.compactFlows();
@@ -582,8 +602,8 @@ export class FluidFabric {
     list.splice(i, 0, { t, port, on });
   }
 
-  private backlogOnlyAtLast(f: Flow): boolean {
-    for (let h = 0; h < f.path.length - 1; h++) if (this.hopBacklog[f.base + h]! > EPS_BYTES) return false;
+  private backlogOnlyAtLast(base: number, hops: number): boolean {
+    for (let e = base; e < base + hops - 1; e++) if (this.hopBacklog[e]! > EPS_BYTES) return false;
     return true;
   }
 
@@ -591,19 +611,25 @@ export class FluidFabric {
   private compactFlows(): void {
     let w = 0;
     let hw = 0;
+    const tables = this.flowTables();
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
       if (f.done) continue;
-      this.flows[w++] = f;
       const hops = f.path.length;
-      if (f.base !== hw) {
-        this.hopPort.copyWithin(hw, f.base, f.base + hops);
-        this.hopIn.copyWithin(hw, f.base, f.base + hops);
-        this.hopOut.copyWithin(hw, f.base, f.base + hops);
-        this.hopBacklog.copyWithin(hw, f.base, f.base + hops);
-        this.hopLast.copyWithin(hw, f.base, f.base + hops);
-        f.base = hw;
+      const base = this.fBase[r]!;
+      if (base !== hw) {
+        this.hopPort.copyWithin(hw, base, base + hops);
+        this.hopIn.copyWithin(hw, base, base + hops);
+        this.hopOut.copyWithin(hw, base, base + hops);
+        this.hopBacklog.copyWithin(hw, base, base + hops);
+        this.hopLast.copyWithin(hw, base, base + hops);
       }
+      if (r !== w) {
+        for (const table of tables) table[w] = table[r]!;
+        f.slot = w;
+      }
+      this.fBase[w] = hw;
+      this.flows[w++] = f;
       hw += hops;
     }
     this.flows.length = w;
@@ -641,6 +667,52 @@ export class FluidFabric {
     return base;
   }
 
+  /** The per-flow tables, for moving rows. */
+  private flowTables(): Array<Float64Array | Int32Array | Uint8Array> {
+    return [this.fHops, this.fRemaining, this.fDelivered, this.fSend, this.fCcSent, this.fSize, this.fWindow, this.fStartUs, this.fRateCap, this.fSrcNic, this.fExternal, this.fScaleUp];
+  }
+
+  /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
+  private appendFlowRow(flow: Flow, base: number): void {
+    const row = flow.slot;
+    if (row >= this.fBase.length) {
+      const size = 2 * this.fBase.length;
+      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(size);
+        b.set(a as never);
+        return b;
+      };
+      this.fBase = grow(this.fBase);
+      this.fHops = grow(this.fHops);
+      this.fRemaining = grow(this.fRemaining);
+      this.fDelivered = grow(this.fDelivered);
+      this.fSend = grow(this.fSend);
+      this.fCcSent = grow(this.fCcSent);
+      this.fSize = grow(this.fSize);
+      this.fWindow = grow(this.fWindow);
+      this.fStartUs = grow(this.fStartUs);
+      this.fRateCap = grow(this.fRateCap);
+      this.fSrcNic = grow(this.fSrcNic);
+      this.fExternal = grow(this.fExternal);
+      this.fScaleUp = grow(this.fScaleUp);
+      this.fGroup = grow(this.fGroup);
+    }
+    this.fBase[row] = base;
+    this.fHops[row] = flow.path.length;
+    this.fRemaining[row] = flow.size;
+    this.fDelivered[row] = 0;
+    this.fSend[row] = 0;
+    this.fCcSent[row] = 0;
+    this.fSize[row] = flow.size;
+    this.fWindow[row] = flow.window;
+    this.fStartUs[row] = flow.startUs;
+    this.fRateCap[row] = flow.cc ? Math.min(flow.cc.rate, flow.lineRate) : flow.lineRate;
+    this.fSrcNic[row] = flow.srcNic;
+    this.fExternal[row] = flow.external ? 1 : 0;
+    this.fScaleUp[row] = flow.scaleUp ? 1 : 0;
+    this.fGroup[row] = -1;
+  }
+
   /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
   private rebuildLevels(): void {
     this.levelsStale = false;
@@ -649,13 +721,22 @@ export class FluidFabric {
       this.levelCount[L] = 0;
     }
     const flows = this.flows;
+    const build = ++this.groupBuild;
+    this.groupCount = 0;
     for (let fi = 0; fi < flows.length; fi++) {
       const f = flows[fi]!;
       for (let L = 0; L < 3; L++) {
         const h = f.hopAtLevel[L]!;
-        if (h >= 0) this.levelHops[L]![this.levelCount[L]!++] = f.base + h;
+        if (h >= 0) this.levelHops[L]![this.levelCount[L]!++] = this.fBase[fi]! + h;
       }
+      const g = f.group;
+      if (g && g.slotBuild !== build) {
+        g.slotBuild = build;
+        g.slot = this.groupCount++;
+      }
+      this.fGroup[fi] = g ? g.slot! : -1;
     }
+    if (this.groupCap.length < this.groupCount) this.groupCap = new Float64Array(Math.max(this.groupCount, 2 * this.groupCap.length));
     // Ports on some path, in first-use order, and the (port, upstream) pause edges.
     const stamp = ++this.pathStamp;
     this.pathPortCount = 0;
@@ -703,8 +784,11 @@ export class FluidFabric {
         }
         mark = 1 - pass;
       }
-      if (mark > 0 || cc.active) advanceDcqcn(cc, f.lineRate, mark, f.ccSent, dt);
-      f.ccSent = 0;
+      if (mark > 0 || cc.active) {
+        advanceDcqcn(cc, f.lineRate, mark, this.fCcSent[fi]!, dt);
+        this.fRateCap[fi] = Math.min(cc.rate, f.lineRate);
+      }
+      this.fCcSent[fi] = 0;
     }
     for (let i = 0; i < this.markedCount; i++) {
       const p = marked[i]!;
@@ -790,7 +874,7 @@ export class FluidFabric {
       this.markedStamp[p] = 0;
     }
     this.markedCount = 0;
-    for (let fi = 0; fi < this.flows.length; fi++) this.flows[fi]!.ccSent = 0;
+    this.fCcSent.fill(0, 0, this.flows.length);
     this.nextCcUs = Math.min(this.nextOnGrid(this.p.ccIntervalUs), this.now + this.p.ccFirstReactionUs);
   }
 
@@ -965,30 +1049,33 @@ export class FluidFabric {
     const active = this.activePorts;
     const n = this.activeCount;
     if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
-    const groupEpoch = ++this.groupEpoch;
+    if (this.levelsStale) this.rebuildLevels();
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
+    const hopPort = this.hopPort;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
+    const nFlows = flows.length;
     let anyWindowed = false;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
+    for (let fi = 0; fi < nFlows; fi++) {
       let s = 0;
-      if (f.remaining > 0) {
-        s = f.cc ? Math.min(f.cc.rate, f.lineRate) : f.lineRate;
-        if (f.srcNic >= 0) s *= 1 - this.nicPauseShare[f.srcNic]!;
-        else if (f.external && this.xoffSeen[f.path[0]!]) s *= 1 - this.heldShare[f.path[0]!]!;
-        if (f.window !== Infinity && f.group) {
-          const inFlight = f.size - f.remaining - f.delivered;
-          if (inFlight >= f.window - EPS_BYTES) {
+      const remaining = fRemaining[fi]!;
+      if (remaining > 0) {
+        s = fRateCap[fi]!;
+        const nic = fSrcNic[fi]!;
+        if (nic >= 0) s *= 1 - this.nicPauseShare[nic]!;
+        else if (fExternal[fi] && this.xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - this.heldShare[hopPort[fBase[fi]!]!]!;
+        const g = fGroup[fi]!;
+        if (fWindow[fi] !== Infinity && g >= 0) {
+          const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
+          if (inFlight >= fWindow[fi]! - EPS_BYTES) {
             anyWindowed = true;
-            if (windowed) s = Math.min(s, f.group.cap);
+            if (windowed) s = Math.min(s, groupCap[g]!);
           }
         }
       }
-      f.send = s;
-      hopIn[f.base] = s;
+      fSend[fi] = s;
+      hopIn[fBase[fi]!] = s;
     }
-    if (this.levelsStale) this.rebuildLevels();
-    const hopPort = this.hopPort;
     const hopBacklog = this.hopBacklog;
     const hopLast = this.hopLast;
     for (let L = 0; L <= 2; L++) {
@@ -1005,21 +1092,17 @@ export class FluidFabric {
         if (hopLast[e] === 0) hopIn[e + 1] = out;
       }
     }
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
+    groupCap.fill(Infinity, 0, this.groupCount);
+    for (let fi = 0; fi < nFlows; fi++) {
+      const base = fBase[fi]!;
       // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
-      if (f.scaleUp) {
-        f.send = hopOut[f.base]!;
-        hopIn[f.base] = f.send;
+      if (fScaleUp[fi]) {
+        fSend[fi] = hopOut[base]!;
+        hopIn[base] = fSend[fi]!;
       }
       // Ring pace: the slowest live member's delivered rate.
-      const g = f.group;
-      if (!g) continue;
-      if (g.epoch !== groupEpoch) {
-        g.epoch = groupEpoch;
-        g.cap = Infinity;
-      }
-      if (f.remaining > 0) g.cap = Math.min(g.cap, hopOut[f.base + f.path.length - 1]!);
+      const g = fGroup[fi]!;
+      if (g >= 0 && fRemaining[fi]! > 0) groupCap[g] = Math.min(groupCap[g]!, hopOut[base + fHops[fi]! - 1]!);
     }
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
@@ -1075,23 +1158,27 @@ export class FluidFabric {
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
-      if (f.send > 0 && f.remaining > 0) best = Math.min(best, f.remaining / f.send);
-      const hops = f.path.length;
-      const base = f.base;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow } = this;
+    const n = this.flows.length;
+    for (let fi = 0; fi < n; fi++) {
+      const send = fSend[fi]!;
+      const remaining = fRemaining[fi]!;
+      if (send > 0 && remaining > 0) best = Math.min(best, remaining / send);
+      const hops = fHops[fi]!;
+      const base = fBase[fi]!;
       for (let e = base; e < base + hops; e++) {
         const b = hopBacklog[e]!;
         const net = hopIn[e]! - hopOut[e]!;
         if (net < 0 && b > EPS_BYTES) best = Math.min(best, b / -net);
       }
       const last = hopOut[base + hops - 1]!;
-      if (f.window !== Infinity && f.remaining > 0) {
-        const inFlight = f.size - f.remaining - f.delivered;
-        const grow = f.send - last;
-        if (grow > 0 && inFlight < f.window - EPS_BYTES) best = Math.min(best, (f.window - inFlight) / grow);
+      const window = fWindow[fi]!;
+      if (window !== Infinity && remaining > 0) {
+        const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
+        const grow = send - last;
+        if (grow > 0 && inFlight < window - EPS_BYTES) best = Math.min(best, (window - inFlight) / grow);
       }
-      if (last > 0) best = Math.min(best, Math.max(0, f.size - f.delivered - 0.5) / last);
+      if (last > 0) best = Math.min(best, Math.max(0, fSize[fi]! - fDelivered[fi]! - 0.5) / last);
     }
     return best;
   }
@@ -1160,19 +1247,22 @@ export class FluidFabric {
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
-      if (f.send > 0) {
-        const inj = Math.min(f.remaining, f.send * dt);
-        f.remaining -= inj;
-        f.ccSent += inj;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fCcSent, fSize } = this;
+    const n = this.flows.length;
+    for (let fi = 0; fi < n; fi++) {
+      const send = fSend[fi]!;
+      if (send > 0) {
+        const inj = Math.min(fRemaining[fi]!, send * dt);
+        fRemaining[fi]! -= inj;
+        fCcSent[fi]! += inj;
       }
-      const end = f.base + f.path.length;
-      for (let e = f.base; e < end; e++) {
+      const base = fBase[fi]!;
+      const end = base + fHops[fi]!;
+      for (let e = base; e < end; e++) {
         const net = hopIn[e]! - hopOut[e]!;
         if (net !== 0) hopBacklog[e] = Math.max(0, hopBacklog[e]! + net * dt);
       }
-      f.delivered = Math.min(f.size, f.delivered + hopOut[end - 1]! * dt);
+      fDelivered[fi] = Math.min(fSize[fi]!, fDelivered[fi]! + hopOut[end - 1]! * dt);
     }
   }
 
