@@ -156,6 +156,8 @@ export class FluidFabric {
   readonly credit: CreditLinkState[];
   readonly creditSeverity: Float64Array;
   private readonly cap: Float64Array;
+  /** cap × (1 − pause share) of the active ports, as of the current rate pass. */
+  private readonly capNow: Float64Array;
   readonly queue: Float64Array;
   private readonly lam: Float64Array;
   private readonly srv: Float64Array;
@@ -305,6 +307,7 @@ export class FluidFabric {
     this.credit = ports.map(() => healthyCreditLink());
     this.creditSeverity = new Float64Array(n);
     this.cap = new Float64Array(n);
+    this.capNow = new Float64Array(n);
     this.queue = new Float64Array(n);
     this.lam = new Float64Array(n);
     this.srv = new Float64Array(n);
@@ -611,21 +614,22 @@ export class FluidFabric {
   private compactFlows(): void {
     let w = 0;
     let hw = 0;
-    const tables = this.flowTables();
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
       if (f.done) continue;
       const hops = f.path.length;
       const base = this.fBase[r]!;
       if (base !== hw) {
-        this.hopPort.copyWithin(hw, base, base + hops);
-        this.hopIn.copyWithin(hw, base, base + hops);
-        this.hopOut.copyWithin(hw, base, base + hops);
-        this.hopBacklog.copyWithin(hw, base, base + hops);
-        this.hopLast.copyWithin(hw, base, base + hops);
+        for (let h = 0; h < hops; h++) {
+          this.hopPort[hw + h] = this.hopPort[base + h]!;
+          this.hopIn[hw + h] = this.hopIn[base + h]!;
+          this.hopOut[hw + h] = this.hopOut[base + h]!;
+          this.hopBacklog[hw + h] = this.hopBacklog[base + h]!;
+          this.hopLast[hw + h] = this.hopLast[base + h]!;
+        }
       }
       if (r !== w) {
-        for (const table of tables) table[w] = table[r]!;
+        this.moveFlowRow(r, w);
         f.slot = w;
       }
       this.fBase[w] = hw;
@@ -667,9 +671,20 @@ export class FluidFabric {
     return base;
   }
 
-  /** The per-flow tables, for moving rows. */
-  private flowTables(): Array<Float64Array | Int32Array | Uint8Array> {
-    return [this.fHops, this.fRemaining, this.fDelivered, this.fSend, this.fCcSent, this.fSize, this.fWindow, this.fStartUs, this.fRateCap, this.fSrcNic, this.fExternal, this.fScaleUp];
+  /** Moves flow row r to row w (w < r) in every per-flow table but fBase and fGroup (rebuilt). */
+  private moveFlowRow(r: number, w: number): void {
+    this.fHops[w] = this.fHops[r]!;
+    this.fRemaining[w] = this.fRemaining[r]!;
+    this.fDelivered[w] = this.fDelivered[r]!;
+    this.fSend[w] = this.fSend[r]!;
+    this.fCcSent[w] = this.fCcSent[r]!;
+    this.fSize[w] = this.fSize[r]!;
+    this.fWindow[w] = this.fWindow[r]!;
+    this.fStartUs[w] = this.fStartUs[r]!;
+    this.fRateCap[w] = this.fRateCap[r]!;
+    this.fSrcNic[w] = this.fSrcNic[r]!;
+    this.fExternal[w] = this.fExternal[r]!;
+    this.fScaleUp[w] = this.fScaleUp[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -1049,6 +1064,11 @@ export class FluidFabric {
     const active = this.activePorts;
     const n = this.activeCount;
     if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
+    // Capacity left by the pause shares, for this pass.
+    for (let i = 0; i < n; i++) {
+      const p = active[i]!;
+      this.capNow[p] = this.cap[p]! * (1 - this.pauseShare[p]!);
+    }
     if (this.levelsStale) this.rebuildLevels();
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
@@ -1107,7 +1127,7 @@ export class FluidFabric {
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
       const l = lam[p]!;
-      const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+      const c = this.capNow[p]!;
       if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = c;
       else this.srv[p] = Math.min(l, c);
     }
@@ -1116,7 +1136,7 @@ export class FluidFabric {
 
   /** Output rate at port p of a flow arriving at `inRate` with `backlog` bytes queued there. */
   private flowOut(p: number, inRate: number, backlog: number): number {
-    const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+    const c = this.capNow[p]!;
     if (c === 0) return 0;
     const l = this.lam[p]!;
     if (this.isScaleUp[p]) return l > c ? (inRate * c) / l : inRate;
