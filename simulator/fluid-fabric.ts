@@ -479,16 +479,19 @@ export class FluidFabric {
         if (++this.zeroSteps > 8) te = this.now + 1e-3;
       } else this.zeroSteps = 0;
       if (te > horizonUs) {
-        this.advance(horizonUs - this.now);
+        this.advancePorts(horizonUs - this.now);
+        this.advanceFlows(horizonUs - this.now);
         this.now = horizonUs;
         return [];
       }
-      this.advance(te - this.now);
+      const dt = te - this.now;
+      // The flows move inside processEvents, in the same pass that checks them.
+      this.advancePorts(dt);
       this.now = te;
       this.events++;
       // Whatever was due (a crossing, an end) changes some rate: recompute before the next one.
       if (te >= this.nextEventUs) this.dirty = true;
-      const done = this.processEvents();
+      const done = this.processEvents(dt);
       if (done.length > 0) return done;
     }
   }
@@ -500,7 +503,8 @@ export class FluidFabric {
 
   // ---- events -------------------------------------------------------------------------------
 
-  private processEvents(): Flow[] {
+  /** Handles what is due at `now`, after the ports (not yet the flows) moved on by `dt`. */
+  private processEvents(dt: number): Flow[] {
     const { ecnKminBytes, ecnKmaxBytes } = this.p;
     const t = this.now;
     // Queues that reached a level: snap tiny residues, decide XOFF/XON.
@@ -540,10 +544,6 @@ export class FluidFabric {
       }
       this.dirty = true;
     }
-    if (this.nextCcUs <= t + 1e-9) {
-      this.runCongestionControl();
-      this.dirty = true;
-    }
     // Senders that finished injecting or filled their window change rates; flows whose last
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
@@ -553,7 +553,9 @@ export class FluidFabric {
     const hopBacklog = this.hopBacklog;
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs } = this;
     const n = this.flows.length;
+    const moved = dt > 0;
     for (let fi = 0; fi < n; fi++) {
+      if (moved) this.advanceFlow(fi, dt);
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
       for (let e = base; e < base + hops; e++) if (hopBacklog[e]! > 0 && hopBacklog[e]! < EPS_BYTES && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
@@ -575,6 +577,11 @@ export class FluidFabric {
       if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(base, hops))) {
         (done ??= []).push(this.flows[fi]!);
       }
+    }
+    // Congestion control reads the bytes sent, so it runs once the flows have moved.
+    if (this.nextCcUs <= t + 1e-9) {
+      this.runCongestionControl();
+      this.dirty = true;
     }
     if (!done) return NO_FLOWS;
     for (const f of done) {
@@ -1232,8 +1239,8 @@ export class FluidFabric {
     return (ecnPmax * ramp) / 2 + (q - ecnKmaxBytes);
   }
 
-  /** Moves every active queue and flow `dt` µs along its current slopes, accruing counters. */
-  private advance(dt: number): void {
+  /** Moves every active queue `dt` µs along its slope, accruing its counters. */
+  private advancePorts(dt: number): void {
     if (dt <= 0) return;
     const mtu = this.p.mtuBytes;
     const pauseLenUs = 2 * this.p.linkDelayUs;
@@ -1285,26 +1292,30 @@ export class FluidFabric {
         }
       }
     }
-    const hopIn = this.hopIn;
-    const hopOut = this.hopOut;
-    const hopBacklog = this.hopBacklog;
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fCcSent, fSize } = this;
-    const n = this.flows.length;
-    for (let fi = 0; fi < n; fi++) {
-      const send = fSend[fi]!;
-      if (send > 0) {
-        const inj = Math.min(fRemaining[fi]!, send * dt);
-        fRemaining[fi]! -= inj;
-        fCcSent[fi]! += inj;
-      }
-      const base = fBase[fi]!;
-      const end = base + fHops[fi]!;
-      for (let e = base; e < end; e++) {
-        const net = hopIn[e]! - hopOut[e]!;
-        if (net !== 0) hopBacklog[e] = Math.max(0, hopBacklog[e]! + net * dt);
-      }
-      fDelivered[fi] = Math.min(fSize[fi]!, fDelivered[fi]! + hopOut[end - 1]! * dt);
+  }
+
+  /** Moves every flow `dt` µs along its rates. */
+  private advanceFlows(dt: number): void {
+    if (dt <= 0) return;
+    for (let fi = 0; fi < this.flows.length; fi++) this.advanceFlow(fi, dt);
+  }
+
+  /** Moves flow row fi `dt` µs along its rates: bytes injected, queued per hop, delivered. */
+  private advanceFlow(fi: number, dt: number): void {
+    const { hopIn, hopOut, hopBacklog, fRemaining, fCcSent, fSend } = this;
+    const send = fSend[fi]!;
+    if (send > 0) {
+      const inj = Math.min(fRemaining[fi]!, send * dt);
+      fRemaining[fi]! -= inj;
+      fCcSent[fi]! += inj;
     }
+    const base = this.fBase[fi]!;
+    const end = base + this.fHops[fi]!;
+    for (let e = base; e < end; e++) {
+      const net = hopIn[e]! - hopOut[e]!;
+      if (net !== 0) hopBacklog[e] = Math.max(0, hopBacklog[e]! + net * dt);
+    }
+    this.fDelivered[fi] = Math.min(this.fSize[fi]!, this.fDelivered[fi]! + hopOut[end - 1]! * dt);
   }
 
   private countPauseRefresh(p: number, t: number): void {
