@@ -79,9 +79,9 @@ export type FabricParams = typeof FABRIC_DEFAULTS;
 /** A coupled set of flows: NCCL ring or tree edges, each forwarding what its predecessor delivered. */
 export interface FlowGroup {
   members: Flow[];
-  /** The fabric's bookkeeping: the group's row in its group table and the build that set it. */
+  /** The fabric's bookkeeping: the group's row in its group table while it has live members. */
   slot?: number;
-  slotBuild?: number;
+  owner?: unknown;
 }
 
 /**
@@ -240,6 +240,8 @@ export class FluidFabric {
   private hopOut = new Float64Array(1024);
   private hopBacklog = new Float64Array(1024);
   private hopLast = new Uint8Array(1024);
+  /** Level of the hop the rate pass visits for its flow there, −1 for a hop it skips. */
+  private hopLevel = new Int8Array(1024);
   private hopCount = 0;
   /**
    * Per-flow state, row = index in `flows`: first hop entry, hop count, bytes left to inject,
@@ -263,8 +265,11 @@ export class FluidFabric {
   private fGroup = new Int32Array(256);
   /** Ring pace per live group (slowest live member's delivered rate, bytes/µs), by group row. */
   private groupCap = new Float64Array(64);
+  /** Live members per group row; rows of groups without any are reused. */
+  private groupLive = new Int32Array(64);
+  private readonly freeGroupRows: number[] = [];
+  /** Group rows in use or free (high-water mark). */
   private groupCount = 0;
-  private groupBuild = 0;
   /** Hop entries at each level (uplink, spine downlink, leaf downlink), in flow order. */
   private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly levelCount = new Int32Array(3);
@@ -415,7 +420,7 @@ export class FluidFabric {
       tag: opts.tag,
     };
     opts.group?.members.push(flow);
-    this.appendFlowRow(flow, this.appendHops(path));
+    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel));
     this.flows.push(flow);
     this.dirty = true;
     return flow;
@@ -623,7 +628,15 @@ export class FluidFabric {
     let hw = 0;
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
-      if (f.done) continue;
+      if (f.done) {
+        const g = f.group;
+        // A group's row is free again once its last member is gone.
+        if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
+          this.freeGroupRows.push(g.slot);
+          g.slot = undefined;
+        }
+        continue;
+      }
       const hops = f.path.length;
       const base = this.fBase[r]!;
       if (base !== hw) {
@@ -633,6 +646,7 @@ export class FluidFabric {
           this.hopOut[hw + h] = this.hopOut[base + h]!;
           this.hopBacklog[hw + h] = this.hopBacklog[base + h]!;
           this.hopLast[hw + h] = this.hopLast[base + h]!;
+          this.hopLevel[hw + h] = this.hopLevel[base + h]!;
         }
       }
       if (r !== w) {
@@ -649,12 +663,12 @@ export class FluidFabric {
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
-  private appendHops(path: Int32Array): number {
+  private appendHops(path: Int32Array, hopAtLevel: Int8Array): number {
     const base = this.hopCount;
     const need = base + path.length;
     if (need > this.hopPort.length) {
       const size = Math.max(need, 2 * this.hopPort.length);
-      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const grow = <T extends Float64Array | Int32Array | Uint8Array | Int8Array>(a: T, make: (n: number) => T): T => {
         const b = make(size);
         b.set(a.subarray(0, base) as never);
         return b;
@@ -664,6 +678,7 @@ export class FluidFabric {
       this.hopOut = grow(this.hopOut, (n) => new Float64Array(n));
       this.hopBacklog = grow(this.hopBacklog, (n) => new Float64Array(n));
       this.hopLast = grow(this.hopLast, (n) => new Uint8Array(n));
+      this.hopLevel = grow(this.hopLevel, (n) => new Int8Array(n));
     }
     for (let h = 0; h < path.length; h++) {
       const e = base + h;
@@ -672,13 +687,16 @@ export class FluidFabric {
       this.hopOut[e] = 0;
       this.hopBacklog[e] = 0;
       this.hopLast[e] = h === path.length - 1 ? 1 : 0;
+      // The rate pass visits one hop per level (the last, should a path repeat a level).
+      const L = this.level[path[h]!]!;
+      this.hopLevel[e] = hopAtLevel[L] === h ? L : -1;
     }
     this.hopCount = need;
     this.levelsStale = true;
     return base;
   }
 
-  /** Moves flow row r to row w (w < r) in every per-flow table but fBase and fGroup (rebuilt). */
+  /** Moves flow row r to row w (w < r) in every per-flow table but fBase (set by the caller). */
   private moveFlowRow(r: number, w: number): void {
     this.fHops[w] = this.fHops[r]!;
     this.fRemaining[w] = this.fRemaining[r]!;
@@ -692,6 +710,7 @@ export class FluidFabric {
     this.fSrcNic[w] = this.fSrcNic[r]!;
     this.fExternal[w] = this.fExternal[r]!;
     this.fScaleUp[w] = this.fScaleUp[r]!;
+    this.fGroup[w] = this.fGroup[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -732,7 +751,23 @@ export class FluidFabric {
     this.fSrcNic[row] = flow.srcNic;
     this.fExternal[row] = flow.external ? 1 : 0;
     this.fScaleUp[row] = flow.scaleUp ? 1 : 0;
-    this.fGroup[row] = -1;
+    const g = flow.group;
+    if (g) {
+      if (g.owner !== this || g.slot === undefined) {
+        g.owner = this;
+        g.slot = this.freeGroupRows.pop() ?? this.groupCount++;
+        if (g.slot >= this.groupCap.length) {
+          const cap = new Float64Array(2 * this.groupCap.length);
+          cap.set(this.groupCap);
+          this.groupCap = cap;
+          const live = new Int32Array(2 * this.groupLive.length);
+          live.set(this.groupLive);
+          this.groupLive = live;
+        }
+      }
+      this.groupLive[g.slot]!++;
+    }
+    this.fGroup[row] = g ? g.slot! : -1;
   }
 
   /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
@@ -742,45 +777,33 @@ export class FluidFabric {
       if (this.levelHops[L]!.length < this.hopCount) this.levelHops[L] = new Int32Array(this.hopPort.length);
       this.levelCount[L] = 0;
     }
-    const flows = this.flows;
-    const build = ++this.groupBuild;
-    this.groupCount = 0;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
-      for (let L = 0; L < 3; L++) {
-        const h = f.hopAtLevel[L]!;
-        if (h >= 0) this.levelHops[L]![this.levelCount[L]!++] = this.fBase[fi]! + h;
-      }
-      const g = f.group;
-      if (g && g.slotBuild !== build) {
-        g.slotBuild = build;
-        g.slot = this.groupCount++;
-      }
-      this.fGroup[fi] = g ? g.slot! : -1;
-    }
-    if (this.groupCap.length < this.groupCount) this.groupCap = new Float64Array(Math.max(this.groupCount, 2 * this.groupCap.length));
-    // Ports on some path, in first-use order, and the (port, upstream) pause edges.
+    // Also the ports on some path, in first-use order, and the (port, upstream) pause edges.
     const stamp = ++this.pathStamp;
     this.pathPortCount = 0;
     this.pauseEdgeCount = 0;
     if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
-      const path = f.path;
-      for (let h = 0; h < path.length; h++) {
-        const p = path[h]!;
-        if (this.pathPortStamp[p] !== stamp) {
-          this.pathPortStamp[p] = stamp;
-          this.pathPorts[this.pathPortCount++] = p;
+    const { hopPort, hopLevel, fBase, fHops, fSrcNic, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
+    const n = this.flows.length;
+    for (let fi = 0; fi < n; fi++) {
+      const base = fBase[fi]!;
+      const end = base + fHops[fi]!;
+      const nic = fSrcNic[fi]!;
+      for (let e = base; e < end; e++) {
+        const L = hopLevel[e]!;
+        if (L >= 0) levelHops[L]![levelCount[L]!++] = e;
+        const p = hopPort[e]!;
+        if (pathPortStamp[p] !== stamp) {
+          pathPortStamp[p] = stamp;
+          pathPorts[this.pathPortCount++] = p;
         }
-        // Upstream of hop h: the previous egress port, or the sending NIC (encoded −nic − 1).
-        const to = h > 0 ? path[h - 1]! : f.srcNic >= 0 ? -f.srcNic - 1 : undefined;
-        if (to === undefined) continue;
-        this.pauseEdges[this.pauseEdgeCount++] = p;
-        this.pauseEdges[this.pauseEdgeCount++] = to;
+        // Upstream of a hop: the previous egress port, or the sending NIC (encoded −nic − 1).
+        if (e === base && nic < 0) continue;
+        pauseEdges[this.pauseEdgeCount++] = p;
+        pauseEdges[this.pauseEdgeCount++] = e > base ? hopPort[e - 1]! : -nic - 1;
       }
     }
   }
+
 
   /**
    * One congestion-control update, closed form over the time since the previous one (see
