@@ -1247,9 +1247,10 @@ export class FluidFabric {
    * mean within one piece of the curve, else the exact integral across Kmin and Kmax.
    */
   private meanMarkProbability(q0: number, q1: number): number {
-    const { ecnKminBytes, ecnKmaxBytes } = this.p;
-    const piece = (q: number) => (q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 2 : 1);
-    if (piece(q0) === piece(q1)) return (this.markProbability(q0) + this.markProbability(q1)) / 2;
+    const { ecnKminBytes: kmin, ecnKmaxBytes: kmax } = this.p;
+    const piece0 = q0 <= kmin ? 0 : q0 >= kmax ? 2 : 1;
+    const piece1 = q1 <= kmin ? 0 : q1 >= kmax ? 2 : 1;
+    if (piece0 === piece1) return (this.markProbability(q0) + this.markProbability(q1)) / 2;
     return (this.markArea(q1) - this.markArea(q0)) / (q1 - q0);
   }
 
