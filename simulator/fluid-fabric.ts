@@ -1011,13 +1011,9 @@ export class FluidFabric {
       this.devUsage[d]! += this.queue[p]!;
       this.devSlope[d]! += this.dq[p]!;
     }
-    // Marking just began: the senders' rates changed with the update that closed recovery.
-    if (this.scheduleCongestionControl()) {
-      this.recompute();
-      return;
-    }
-    // After the schedule: which Kmin crossings are events depends on the marking mode.
     this.nextEventUs = this.now + this.nextEventDelay();
+    // Marking just began: the senders' rates changed with the update that closed recovery.
+    if (this.scheduleCongestionControl()) this.recompute();
   }
 
   private nextPausedCount = 0;
@@ -1185,7 +1181,7 @@ export class FluidFabric {
 
   /** µs until the next queue crossing, sender end, window fill or delivery. */
   private nextEventDelay(): number {
-    const { ecnKminBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes, pfcHoldBandBytes } = this.p;
+    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes, pfcHoldBandBytes } = this.p;
     let best = Infinity;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
@@ -1193,10 +1189,13 @@ export class FluidFabric {
       const q = this.queue[p]!;
       const s = this.dq[p]!;
       if (s < 0 && q > 0) best = Math.min(best, q / -s);
-      // Marks integrate exactly across Kmin and Kmax (advance), so crossing them is an event only
-      // where it changes something: a queue reaching Kmin while congestion control is not on
-      // its marking interval starts that interval.
-      if (s > 0 && !this.ccMarking && q < ecnKminBytes - EPS_BYTES) best = Math.min(best, (ecnKminBytes - q) / s);
+      if (s > 0) {
+        if (q < ecnKminBytes - EPS_BYTES) best = Math.min(best, (ecnKminBytes - q) / s);
+        else if (q < ecnKmaxBytes - EPS_BYTES) best = Math.min(best, (ecnKmaxBytes - q) / s);
+      } else if (s < 0) {
+        if (q > ecnKmaxBytes + EPS_BYTES) best = Math.min(best, (q - ecnKmaxBytes) / -s);
+        else if (q > ecnKminBytes + EPS_BYTES) best = Math.min(best, (q - ecnKminBytes) / -s);
+      }
       // Dynamic threshold T(t) = α (B − U(t)): solve q(t) = T(t) (XOFF) or q(t) = T(t) − offset (XON).
       const d = this.deviceOf[p]!;
       const gap = pfcAlpha * (sharedBufferBytes - this.devUsage[d]!) - q;
@@ -1242,27 +1241,6 @@ export class FluidFabric {
     return q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes);
   }
 
-  /**
-   * Mean RED marking probability while the queue moves linearly from q0 to q1: the endpoints'
-   * mean within one piece of the curve, else the exact integral across Kmin and Kmax.
-   */
-  private meanMarkProbability(q0: number, q1: number): number {
-    const { ecnKminBytes: kmin, ecnKmaxBytes: kmax } = this.p;
-    const piece0 = q0 <= kmin ? 0 : q0 >= kmax ? 2 : 1;
-    const piece1 = q1 <= kmin ? 0 : q1 >= kmax ? 2 : 1;
-    if (piece0 === piece1) return (this.markProbability(q0) + this.markProbability(q1)) / 2;
-    return (this.markArea(q1) - this.markArea(q0)) / (q1 - q0);
-  }
-
-  /** ∫ markProbability from 0 to q (bytes). */
-  private markArea(q: number): number {
-    const { ecnKminBytes, ecnKmaxBytes, ecnPmax } = this.p;
-    if (q <= ecnKminBytes) return 0;
-    const ramp = ecnKmaxBytes - ecnKminBytes;
-    if (q < ecnKmaxBytes) return (ecnPmax * (q - ecnKminBytes) ** 2) / (2 * ramp);
-    return (ecnPmax * ramp) / 2 + (q - ecnKmaxBytes);
-  }
-
   /** Moves every active queue `dt` µs along its slope, accruing its counters. */
   private advancePorts(dt: number): void {
     if (dt <= 0) return;
@@ -1285,7 +1263,7 @@ export class FluidFabric {
       this.queue[p] = q1;
       if (q1 > this.watermark[p]!) this.watermark[p] = q1;
       if (q0 > 0 || q1 > 0) {
-        const pm = this.meanMarkProbability(q0, q1);
+        const pm = (this.markProbability(q0) + this.markProbability(q1)) / 2;
         if (pm > 0) {
           this.markIntegral[p]! += pm * dt;
           this.ecnMarked[p]! += (sent / mtu) * pm;
