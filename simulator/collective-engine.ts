@@ -191,7 +191,7 @@ export class JobRun {
     const groupOf = (key: string): FlowGroup | undefined => {
       if (!coupled) return undefined;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { members: [], cap: Infinity }));
+      if (!g) groups.set(key, (g = { members: [] }));
       return g;
     };
     // A NIC's line rate is shared by every transfer it sends in this phase; ring and tree peers

@@ -79,13 +79,16 @@ export type FabricParams = typeof FABRIC_DEFAULTS;
 /** A coupled set of flows: NCCL ring or tree edges, each forwarding what its predecessor delivered. */
 export interface FlowGroup {
   members: Flow[];
-  /** Delivered rate of the slowest live member at the last recompute, bytes/µs. */
-  cap: number;
-  /** Rate pass in which `cap` was last reset (the fabric's bookkeeping). */
-  epoch?: number;
+  /** The fabric's bookkeeping: the group's row in its group table while it has live members. */
+  slot?: number;
+  owner?: unknown;
 }
 
-/** One point-to-point transfer (a QP bundle) crossing a list of egress ports. */
+/**
+ * One point-to-point transfer (a QP bundle) crossing a list of egress ports. The handle the
+ * owner holds; the state that changes between events (bytes left, delivered, rates, backlog)
+ * lives in the fabric's flow and hop tables, row `slot`.
+ */
 export interface Flow {
   readonly id: number;
   /** Simulated µs the flow was added. */
@@ -100,20 +103,13 @@ export interface Flow {
   readonly scaleUp: boolean;
   /** Bytes to deliver (Infinity for an external sender that runs until removed). */
   readonly size: number;
-  remaining: number;
-  delivered: number;
   readonly lineRate: number;
-  /** Injection rate since the last recompute, bytes/µs. */
-  send: number;
-  readonly backlog: Float64Array;
-  readonly inRate: Float64Array;
-  readonly outRate: Float64Array;
+  /** Row of this flow in the fabric's flow tables (its index in `flows`; moves on compaction). */
+  slot: number;
   /** Bytes in flight a ring sender may have before it waits on its predecessor. */
   readonly window: number;
   readonly group: FlowGroup | undefined;
   readonly cc: DcqcnState | undefined;
-  /** Sent bytes since the last CC interval. */
-  ccSent: number;
   done: boolean;
   /** Free for the owner (the collective engine). */
   tag: unknown;
@@ -160,6 +156,8 @@ export class FluidFabric {
   readonly credit: CreditLinkState[];
   readonly creditSeverity: Float64Array;
   private readonly cap: Float64Array;
+  /** cap × (1 − pause share) of the active ports, as of the current rate pass. */
+  private readonly capNow: Float64Array;
   readonly queue: Float64Array;
   private readonly lam: Float64Array;
   private readonly srv: Float64Array;
@@ -213,7 +211,6 @@ export class FluidFabric {
   private nextActiveCount = 0;
   private readonly activeStamp: Int32Array;
   private epoch = 0;
-  private groupEpoch = 0;
   private readonly pausedA: Int32Array;
   private readonly pausedB: Int32Array;
   private pausedPorts: Int32Array;
@@ -233,6 +230,58 @@ export class FluidFabric {
   private readonly p: FabricParams;
   readonly flows: Flow[] = [];
   private nextFlowId = 0;
+  /**
+   * Per-hop state of every live flow, flow-major in `flows` order (entry = fBase[row] + hop), so
+   * the per-event passes run over flat arrays: egress port, arrival and output rate (bytes/µs),
+   * bytes queued, and whether the hop is the flow's last.
+   */
+  private hopPort = new Int32Array(1024);
+  private hopIn = new Float64Array(1024);
+  private hopOut = new Float64Array(1024);
+  private hopBacklog = new Float64Array(1024);
+  private hopLast = new Uint8Array(1024);
+  /** Level of the hop the rate pass visits for its flow there, −1 for a hop it skips. */
+  private hopLevel = new Int8Array(1024);
+  private hopCount = 0;
+  /**
+   * Per-flow state, row = index in `flows`: first hop entry, hop count, bytes left to inject,
+   * delivered, injection rate since the last recompute (bytes/µs), bytes sent since the last
+   * congestion-control update, size, ring window, start time, the sender's rate limit (line
+   * rate or its DCQCN rate), sending NIC, external and scale-up flags, group row (−1: none).
+   */
+  private fBase = new Int32Array(256);
+  private fHops = new Int32Array(256);
+  private fRemaining = new Float64Array(256);
+  private fDelivered = new Float64Array(256);
+  private fSend = new Float64Array(256);
+  private fCcSent = new Float64Array(256);
+  private fSize = new Float64Array(256);
+  private fWindow = new Float64Array(256);
+  private fStartUs = new Float64Array(256);
+  private fRateCap = new Float64Array(256);
+  private fSrcNic = new Int32Array(256);
+  private fExternal = new Uint8Array(256);
+  private fScaleUp = new Uint8Array(256);
+  private fGroup = new Int32Array(256);
+  /** Ring pace per live group (slowest live member's delivered rate, bytes/µs), by group row. */
+  private groupCap = new Float64Array(64);
+  /** Live members per group row; rows of groups without any are reused. */
+  private groupLive = new Int32Array(64);
+  private readonly freeGroupRows: number[] = [];
+  /** Group rows in use or free (high-water mark). */
+  private groupCount = 0;
+  /** Hop entries at each level (uplink, spine downlink, leaf downlink), in flow order. */
+  private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
+  private readonly levelCount = new Int32Array(3);
+  private levelsStale = true;
+  /** Distinct ports on the live flows' paths, in first-use order (rebuilt with the levels). */
+  private readonly pathPorts: Int32Array;
+  private pathPortCount = 0;
+  private readonly pathPortStamp: Int32Array;
+  private pathStamp = 0;
+  /** (port, upstream) pairs PFC pauses along, one per hop, flattened; a NIC upstream is −nic − 1. */
+  private pauseEdges = new Int32Array(2048);
+  private pauseEdgeCount = 0;
   private dirty = true;
   private nextEventUs = Infinity;
   private nextCcUs = Infinity;
@@ -263,6 +312,7 @@ export class FluidFabric {
     this.credit = ports.map(() => healthyCreditLink());
     this.creditSeverity = new Float64Array(n);
     this.cap = new Float64Array(n);
+    this.capNow = new Float64Array(n);
     this.queue = new Float64Array(n);
     this.lam = new Float64Array(n);
     this.srv = new Float64Array(n);
@@ -314,6 +364,8 @@ export class FluidFabric {
     this.nicPausedList = new Int32Array(nicCount);
     this.markedStamp = new Uint8Array(n);
     this.markedPorts = new Int32Array(n);
+    this.pathPorts = new Int32Array(n);
+    this.pathPortStamp = new Int32Array(n);
     this.refreshCapacities();
   }
 
@@ -359,21 +411,16 @@ export class FluidFabric {
       external: opts.external ?? false,
       scaleUp,
       size,
-      remaining: size,
-      delivered: 0,
       lineRate,
-      send: 0,
-      backlog: new Float64Array(hops),
-      inRate: new Float64Array(hops),
-      outRate: new Float64Array(hops),
+      slot: this.flows.length,
       window: opts.window ?? Infinity,
       group: opts.group,
       cc: scaleUp ? undefined : newDcqcnState(lineRate),
-      ccSent: 0,
       done: false,
       tag: opts.tag,
     };
     opts.group?.members.push(flow);
+    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel));
     this.flows.push(flow);
     this.dirty = true;
     return flow;
@@ -383,12 +430,12 @@ export class FluidFabric {
   removeFlow(flow: Flow): void {
     const i = this.flows.indexOf(flow);
     if (i < 0) return;
-    this.flows.splice(i, 1);
     for (let h = 0; h < flow.path.length; h++) {
       const p = flow.path[h]!;
-      this.queue[p] = Math.max(0, this.queue[p]! - flow.backlog[h]!);
+      this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]!);
     }
     flow.done = true;
+    this.compactFlows();
     this.dirty = true;
   }
 
@@ -437,16 +484,19 @@ export class FluidFabric {
         if (++this.zeroSteps > 8) te = this.now + 1e-3;
       } else this.zeroSteps = 0;
       if (te > horizonUs) {
-        this.advance(horizonUs - this.now);
+        this.advancePorts(horizonUs - this.now);
+        this.advanceFlows(horizonUs - this.now);
         this.now = horizonUs;
         return [];
       }
-      this.advance(te - this.now);
+      const dt = te - this.now;
+      // The flows move inside processEvents, in the same pass that checks them.
+      this.advancePorts(dt);
       this.now = te;
       this.events++;
       // Whatever was due (a crossing, an end) changes some rate: recompute before the next one.
       if (te >= this.nextEventUs) this.dirty = true;
-      const done = this.processEvents();
+      const done = this.processEvents(dt);
       if (done.length > 0) return done;
     }
   }
@@ -458,7 +508,8 @@ export class FluidFabric {
 
   // ---- events -------------------------------------------------------------------------------
 
-  private processEvents(): Flow[] {
+  /** Handles what is due at `now`, after the ports (not yet the flows) moved on by `dt`. */
+  private processEvents(dt: number): Flow[] {
     const { ecnKminBytes, ecnKmaxBytes } = this.p;
     const t = this.now;
     // Queues that reached a level: snap tiny residues, decide XOFF/XON.
@@ -498,46 +549,59 @@ export class FluidFabric {
       }
       this.dirty = true;
     }
-    if (this.nextCcUs <= t + 1e-9) {
-      this.runCongestionControl();
-      this.dirty = true;
-    }
     // Senders that finished injecting or filled their window change rates; flows whose last
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
     const { completionBatchUs, completionBatchShare } = this.p;
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
-      const path = f.path;
-      const hops = path.length;
-      for (let h = 0; h < hops; h++) if (f.backlog[h]! > 0 && f.backlog[h]! < EPS_BYTES && f.inRate[h]! <= f.outRate[h]!) f.backlog[h] = 0;
-      if (f.remaining > 0 && f.remaining < EPS_BYTES) {
-        f.remaining = 0;
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
+    const hopBacklog = this.hopBacklog;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs } = this;
+    const n = this.flows.length;
+    const moved = dt > 0;
+    for (let fi = 0; fi < n; fi++) {
+      if (moved) this.advanceFlow(fi, dt);
+      const hops = fHops[fi]!;
+      const base = fBase[fi]!;
+      for (let e = base; e < base + hops; e++) if (hopBacklog[e]! > 0 && hopBacklog[e]! < EPS_BYTES && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+      let remaining = fRemaining[fi]!;
+      if (remaining > 0 && remaining < EPS_BYTES) {
+        remaining = fRemaining[fi] = 0;
         this.dirty = true;
       }
-      if (f.send > 0 && f.remaining <= f.send * 1e-9) this.dirty = true;
-      if (f.window !== Infinity && f.size - f.remaining - f.delivered >= f.window - EPS_BYTES) this.dirty = true;
-      const last = f.outRate[hops - 1]!;
-      const left = f.size - f.delivered;
-      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - f.startUs));
+      const send = fSend[fi]!;
+      const size = fSize[fi]!;
+      const delivered = fDelivered[fi]!;
+      if (send > 0 && remaining <= send * 1e-9) this.dirty = true;
+      if (fWindow[fi] !== Infinity && size - remaining - delivered >= fWindow[fi]! - EPS_BYTES) this.dirty = true;
+      const last = hopOut[base + hops - 1]!;
+      const left = size - delivered;
+      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
       // A sender still injecting its last bytes counts as finished when they go out in the window.
-      const injected = f.remaining === 0 || (f.send > 0 && f.remaining / f.send <= batchUs);
-      if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(f))) {
-        (done ??= []).push(f);
+      const injected = remaining === 0 || (send > 0 && remaining / send <= batchUs);
+      if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(base, hops))) {
+        (done ??= []).push(this.flows[fi]!);
       }
+    }
+    // Congestion control reads the bytes sent, so it runs once the flows have moved.
+    if (this.nextCcUs <= t + 1e-9) {
+      this.runCongestionControl();
+      this.dirty = true;
     }
     if (!done) return NO_FLOWS;
     for (const f of done) {
       // Bytes delivered a fraction of a µs early: the receiver had them all.
       const last = f.path.length - 1;
+      const base = fBase[f.slot]!;
       for (let h = 0; h < f.path.length; h++) {
         const p = f.path[h]!;
-        this.queue[p] = Math.max(0, this.queue[p]! - f.backlog[h]!);
-        if (h === last) this.txBytes[p]! += f.backlog[h]!;
-        f.backlog[h] = 0;
+        const b = hopBacklog[base + h]!;
+        this.queue[p] = Math.max(0, this.queue[p]! - b);
+        if (h === last) this.txBytes[p]! += b;
+        hopBacklog[base + h] = 0;
       }
-      f.delivered = f.size;
-      f.remaining = 0;
+      fDelivered[f.slot] = f.size;
+      fRemaining[f.slot] = 0;
       f.done = true;
     }
     this.compactFlows();
@@ -553,19 +617,193 @@ export class FluidFabric {
     list.splice(i, 0, { t, port, on });
   }
 
-  private backlogOnlyAtLast(f: Flow): boolean {
-    for (let h = 0; h < f.path.length - 1; h++) if (f.backlog[h]! > EPS_BYTES) return false;
+  private backlogOnlyAtLast(base: number, hops: number): boolean {
+    for (let e = base; e < base + hops - 1; e++) if (this.hopBacklog[e]! > EPS_BYTES) return false;
     return true;
   }
 
+  /** Drops finished flows, moving the hops of the rest down so the tables stay in flow order. */
   private compactFlows(): void {
     let w = 0;
+    let hw = 0;
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
-      if (!f.done) this.flows[w++] = f;
+      if (f.done) {
+        const g = f.group;
+        // A group's row is free again once its last member is gone.
+        if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
+          this.freeGroupRows.push(g.slot);
+          g.slot = undefined;
+        }
+        continue;
+      }
+      const hops = f.path.length;
+      const base = this.fBase[r]!;
+      if (base !== hw) {
+        for (let h = 0; h < hops; h++) {
+          this.hopPort[hw + h] = this.hopPort[base + h]!;
+          this.hopIn[hw + h] = this.hopIn[base + h]!;
+          this.hopOut[hw + h] = this.hopOut[base + h]!;
+          this.hopBacklog[hw + h] = this.hopBacklog[base + h]!;
+          this.hopLast[hw + h] = this.hopLast[base + h]!;
+          this.hopLevel[hw + h] = this.hopLevel[base + h]!;
+        }
+      }
+      if (r !== w) {
+        this.moveFlowRow(r, w);
+        f.slot = w;
+      }
+      this.fBase[w] = hw;
+      this.flows[w++] = f;
+      hw += hops;
     }
     this.flows.length = w;
+    this.hopCount = hw;
+    this.levelsStale = true;
   }
+
+  /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
+  private appendHops(path: Int32Array, hopAtLevel: Int8Array): number {
+    const base = this.hopCount;
+    const need = base + path.length;
+    if (need > this.hopPort.length) {
+      const size = Math.max(need, 2 * this.hopPort.length);
+      const grow = <T extends Float64Array | Int32Array | Uint8Array | Int8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(size);
+        b.set(a.subarray(0, base) as never);
+        return b;
+      };
+      this.hopPort = grow(this.hopPort, (n) => new Int32Array(n));
+      this.hopIn = grow(this.hopIn, (n) => new Float64Array(n));
+      this.hopOut = grow(this.hopOut, (n) => new Float64Array(n));
+      this.hopBacklog = grow(this.hopBacklog, (n) => new Float64Array(n));
+      this.hopLast = grow(this.hopLast, (n) => new Uint8Array(n));
+      this.hopLevel = grow(this.hopLevel, (n) => new Int8Array(n));
+    }
+    for (let h = 0; h < path.length; h++) {
+      const e = base + h;
+      this.hopPort[e] = path[h]!;
+      this.hopIn[e] = 0;
+      this.hopOut[e] = 0;
+      this.hopBacklog[e] = 0;
+      this.hopLast[e] = h === path.length - 1 ? 1 : 0;
+      // The rate pass visits one hop per level (the last, should a path repeat a level).
+      const L = this.level[path[h]!]!;
+      this.hopLevel[e] = hopAtLevel[L] === h ? L : -1;
+    }
+    this.hopCount = need;
+    this.levelsStale = true;
+    return base;
+  }
+
+  /** Moves flow row r to row w (w < r) in every per-flow table but fBase (set by the caller). */
+  private moveFlowRow(r: number, w: number): void {
+    this.fHops[w] = this.fHops[r]!;
+    this.fRemaining[w] = this.fRemaining[r]!;
+    this.fDelivered[w] = this.fDelivered[r]!;
+    this.fSend[w] = this.fSend[r]!;
+    this.fCcSent[w] = this.fCcSent[r]!;
+    this.fSize[w] = this.fSize[r]!;
+    this.fWindow[w] = this.fWindow[r]!;
+    this.fStartUs[w] = this.fStartUs[r]!;
+    this.fRateCap[w] = this.fRateCap[r]!;
+    this.fSrcNic[w] = this.fSrcNic[r]!;
+    this.fExternal[w] = this.fExternal[r]!;
+    this.fScaleUp[w] = this.fScaleUp[r]!;
+    this.fGroup[w] = this.fGroup[r]!;
+  }
+
+  /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
+  private appendFlowRow(flow: Flow, base: number): void {
+    const row = flow.slot;
+    if (row >= this.fBase.length) {
+      const size = 2 * this.fBase.length;
+      const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(size);
+        b.set(a as never);
+        return b;
+      };
+      this.fBase = grow(this.fBase);
+      this.fHops = grow(this.fHops);
+      this.fRemaining = grow(this.fRemaining);
+      this.fDelivered = grow(this.fDelivered);
+      this.fSend = grow(this.fSend);
+      this.fCcSent = grow(this.fCcSent);
+      this.fSize = grow(this.fSize);
+      this.fWindow = grow(this.fWindow);
+      this.fStartUs = grow(this.fStartUs);
+      this.fRateCap = grow(this.fRateCap);
+      this.fSrcNic = grow(this.fSrcNic);
+      this.fExternal = grow(this.fExternal);
+      this.fScaleUp = grow(this.fScaleUp);
+      this.fGroup = grow(this.fGroup);
+    }
+    this.fBase[row] = base;
+    this.fHops[row] = flow.path.length;
+    this.fRemaining[row] = flow.size;
+    this.fDelivered[row] = 0;
+    this.fSend[row] = 0;
+    this.fCcSent[row] = 0;
+    this.fSize[row] = flow.size;
+    this.fWindow[row] = flow.window;
+    this.fStartUs[row] = flow.startUs;
+    this.fRateCap[row] = flow.cc ? Math.min(flow.cc.rate, flow.lineRate) : flow.lineRate;
+    this.fSrcNic[row] = flow.srcNic;
+    this.fExternal[row] = flow.external ? 1 : 0;
+    this.fScaleUp[row] = flow.scaleUp ? 1 : 0;
+    const g = flow.group;
+    if (g) {
+      if (g.owner !== this || g.slot === undefined) {
+        g.owner = this;
+        g.slot = this.freeGroupRows.pop() ?? this.groupCount++;
+        if (g.slot >= this.groupCap.length) {
+          const cap = new Float64Array(2 * this.groupCap.length);
+          cap.set(this.groupCap);
+          this.groupCap = cap;
+          const live = new Int32Array(2 * this.groupLive.length);
+          live.set(this.groupLive);
+          this.groupLive = live;
+        }
+      }
+      this.groupLive[g.slot]!++;
+    }
+    this.fGroup[row] = g ? g.slot! : -1;
+  }
+
+  /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
+  private rebuildLevels(): void {
+    this.levelsStale = false;
+    for (let L = 0; L < 3; L++) {
+      if (this.levelHops[L]!.length < this.hopCount) this.levelHops[L] = new Int32Array(this.hopPort.length);
+      this.levelCount[L] = 0;
+    }
+    // Also the ports on some path, in first-use order, and the (port, upstream) pause edges.
+    const stamp = ++this.pathStamp;
+    this.pathPortCount = 0;
+    this.pauseEdgeCount = 0;
+    if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
+    const { hopPort, hopLevel, fBase, fHops, fSrcNic, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
+    const n = this.flows.length;
+    for (let fi = 0; fi < n; fi++) {
+      const base = fBase[fi]!;
+      const end = base + fHops[fi]!;
+      const nic = fSrcNic[fi]!;
+      for (let e = base; e < end; e++) {
+        const L = hopLevel[e]!;
+        if (L >= 0) levelHops[L]![levelCount[L]!++] = e;
+        const p = hopPort[e]!;
+        if (pathPortStamp[p] !== stamp) {
+          pathPortStamp[p] = stamp;
+          pathPorts[this.pathPortCount++] = p;
+        }
+        // Upstream of a hop: the previous egress port, or the sending NIC (encoded −nic − 1).
+        if (e === base && nic < 0) continue;
+        pauseEdges[this.pauseEdgeCount++] = p;
+        pauseEdges[this.pauseEdgeCount++] = e > base ? hopPort[e - 1]! : -nic - 1;
+      }
+    }
+  }
+
 
   /**
    * One congestion-control update, closed form over the time since the previous one (see
@@ -591,8 +829,11 @@ export class FluidFabric {
         }
         mark = 1 - pass;
       }
-      if (mark > 0 || cc.active) advanceDcqcn(cc, f.lineRate, mark, f.ccSent, dt);
-      f.ccSent = 0;
+      if (mark > 0 || cc.active) {
+        advanceDcqcn(cc, f.lineRate, mark, this.fCcSent[fi]!, dt);
+        this.fRateCap[fi] = Math.min(cc.rate, f.lineRate);
+      }
+      this.fCcSent[fi] = 0;
     }
     for (let i = 0; i < this.markedCount; i++) {
       const p = marked[i]!;
@@ -678,7 +919,7 @@ export class FluidFabric {
       this.markedStamp[p] = 0;
     }
     this.markedCount = 0;
-    for (let fi = 0; fi < this.flows.length; fi++) this.flows[fi]!.ccSent = 0;
+    this.fCcSent.fill(0, 0, this.flows.length);
     this.nextCcUs = Math.min(this.nextOnGrid(this.p.ccIntervalUs), this.now + this.p.ccFirstReactionUs);
   }
 
@@ -721,11 +962,8 @@ export class FluidFabric {
     // of the previous active set are cleared (no other port carries any).
     for (let i = 0; i < this.activeCount; i++) this.lam[this.activePorts[i]!] = 0;
     this.nextActiveCount = 0;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
-      const path = f.path;
-      for (let h = 0; h < path.length; h++) this.touch(path[h]!);
-    }
+    if (this.levelsStale) this.rebuildLevels();
+    for (let i = 0; i < this.pathPortCount; i++) this.touch(this.pathPorts[i]!);
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (this.queue[p]! > 0 || this.xoff[p]) this.touch(p);
@@ -797,16 +1035,14 @@ export class FluidFabric {
     }
     for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, list, 1);
     if (this.xoffSeenCount === 0) return;
-    const flows = this.flows;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
-      const path = f.path;
-      for (let h = 0; h < path.length; h++) {
-        const p = path[h]!;
-        if (!this.xoffSeen[p]) continue;
-        if (h > 0) this.pausePort(path[h - 1]!, list, this.heldShare[p]!);
-        else if (f.srcNic >= 0) this.pauseNic(f.srcNic, this.heldShare[p]!);
-      }
+    if (this.levelsStale) this.rebuildLevels();
+    const edges = this.pauseEdges;
+    for (let i = 0; i < this.pauseEdgeCount; i += 2) {
+      const p = edges[i]!;
+      if (!this.xoffSeen[p]) continue;
+      const to = edges[i + 1]!;
+      if (to >= 0) this.pausePort(to, list, this.heldShare[p]!);
+      else this.pauseNic(-to - 1, this.heldShare[p]!);
     }
   }
 
@@ -858,61 +1094,70 @@ export class FluidFabric {
     const active = this.activePorts;
     const n = this.activeCount;
     if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
-    const groupEpoch = ++this.groupEpoch;
+    // Capacity left by the pause shares, for this pass.
+    for (let i = 0; i < n; i++) {
+      const p = active[i]!;
+      this.capNow[p] = this.cap[p]! * (1 - this.pauseShare[p]!);
+    }
+    if (this.levelsStale) this.rebuildLevels();
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
+    const hopPort = this.hopPort;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
+    const nFlows = flows.length;
     let anyWindowed = false;
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
+    for (let fi = 0; fi < nFlows; fi++) {
       let s = 0;
-      if (f.remaining > 0) {
-        s = f.cc ? Math.min(f.cc.rate, f.lineRate) : f.lineRate;
-        if (f.srcNic >= 0) s *= 1 - this.nicPauseShare[f.srcNic]!;
-        else if (f.external && this.xoffSeen[f.path[0]!]) s *= 1 - this.heldShare[f.path[0]!]!;
-        if (f.window !== Infinity && f.group) {
-          const inFlight = f.size - f.remaining - f.delivered;
-          if (inFlight >= f.window - EPS_BYTES) {
+      const remaining = fRemaining[fi]!;
+      if (remaining > 0) {
+        s = fRateCap[fi]!;
+        const nic = fSrcNic[fi]!;
+        if (nic >= 0) s *= 1 - this.nicPauseShare[nic]!;
+        else if (fExternal[fi] && this.xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - this.heldShare[hopPort[fBase[fi]!]!]!;
+        const g = fGroup[fi]!;
+        if (fWindow[fi] !== Infinity && g >= 0) {
+          const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
+          if (inFlight >= fWindow[fi]! - EPS_BYTES) {
             anyWindowed = true;
-            if (windowed) s = Math.min(s, f.group.cap);
+            if (windowed) s = Math.min(s, groupCap[g]!);
           }
         }
       }
-      f.send = s;
-      f.inRate[0] = s;
+      fSend[fi] = s;
+      hopIn[fBase[fi]!] = s;
     }
+    const hopBacklog = this.hopBacklog;
+    const hopLast = this.hopLast;
     for (let L = 0; L <= 2; L++) {
-      for (let fi = 0; fi < flows.length; fi++) {
-        const f = flows[fi]!;
-        const h = f.hopAtLevel[L]!;
-        if (h >= 0) lam[f.path[h]!]! += f.inRate[h]!;
+      const list = this.levelHops[L]!;
+      const count = this.levelCount[L]!;
+      for (let i = 0; i < count; i++) {
+        const e = list[i]!;
+        lam[hopPort[e]!]! += hopIn[e]!;
       }
-      for (let fi = 0; fi < flows.length; fi++) {
-        const f = flows[fi]!;
-        const h = f.hopAtLevel[L]!;
-        if (h < 0) continue;
-        const out = this.flowOut(f.path[h]!, f.inRate[h]!, f.backlog[h]!);
-        f.outRate[h] = out;
-        if (h + 1 < f.path.length) f.inRate[h + 1] = out;
+      for (let i = 0; i < count; i++) {
+        const e = list[i]!;
+        const out = this.flowOut(hopPort[e]!, hopIn[e]!, hopBacklog[e]!);
+        hopOut[e] = out;
+        if (hopLast[e] === 0) hopIn[e + 1] = out;
       }
     }
-    for (let fi = 0; fi < flows.length; fi++) {
-      const f = flows[fi]!;
+    groupCap.fill(Infinity, 0, this.groupCount);
+    for (let fi = 0; fi < nFlows; fi++) {
+      const base = fBase[fi]!;
       // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
-      if (f.scaleUp) {
-        f.send = f.outRate[0]!;
-        f.inRate[0] = f.send;
+      if (fScaleUp[fi]) {
+        fSend[fi] = hopOut[base]!;
+        hopIn[base] = fSend[fi]!;
       }
       // Ring pace: the slowest live member's delivered rate.
-      const g = f.group;
-      if (!g) continue;
-      if (g.epoch !== groupEpoch) {
-        g.epoch = groupEpoch;
-        g.cap = Infinity;
-      }
-      if (f.remaining > 0) g.cap = Math.min(g.cap, f.outRate[f.path.length - 1]!);
+      const g = fGroup[fi]!;
+      if (g >= 0 && fRemaining[fi]! > 0) groupCap[g] = Math.min(groupCap[g]!, hopOut[base + fHops[fi]! - 1]!);
     }
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
       const l = lam[p]!;
-      const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+      const c = this.capNow[p]!;
       if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = c;
       else this.srv[p] = Math.min(l, c);
     }
@@ -921,7 +1166,7 @@ export class FluidFabric {
 
   /** Output rate at port p of a flow arriving at `inRate` with `backlog` bytes queued there. */
   private flowOut(p: number, inRate: number, backlog: number): number {
-    const c = this.cap[p]! * (1 - this.pauseShare[p]!);
+    const c = this.capNow[p]!;
     if (c === 0) return 0;
     const l = this.lam[p]!;
     if (this.isScaleUp[p]) return l > c ? (inRate * c) / l : inRate;
@@ -960,22 +1205,30 @@ export class FluidFabric {
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
-      if (f.send > 0 && f.remaining > 0) best = Math.min(best, f.remaining / f.send);
-      const hops = f.path.length;
-      for (let h = 0; h < hops; h++) {
-        const b = f.backlog[h]!;
-        const net = f.inRate[h]! - f.outRate[h]!;
+    const hopIn = this.hopIn;
+    const hopOut = this.hopOut;
+    const hopBacklog = this.hopBacklog;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow } = this;
+    const n = this.flows.length;
+    for (let fi = 0; fi < n; fi++) {
+      const send = fSend[fi]!;
+      const remaining = fRemaining[fi]!;
+      if (send > 0 && remaining > 0) best = Math.min(best, remaining / send);
+      const hops = fHops[fi]!;
+      const base = fBase[fi]!;
+      for (let e = base; e < base + hops; e++) {
+        const b = hopBacklog[e]!;
+        const net = hopIn[e]! - hopOut[e]!;
         if (net < 0 && b > EPS_BYTES) best = Math.min(best, b / -net);
       }
-      if (f.window !== Infinity && f.remaining > 0) {
-        const inFlight = f.size - f.remaining - f.delivered;
-        const grow = f.send - f.outRate[hops - 1]!;
-        if (grow > 0 && inFlight < f.window - EPS_BYTES) best = Math.min(best, (f.window - inFlight) / grow);
+      const last = hopOut[base + hops - 1]!;
+      const window = fWindow[fi]!;
+      if (window !== Infinity && remaining > 0) {
+        const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
+        const grow = send - last;
+        if (grow > 0 && inFlight < window - EPS_BYTES) best = Math.min(best, (window - inFlight) / grow);
       }
-      const last = f.outRate[hops - 1]!;
-      if (last > 0) best = Math.min(best, Math.max(0, f.size - f.delivered - 0.5) / last);
+      if (last > 0) best = Math.min(best, Math.max(0, fSize[fi]! - fDelivered[fi]! - 0.5) / last);
     }
     return best;
   }
@@ -988,8 +1241,8 @@ export class FluidFabric {
     return q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes);
   }
 
-  /** Moves every active queue and flow `dt` µs along its current slopes, accruing counters. */
-  private advance(dt: number): void {
+  /** Moves every active queue `dt` µs along its slope, accruing its counters. */
+  private advancePorts(dt: number): void {
     if (dt <= 0) return;
     const mtu = this.p.mtuBytes;
     const pauseLenUs = 2 * this.p.linkDelayUs;
@@ -1041,20 +1294,30 @@ export class FluidFabric {
         }
       }
     }
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
-      if (f.send > 0) {
-        const inj = Math.min(f.remaining, f.send * dt);
-        f.remaining -= inj;
-        f.ccSent += inj;
-      }
-      const hops = f.path.length;
-      for (let h = 0; h < hops; h++) {
-        const net = f.inRate[h]! - f.outRate[h]!;
-        if (net !== 0) f.backlog[h] = Math.max(0, f.backlog[h]! + net * dt);
-      }
-      f.delivered = Math.min(f.size, f.delivered + f.outRate[hops - 1]! * dt);
+  }
+
+  /** Moves every flow `dt` µs along its rates. */
+  private advanceFlows(dt: number): void {
+    if (dt <= 0) return;
+    for (let fi = 0; fi < this.flows.length; fi++) this.advanceFlow(fi, dt);
+  }
+
+  /** Moves flow row fi `dt` µs along its rates: bytes injected, queued per hop, delivered. */
+  private advanceFlow(fi: number, dt: number): void {
+    const { hopIn, hopOut, hopBacklog, fRemaining, fCcSent, fSend } = this;
+    const send = fSend[fi]!;
+    if (send > 0) {
+      const inj = Math.min(fRemaining[fi]!, send * dt);
+      fRemaining[fi]! -= inj;
+      fCcSent[fi]! += inj;
     }
+    const base = this.fBase[fi]!;
+    const end = base + this.fHops[fi]!;
+    for (let e = base; e < end; e++) {
+      const net = hopIn[e]! - hopOut[e]!;
+      if (net !== 0) hopBacklog[e] = Math.max(0, hopBacklog[e]! + net * dt);
+    }
+    this.fDelivered[fi] = Math.min(this.fSize[fi]!, this.fDelivered[fi]! + hopOut[end - 1]! * dt);
   }
 
   private countPauseRefresh(p: number, t: number): void {
