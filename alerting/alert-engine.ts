@@ -4,8 +4,8 @@
  * are the stalls ending by it — each job's correlator says how far its stalls are published.
  * The pipeline releases a stall only when the switch and GPU telemetry after its end are in, so
  * root causes are in place when the rules look for them; `settleMs` of slack behind the
- * telemetry covers a job whose stalls come without progress. Alerting latency in event time is unaffected:
- * an alert carries the tick's time, not the time it was computed.
+ * telemetry covers a job whose stalls come without progress. Alerting latency in event time is
+ * unaffected: an alert carries the tick's time, not the time it was computed.
  */
 import { isStallProgress, type CollectiveEvent, type PortSample, type Stall, type StallStreamRecord } from '../core/records.js';
 import type { Topology } from '../core/topology.js';

@@ -83,7 +83,9 @@ export class AlertingStage {
   async flush(): Promise<void> {
     const deadline = Date.now() + FLUSH_STALLS_WAIT_MS;
     while (!this.engine.stallsCaughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (!this.engine.stallsCaughtUp()) this.options.logger.warn('evaluating the end of the stream without every job\'s last stalls', { waited_ms: FLUSH_STALLS_WAIT_MS });
+    if (!this.engine.stallsCaughtUp()) {
+      this.options.logger.warn("evaluating the end of the stream without every job's last stalls", { waited_ms: FLUSH_STALLS_WAIT_MS });
+    }
     await this.emit(this.engine.flush());
   }
 
