@@ -80,7 +80,7 @@ export class StallDetector {
   private readonly counters = { calls_decided: 0, calls_incomplete: 0, stalls: 0, late_events: 0 };
   /** Over every rank of every job: a finished job's ranks idle out instead of pinning it. */
   private readonly overall: Watermark;
-  /** The stream ended (flush): whatever arrives later is decided at once. */
+  /** The stream ended (flush): every call seen is decided, so progress reaches the newest end seen. */
   private flushed = false;
 
   /** `idleAllowed`: whether a silent rank may be taken for gone now (nothing of the stream waits to be read). */
@@ -132,7 +132,7 @@ export class StallDetector {
   /**
    * Every call of `job` ending at or before this time has been decided: the job's watermark,
    * short of the earliest call still waiting (its end so far is a lower bound of its end).
-   * -Infinity until every rank of the job has been heard.
+   * -Infinity until every rank of the job has been heard; after a flush, the newest end seen.
    */
   decidedThrough(jobId: string): number {
     const job = this.jobs.get(jobId);
