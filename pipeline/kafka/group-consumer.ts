@@ -146,6 +146,9 @@ export class GroupConsumer {
       if (payload.restart || this.stopped) return;
       this.logger.error('consumer crashed; restarting it', { group: this.options.groupId, error: payload.error.message });
       this.started = undefined;
+      // What was handled in memory may not match what was committed: a shared group takes its
+      // partitions afresh at the next join (replays to rebuild state, intents read again).
+      if (this.options.placement.shared) this.assigned = [];
       setTimeout(() => {
         if (!this.stopped) this.start().catch((e: unknown) => this.logger.error('consumer restart failed', { group: this.options.groupId, error: (e as Error).message }));
       }, this.options.retryBackoffMs);
@@ -330,21 +333,31 @@ export class GroupConsumer {
     this.emptyPartitions.delete(partition);
     if (high > (this.seenEnds.get(partition) ?? -1n)) this.seenEnds.set(partition, high);
     if (this.unchecked.has(partition)) {
-      this.unchecked.delete(partition);
       this.backlog.clear(partition);
       const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
       const rebuild = placement.start === 'replay' || (placement.rebuildOnAssign && this.newlyAssigned.has(partition));
+      let from: bigint | undefined;
+      let committed: { offset: bigint; metadata: string | null } | undefined;
+      try {
+        if (rebuild) from = (await this.admin.offsetsSince(kafkaTopic, Date.now() - this.options.replayMs)).get(partition) ?? 0n;
+        if (placement.exactlyOnce && !(from !== undefined && from < first)) committed = (await this.admin.committed(groupId, kafkaTopic)).get(partition);
+      } catch (e) {
+        // The brokers' offsets could not be read (kafkajs fails on metadata caught mid-change):
+        // the check stays owed and the same batch comes again, instead of the consumer crashing
+        // and resuming without the replay or the intent.
+        this.logger.warn('could not read offsets for a partition just given; fetching it again', { group: groupId, partition, error: (e as Error).message });
+        this.consumer.seek({ topic: kafkaTopic, partition, offset: String(first) });
+        await new Promise((r) => setTimeout(r, this.options.retryBackoffMs));
+        return;
+      }
+      this.unchecked.delete(partition);
       this.newlyAssigned.delete(partition);
-      if (rebuild) {
-        const from = (await this.admin.offsetsSince(kafkaTopic, Date.now() - this.options.replayMs)).get(partition) ?? 0n;
-        if (from < first) {
-          this.logger.info('replaying partition to rebuild state', { group: groupId, partition, from: String(from), to: String(first) });
-          this.consumer.seek({ topic: kafkaTopic, partition, offset: String(from) });
-          return;
-        }
+      if (from !== undefined && from < first) {
+        this.logger.info('replaying partition to rebuild state', { group: groupId, partition, from: String(from), to: String(first) });
+        this.consumer.seek({ topic: kafkaTopic, partition, offset: String(from) });
+        return;
       }
       if (placement.exactlyOnce) {
-        const committed = (await this.admin.committed(groupId, kafkaTopic)).get(partition);
         const through = committed && committed.offset === first ? decodeIntent(committed.metadata) : undefined;
         this.backlog.setIntent(partition, through === undefined ? undefined : BigInt(through));
       }
