@@ -135,11 +135,17 @@ export class Correlator {
     return out;
   }
 
-  /** Every stall of `job` ending at or before `detectedThrough` has been released: short of the earliest one still held. */
-  releasedThrough(job: string, detectedThrough: number): number {
-    let through = detectedThrough;
-    for (const s of this.pending) if (s.job === job) through = Math.min(through, s.end_ms - PROGRESS_EPSILON_MS);
-    return through;
+  /**
+   * Per job with stalls still held, how far its released stalls reach: just short of the
+   * earliest held one. One pass over what is held, whatever the number of jobs.
+   */
+  releasedBefore(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of this.pending) {
+      const before = s.end_ms - PROGRESS_EPSILON_MS;
+      if (before < (out.get(s.job) ?? Number.POSITIVE_INFINITY)) out.set(s.job, before);
+    }
+    return out;
   }
 
   get pendingCount(): number {

@@ -120,8 +120,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       logger.debug('stall', { id: s.id, duration_us: s.duration_us, expected_us: s.expected_us, kind: s.root_cause.kind, location: s.root_cause.location });
     }
     const progress: StallProgress[] = [];
+    const held = correlator.releasedBefore();
     for (const job of detector.jobIds()) {
-      const through = correlator.releasedThrough(job, detector.decidedThrough(job));
+      const through = Math.min(detector.decidedThrough(job), held.get(job) ?? Number.POSITIVE_INFINITY);
       if (!Number.isFinite(through) || through <= (progressSent.get(job) ?? Number.NEGATIVE_INFINITY)) continue;
       progressSent.set(job, through);
       progress.push({ job, through_ms: through });

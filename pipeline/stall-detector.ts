@@ -137,10 +137,11 @@ export class StallDetector {
   decidedThrough(jobId: string): number {
     const job = this.jobs.get(jobId);
     if (!job) return Number.NEGATIVE_INFINITY;
-    if (this.flushed && this.calls.pending(jobId).length === 0) return job.watermark.newestSeen; // end of stream: all decided
+    const pending = this.calls.pending(jobId);
+    if (this.flushed && pending.length === 0) return job.watermark.newestSeen; // end of stream: all decided
     if (!this.everyRankHeard(job)) return Number.NEGATIVE_INFINITY;
     let through = job.watermark.current();
-    for (const call of this.calls.pending(jobId)) through = Math.min(through, call.endUs / 1000 - PROGRESS_EPSILON_MS);
+    for (const call of pending) through = Math.min(through, call.endUs / 1000 - PROGRESS_EPSILON_MS);
     return through;
   }
 

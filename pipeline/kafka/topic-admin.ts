@@ -41,9 +41,7 @@ export class TopicAdmin {
 
   /** Next offset to be written, per partition. */
   async endOffsets(topic: string): Promise<Map<number, bigint>> {
-    const admin = await this.connected();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    return new Map([...(await this.retainedRanges(topic))].map(([p, r]) => [p, r.high]));
   }
 
   /** First retained and next to be written offset, per partition. */
