@@ -1,7 +1,7 @@
 /**
  * Holds each detected stall until the telemetry of its window is in — the port watermark past
- * the stall's end plus two switch intervals, the GPU watermark past its end plus one scrape
- * interval — then attributes it (root-cause.ts) and hands it back for publishing.
+ * the stall's end plus two switch intervals, the GPU watermark past its end (every GPU has shown
+ * its first scrape after the stall) — then attributes it (root-cause.ts) and hands it back for publishing.
  * Attribution only reads samples inside the window, and the watermarks guarantee those have all
  * arrived (late data excepted, by policy), so the verdict does not depend on how the sources
  * were interleaved or how fast the scenario was replayed.
@@ -27,7 +27,11 @@ export const PORT_GRACE_INTERVALS = 2;
 export const CONTEXT_INTERVALS = PORT_GRACE_INTERVALS;
 /** Switch interval assumed until samples tell (DESIGN.md default). */
 export const DEFAULT_SWITCH_INTERVAL_MS = 100;
-/** One DCGM scrape interval either side: a short stall falls between two ~1 s scrapes. */
+/**
+ * One DCGM scrape interval either side: a short stall falls between two ~1 s scrapes. After the
+ * stall only each GPU's first scrape within it is read, so the stall is judged as soon as every
+ * GPU has been scraped once after its end, not a whole interval later.
+ */
 export const GPU_LOOKAROUND_MS = 1_000;
 /** How long (collective event time) to wait for a source kind that has never spoken. */
 export const ABSENT_SOURCE_TIMEOUT_MS = 30_000;
@@ -120,8 +124,9 @@ export class Correlator {
       const inReady =
         force ||
         i < overflow ||
-        (this.sourceReady(this.deps.portWatermark.seen, portWm, s.end_ms + portGrace, collWm, s.end_ms) &&
-          this.sourceReady(this.deps.gpuWatermark.seen, gpuWm, s.end_ms + GPU_LOOKAROUND_MS, collWm, s.end_ms));
+        // GPUs: the watermark strictly past the end, so each GPU's first scrape after it is in.
+        (this.sourceReady(this.deps.portWatermark.seen, portWm >= s.end_ms + portGrace, collWm, s.end_ms) &&
+          this.sourceReady(this.deps.gpuWatermark.seen, gpuWm > s.end_ms, collWm, s.end_ms));
       (inReady ? ready : keep).push(s);
     });
     this.decidedEarly += overflow;
@@ -160,8 +165,8 @@ export class Correlator {
     return this.deps.switchIntervalMs() || DEFAULT_SWITCH_INTERVAL_MS;
   }
 
-  private sourceReady(seen: boolean, wm: number, needed: number, collWm: number, stallEnd: number): boolean {
-    if (seen) return wm >= needed;
+  private sourceReady(seen: boolean, watermarkPassed: boolean, collWm: number, stallEnd: number): boolean {
+    if (seen) return watermarkPassed;
     return collWm >= stallEnd + ABSENT_SOURCE_TIMEOUT_MS;
   }
 
@@ -179,7 +184,7 @@ export class Correlator {
       // The port's normal: its samples before the stall's context, while the job was not stalled.
       portHistory: (port) =>
         this.stalledSpans.healthy(s.job, portHistory.window(port, s.start_ms - NORMAL_LOOKBACK_MS, s.start_ms - CONTEXT_INTERVALS * this.switchInterval())),
-      gpuSamples: (gpu) => gpuHistory.window(gpu, s.start_ms - GPU_LOOKAROUND_MS, s.end_ms + GPU_LOOKAROUND_MS),
+      gpuSamples: (gpu) => gpuHistory.windowThroughNext(gpu, s.start_ms - GPU_LOOKAROUND_MS, s.end_ms, s.end_ms + GPU_LOOKAROUND_MS),
       episodeAt: (port, ts) => episodes.episodeAt(port, ts)?.id,
     });
     this.byKind.set(root_cause.kind, (this.byKind.get(root_cause.kind) ?? 0) + 1);

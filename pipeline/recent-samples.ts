@@ -30,6 +30,21 @@ export class RecentSamples<T> {
     return out;
   }
 
+  /**
+   * Records of `key` with `from < ts <= through`, then the first one after `through` if it is
+   * no later than `limit`: what was seen up to a moment plus the next reading after it. Once
+   * the key's source has shown a record after `through`, the answer can no longer change.
+   */
+  windowThroughNext(key: string, from: number, through: number, limit: number): T[] {
+    const list = this.byKey.get(key);
+    if (!list) return [];
+    const out: T[] = [];
+    let i = this.firstAfter(list, from);
+    for (; i < list.length && this.tsOf(list[i]!) <= through; i++) out.push(list[i]!);
+    if (i < list.length && this.tsOf(list[i]!) <= limit) out.push(list[i]!);
+    return out;
+  }
+
   /** Index of the first record with ts > t (lists are sorted). */
   private firstAfter(list: readonly T[], t: number): number {
     let lo = 0;

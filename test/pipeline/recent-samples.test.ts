@@ -12,6 +12,15 @@ describe('RecentSamples', () => {
     expect(h.window('b', 0, 1e9)).toEqual([]);
   });
 
+  it('reads up to a moment plus the first record after it, if that is within the limit', () => {
+    const h = make();
+    for (const ts of [100, 900, 1900, 2900]) h.add('a', { ts });
+    expect(h.windowThroughNext('a', 0, 1000, 2000).map((r) => r.ts)).toEqual([100, 900, 1900]);
+    expect(h.windowThroughNext('a', 0, 900, 1800).map((r) => r.ts)).toEqual([100, 900]);
+    expect(h.windowThroughNext('a', 100, 1000, 1800).map((r) => r.ts)).toEqual([900]);
+    expect(h.windowThroughNext('b', 0, 1000, 2000)).toEqual([]);
+  });
+
   it('drops what is older than the retention behind the watermark', () => {
     const h = make();
     for (const ts of [100, 500, 1500]) h.add('a', { ts });
