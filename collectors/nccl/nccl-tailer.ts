@@ -11,7 +11,7 @@
  * they decompress cleanly.
  *
  * Plain files are read with synchronous calls: they are local files an NCCL rank appends to,
- * in the page cache, polled twice a second each; an fs promise costs ~0.2 ms of CPU per file
+ * in the page cache, polled several times a second each; an fs promise costs ~0.2 ms of CPU per file
  * and poll (open, stat, two reads, close through the thread pool) against ~0.03 ms direct,
  * and with one file per rank that was a tenth of the platform's CPU.
  */
