@@ -116,6 +116,25 @@ describe('NCCL Inspector directory tailer', () => {
     expect(records.map((e) => e.seq)).toEqual([0, 1, 2]);
   });
 
+  it('hands the lines of every file read in one poll downstream as one batch', async () => {
+    const bus = new MemoryBus();
+    const batches: number[][] = [];
+    bus.subscribe('collective_events', 'test', async (batch) => {
+      batches.push(batch.map((e) => e.rank));
+    });
+    for (const rank of [0, 1, 2]) writeFileSync(join(dir, `node-0-pid${rank}.log`), `${collLine({ rank, sn: 0 })}\n${collLine({ rank, sn: 1 })}\n`);
+    const tailer = new NcclTailer({ bus, dir, logger: silent });
+    expect(await tailer.poll()).toBe(6);
+    await bus.drain();
+    expect(batches).toEqual([[0, 0, 1, 1, 2, 2]]);
+    // Files that did not change give nothing; one that grew gives its new line.
+    appendFileSync(join(dir, 'node-0-pid1.log'), `${collLine({ rank: 1, sn: 2 })}\n`);
+    expect(await tailer.poll()).toBe(1);
+    expect(await tailer.poll()).toBe(0);
+    await bus.drain();
+    expect(batches).toEqual([[0, 0, 1, 1, 2, 2], [1]]);
+  });
+
   it('polls on a timer, and stop() publishes what is left', async () => {
     const { bus, records } = captureBus('collective_events');
     const file = join(dir, 'node-0-pid6.log');
