@@ -22,12 +22,20 @@ export type ClickHouseTarget =
   /** A ClickHouse server or cluster endpoint, e.g. `http://user:pass@host:8123/fabricscope`. */
   | { kind: 'server'; url: string };
 
+/** The JSON line formats the raw insert takes: objects per row, or arrays in `columns` order. */
+export type RawJsonFormat = 'JSONEachRow' | 'JSONCompactEachRow';
+
 /**
- * Inserts JSONEachRow bytes as they are. Embedded chDB hands the Buffer to its parser without
+ * Inserts JSON-lines bytes as they are. Embedded chDB hands the Buffer to its parser without
  * the client's per-row stream encoding, the body-to-string concatenation and the `SET …;`
  * prefix the client path costs on every insert.
  */
-export type RawJsonInsert = (table: string, jsonEachRow: Buffer, settings: Record<string, string | number>) => Promise<void>;
+export type RawJsonInsert = (
+  table: string,
+  body: Buffer,
+  settings: Record<string, string | number>,
+  format?: { format: RawJsonFormat; columns?: readonly string[] },
+) => Promise<void>;
 
 export interface ClickHouseConnection {
   client: ClickHouseClient;
@@ -64,8 +72,9 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseConnection {
     const connection = createChdbConnection({ path: dir });
     // No client settings: on chDB they run as `SET` statements before every query; reads carry RESULT_SHAPE_SETTINGS.
     const client = createClient({ connection: connection as unknown as ClientConnection });
-    const rawInsert: RawJsonInsert = async (table, jsonEachRow, settings) => {
-      await connection.chdb.rawInsert({ table, values: jsonEachRow, format: 'JSONEachRow', settings });
+    const rawInsert: RawJsonInsert = async (table, body, settings, format) => {
+      const columns = format?.columns ? [...format.columns] : undefined;
+      await connection.chdb.rawInsert({ table, values: body, format: format?.format ?? 'JSONEachRow', settings, columns });
     };
     return { client, describe: `chdb:${dir}`, rawInsert };
   }

@@ -61,6 +61,9 @@ import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortS
  */
 const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
 
+/** The high-volume tables, whose rows are flat: written as JSONCompactEachRow on the raw path. */
+const COMPACT_ROWS: ReadonlySet<Topic> = new Set<Topic>(['port_samples', 'gpu_samples', 'collective_events']);
+
 /** Tables whose rows are versions of one record (ReplacingMergeTree): read with FINAL. */
 const REPLACING: ReadonlySet<Topic> = new Set<Topic>(['congestion_episodes', 'stalls', 'alerts']);
 
@@ -118,6 +121,14 @@ export class ClickHouseStore implements QueryStore {
       ? { insert_deduplication_token: options.dedup_token, deduplicate_blocks_in_dependent_materialized_views: 1 }
       : {};
     const raw = this.rawInsert;
+    if (raw && COMPACT_ROWS.has(topic)) {
+      // Arrays in column order: no key repeated per row, ~30% less CPU to write and to parse.
+      // Every row of a topic is built by one literal (rows.ts), so the first row's keys order all.
+      const columns = Object.keys(values[0]!);
+      const body = Buffer.from(values.map((v) => JSON.stringify(Object.values(v))).join('\n') + '\n');
+      await this.run(`insert ${topic}`, () => raw(topic, body, settings, { format: 'JSONCompactEachRow', columns }));
+      return;
+    }
     if (raw) {
       // The same JSONEachRow lines the client would send (one JSON.stringify per row).
       const body = Buffer.from(values.map((v) => JSON.stringify(v)).join('\n') + '\n');
