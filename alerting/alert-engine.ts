@@ -15,8 +15,12 @@ import { EventClock, type ClockStream } from './event-clock.js';
 import type { RuleSet } from './rule-file.js';
 import { RuleState, type EvaluatedAlert } from './rule-state.js';
 
-/** Without stall progress: enough for the correlator's GPU look-around (1 s) plus a scrape interval and switch grace. */
-export const DEFAULT_SETTLE_MS = 3_000;
+/**
+ * Without stall progress: enough for the correlator to release a stall — each GPU's first scrape
+ * after its end (one ~1 s scrape interval) and two switch intervals of grace — with slack. It is
+ * also how far behind the telemetry every tick is judged, so it is most of the alert latency.
+ */
+export const DEFAULT_SETTLE_MS = 2_000;
 
 /** Longest stretch of event time evaluated tick by tick in one go. */
 const MAX_CATCH_UP_MS = 3_600_000;
