@@ -384,6 +384,16 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
       if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.7, evidence: [...ev, trail] };
     }
   }
+  if (egressCongested(w) && w.info.role === 'spine_downlink') {
+    // An incast's senders arrive through the spines: with DCQCN holding them in the marking band
+    // at both hops, the spine downlink queues their overflow while the leaf port they converge on
+    // is the cause (a congested spine downlink fits no fault of its own).
+    const behind = traceSwitch(ctx, deviceOfPort(w.info.peer), hops);
+    if (behind?.kind === 'incast_congestion') {
+      const trail: Evidence = { signal: 'queue_bytes', location: w.port, value: w.peak_queue_bytes, unit: 'bytes', note: `${w.port} queues traffic bound for ${behind.location}` };
+      return { ...behind, evidence: [...behind.evidence, trail] };
+    }
+  }
   if (egressCongested(w)) return congestionVerdict(ctx.input, w, ev);
   if (w.parts.pfc_tx > 0) {
     // Sends pauses with neither a congested egress nor pauses received: look at its own switch.
