@@ -852,7 +852,8 @@ export class FluidFabric {
 
   /**
    * Decides when congestion control runs next; returns true when it ran an update right now.
-   * Marking (a queue above Kmin, or reaching it) needs the regular interval, on a fixed grid.
+   * Marking (a queue above Kmin, or reaching it) needs the regular interval, on a fixed grid, or
+   * shorter ones while a marking queue rises fast (ccMarkingRiseBytes).
    * Recovery without marks only raises rates, in closed form over any interval (dcqcn.ts), so
    * it is updated less often; a queue that reaches Kmin meanwhile ends the recovery window at
    * that instant. No sender under congestion control and nothing marking: no updates at all.
