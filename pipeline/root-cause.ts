@@ -68,6 +68,13 @@ export const ECN_DEVIATION_FLOOR_PER_S = 500;
  * slowdown (both uplinks lose) or uniform speed-up (both gain) moves nothing.
  */
 export const ECMP_SHIFT_SHARE = 0.04;
+/**
+ * ...and the heavy uplink must then mark ECN at this multiple of its normal rate (mean over the
+ * window). DCQCN holds a collided uplink's queue about Kmin with goodput near line rate, so its
+ * marks rise by the colliding flows' share (about 2× on the bundled simulator), not by the 3× that
+ * makes a port's signal deviate on its own.
+ */
+export const ECMP_ECN_RISE = 1.5;
 /** Each score component is capped so one saturated signal cannot drown the others. */
 const COMPONENT_CAP = 10;
 
@@ -384,6 +391,16 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
       if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.7, evidence: [...ev, trail] };
     }
   }
+  if (egressCongested(w) && w.info.role === 'spine_downlink') {
+    // An incast's senders arrive through the spines: with DCQCN holding them in the marking band
+    // at both hops, the spine downlink queues their overflow while the leaf port they converge on
+    // is the cause (a congested spine downlink fits no fault of its own).
+    const behind = traceSwitch(ctx, deviceOfPort(w.info.peer), hops);
+    if (behind?.kind === 'incast_congestion') {
+      const trail: Evidence = { signal: 'queue_bytes', location: w.port, value: w.peak_queue_bytes, unit: 'bytes', note: `${w.port} queues traffic bound for ${behind.location}` };
+      return { ...behind, evidence: [...behind.evidence, trail] };
+    }
+  }
   if (egressCongested(w)) return congestionVerdict(ctx.input, w, ev);
   if (w.parts.pfc_tx > 0) {
     // Sends pauses with neither a congested egress nor pauses received: look at its own switch.
@@ -517,8 +534,9 @@ function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined 
     const w = windowOf(input, im.heavy);
     if (!w) continue;
     // With a learned normal the heavy uplink must mark above it; without one, any marking will do.
-    const marks = input.portSamples(im.heavy).reduce((a, s) => a + s.ecn_marked_pkts, 0);
-    if (im.shift !== undefined ? w.parts.ecn === 0 && w.parts.queue === 0 : marks === 0) continue;
+    const samples = input.portSamples(im.heavy);
+    const marks = samples.reduce((a, s) => a + s.ecn_marked_pkts, 0);
+    if (im.shift !== undefined ? w.parts.ecn === 0 && w.parts.queue === 0 && !marksRose(input, im.heavy, marks, spanOf(samples)) : marks === 0) continue;
     if (!best || (im.shift ?? im.ratio) > (best.im.shift ?? best.im.ratio)) best = { im, w };
   }
   if (!best) return undefined;
@@ -528,6 +546,15 @@ function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined 
     confidence: best.im.shift !== undefined ? 0.7 : 0.55,
     evidence: [best.im.evidence, ...portEvidence(input, best.w), ...stallEvidence(stall)],
   };
+}
+
+/** Whether an uplink marked over the window at ECMP_ECN_RISE × its normal rate (and above the floor). */
+function marksRose(input: AttributionInput, port: string, marks: number, spanMs: number): boolean {
+  const history = input.portHistory?.(port);
+  const normal = history ? learnPortNormal(history) : undefined;
+  if (!normal || spanMs <= 0) return false;
+  const perS = (marks * 1000) / spanMs;
+  return perS >= Math.max(ECN_DEVIATION_FLOOR_PER_S, ECMP_ECN_RISE * normal.ecn_per_s.median);
 }
 
 function portEvidence(input: AttributionInput, w: PortWindow): Evidence[] {

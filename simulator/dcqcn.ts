@@ -1,9 +1,15 @@
 /**
- * DCQCN at the sender (reaction point), as NVIDIA ConnectX NICs run it (fabric-modeling.md §1.1
- * state machine with the §1.3 firmware defaults), advanced in closed form over one control
- * interval instead of per packet: the fabric integrates each port's marking probability exactly
- * (queues are linear between events), and this turns the interval's average into expected CNPs,
- * α updates, rate cuts and rate-increase events (timer and byte counter).
+ * DCQCN at the sender (reaction point): the Mellanox state machine of fabric-modeling.md §1.1
+ * (HPCC's `rdma-hw.cc`, which follows ConnectX-4+) with the §1.3 NVIDIA firmware defaults,
+ * advanced in closed form over one control interval instead of per packet: the fabric integrates
+ * each port's marking probability exactly (queues are linear between events), and this turns the
+ * interval's average into expected CNPs, α updates, rate cuts and timer increases.
+ *
+ * Rate increases come from the 300 µs timer only. The §1.1 model has no byte counter, and the
+ * firmware's rpg_byte_reset 32767 is the 15-bit field's maximum: at 400G a 32 KB counter would
+ * refill in 0.65 µs and return a sender to its target between two 4 µs decrease checks, so no
+ * incast would ever be controlled (a per-packet replay of that variant lets the queue grow
+ * without bound), which is not what ConnectX NICs do.
  */
 
 /** NVIDIA NIC defaults (DOCA "DCQCN CC Parameters" and mlxconfig RPG_* values). */
@@ -22,9 +28,7 @@ export const DCQCN_NVIDIA_DEFAULTS = {
   minDecreaseFactor: 0.5,
   /** rpg_time_reset: rate-increase timer, µs. */
   increaseTimerUs: 300,
-  /** rpg_byte_reset: rate-increase byte counter, bytes. */
-  increaseBytes: 32767,
-  /** rpg_threshold (F): increase events of fast recovery before additive increase. */
+  /** rpg_threshold (F): timer stages of fast recovery before additive increase. */
   fastRecoveryEvents: 1,
   /** rpg_ai_rate / rpg_hai_rate / rpg_min_rate in bytes per µs (5 Mb/s, 50 Mb/s, 1 Mb/s). */
   aiBytesPerUs: 5e6 / 8 / 1e6,
@@ -40,21 +44,17 @@ export interface DcqcnState {
   rate: number;
   target: number;
   alpha: number;
-  /** Rate-increase events since the last cut, by timer and by byte counter. */
+  /** Timer increases since the last cut (the stage: fast recovery, additive, hyper increase). */
   timerStage: number;
-  byteStage: number;
+  /** µs since the last cut or timer increase. */
   timerAccUs: number;
-  byteAcc: number;
   /** True from the first CNP until the rate is back at line rate. */
   active: boolean;
 }
 
 export function newDcqcnState(lineRate: number): DcqcnState {
-  return { rate: lineRate, target: lineRate, alpha: 0, timerStage: 0, byteStage: 0, timerAccUs: 0, byteAcc: 0, active: false };
+  return { rate: lineRate, target: lineRate, alpha: 0, timerStage: 0, timerAccUs: 0, active: false };
 }
-
-/** Rate cuts applied per control interval at most (see advanceDcqcn). */
-const CUTS_PER_INTERVAL = 2;
 
 /**
  * (1 − g)^(dt / period) for the last few interval lengths: updates come on a handful of fixed
@@ -72,47 +72,17 @@ function alphaDecay(dtUs: number, p: DcqcnParams): number {
   return k;
 }
 
-/**
- * Increase events replayed per µs at most (64 per 50 µs interval, the budget the per-interval
- * replay was tuned with), so longer update intervals recover as fast as shorter ones.
- */
-const MAX_INCREASE_EVENTS_PER_US = 64 / 50;
-
-/**
- * Applies `k` increase events that each raise the target by `delta` (capped at line rate) and
- * move the rate halfway to it, in closed form: with T_k = T_0 + kδ the recurrence
- * r_k = (r_{k−1} + T_k) / 2 solves to r_k = T_k − δ + (r_0 − T_0 + δ) / 2^k.
- */
-/** 2^−k for whole k, from a table for the usual counts. */
-const HALF_POWERS = Float64Array.from({ length: 257 }, (_, k) => Math.pow(2, -k));
-const halfPow = (k: number): number => (k < HALF_POWERS.length ? HALF_POWERS[k]! : Math.pow(2, -k));
-
-function applyIncreases(s: DcqcnState, k: number, delta: number, lineRate: number): void {
-  if (k <= 0) return;
-  const untilCap = delta > 0 ? Math.max(0, Math.floor((lineRate - s.target) / delta)) : k;
-  const m = Math.min(k, untilCap);
-  if (m > 0) {
-    const c = s.rate - s.target + delta;
-    s.target += m * delta;
-    s.rate = s.target - delta + c * halfPow(m);
+/** Timer increases due in the time accrued; the stage is read before it advances (rdma-hw.cc). */
+function timerIncreases(s: DcqcnState, lineRate: number, p: DcqcnParams): void {
+  while (s.timerAccUs >= p.increaseTimerUs) {
+    s.timerAccUs -= p.increaseTimerUs;
+    if (s.timerStage > p.fastRecoveryEvents) s.target += p.haiBytesPerUs;
+    else if (s.timerStage === p.fastRecoveryEvents) s.target += p.aiBytesPerUs;
+    // below F: fast recovery, the rate only halves its gap to the target
+    s.target = Math.min(lineRate, s.target);
+    s.rate = (s.rate + s.target) / 2;
+    s.timerStage++;
   }
-  const rest = k - m;
-  if (rest > 0) {
-    // Target pinned at line rate: the gap halves with every further event.
-    s.target = lineRate;
-    s.rate = lineRate - (lineRate - s.rate) * halfPow(rest);
-  }
-}
-
-/** One rate-increase event: fast recovery, additive or hyper increase by the stages reached. */
-function increaseStep(s: DcqcnState, lineRate: number, p: DcqcnParams): void {
-  const F = p.fastRecoveryEvents;
-  if (Math.max(s.timerStage, s.byteStage) < F) {
-    // fast recovery: only halve the gap to the target
-  } else if (Math.min(s.timerStage, s.byteStage) > F) s.target += p.haiBytesPerUs;
-  else s.target += p.aiBytesPerUs;
-  s.target = Math.min(lineRate, s.target);
-  s.rate = (s.rate + s.target) / 2;
 }
 
 /**
@@ -128,6 +98,8 @@ export function advanceDcqcn(s: DcqcnState, lineRate: number, markProb: number, 
       s.active = true;
       s.alpha = p.initialAlpha;
       s.target = s.rate;
+      s.timerStage = 0;
+      s.timerAccUs = 0;
     }
     // α: EWMA over 1 µs periods, a CNP lands in a period with probability cnpPerWindow / 4.
     const keep = alphaDecay(dtUs, p);
@@ -135,55 +107,28 @@ export function advanceDcqcn(s: DcqcnState, lineRate: number, markProb: number, 
     const alpha0 = s.alpha;
     s.alpha = alpha0 * keep + cnpShare * (1 - keep);
     const meanAlpha = (alpha0 + s.alpha) / 2;
-    // The marks were measured over the whole interval, but the queue answers a cut within about
-    // one feedback delay: counting a cut for every 4 µs window would punish the sender again for
-    // marks its first cuts already removed, so at most CUTS_PER_INTERVAL cuts apply per interval.
-    const cuts = Math.min(CUTS_PER_INTERVAL, (dtUs / p.decreasePeriodUs) * cnpPerWindow);
-    if (cuts > 0) {
-      s.target = s.rate;
-      const factor = Math.max(p.minDecreaseFactor, 1 - meanAlpha / 2);
-      s.rate = Math.max(p.minRateBytesPerUs, s.rate * Math.pow(factor, cuts));
-      s.timerStage = 0;
-      s.byteStage = 0;
-      s.timerAccUs = 0;
-      s.byteAcc = 0;
-    }
+    // Expected cuts: one per decrease period that saw a CNP.
+    const windows = dtUs / p.decreasePeriodUs;
+    const cuts = windows * cnpPerWindow;
+    // The target is clamped to the current rate only when a timer increase came since the last
+    // cut (NVIDIA clamp_tgt_rate 0 / clamp_tgt_rate_after_time_inc 1): a run of cuts keeps the
+    // rate from before the episode as the target, and recovery returns towards it.
+    if (s.timerStage > 0) s.target = s.rate;
+    const factor = Math.max(p.minDecreaseFactor, 1 - meanAlpha / 2);
+    s.rate = Math.max(p.minRateBytesPerUs, s.rate * Math.pow(factor, cuts));
+    // The timer restarts at every cut: it runs on only if no window of the interval cut, and
+    // otherwise holds the time since the last cut (about one gap between cuts, at most dt/2).
+    const noCut = Math.pow(1 - cnpPerWindow, windows);
+    const sinceCut = Math.min(dtUs / 2, p.decreasePeriodUs / cnpPerWindow);
+    s.timerAccUs = noCut * (s.timerAccUs + dtUs) + (1 - noCut) * sinceCut;
+    if (noCut < 0.5) s.timerStage = 0;
+    timerIncreases(s, lineRate, p);
     return true;
   }
   if (!s.active) return false;
   s.alpha *= alphaDecay(dtUs, p);
   s.timerAccUs += dtUs;
-  s.byteAcc += sentBytes;
-  const budget = Math.ceil(MAX_INCREASE_EVENTS_PER_US * dtUs);
-  let events = 0;
-  const F = p.fastRecoveryEvents;
-  // Timer events first (rare), then byte-counter events; once the stage no longer changes the
-  // kind of step (fast recovery, AI, hyper increase), the rest are applied in closed form.
-  while (events < budget && s.timerAccUs >= p.increaseTimerUs) {
-    s.timerAccUs -= p.increaseTimerUs;
-    s.timerStage++;
-    increaseStep(s, lineRate, p);
-    events++;
-  }
-  let byteEvents = Math.min(budget - events, Math.floor(s.byteAcc / p.increaseBytes));
-  s.byteAcc -= byteEvents * p.increaseBytes;
-  while (byteEvents > 0 && s.byteStage <= F) {
-    s.byteStage++;
-    increaseStep(s, lineRate, p);
-    events++;
-    byteEvents--;
-  }
-  if (byteEvents > 0) {
-    // Past fast recovery on the byte counter: hyper increase once the timer is too, else AI.
-    s.byteStage += byteEvents;
-    events += byteEvents;
-    applyIncreases(s, byteEvents, s.timerStage > F ? p.haiBytesPerUs : p.aiBytesPerUs, lineRate);
-  }
-  // Leftover events beyond the budget are dropped rather than queued: they would all be AI steps.
-  if (events >= budget) {
-    s.byteAcc = Math.min(s.byteAcc, p.increaseBytes);
-    s.timerAccUs = Math.min(s.timerAccUs, p.increaseTimerUs);
-  }
+  timerIncreases(s, lineRate, p);
   if (s.rate >= lineRate * 0.999 && s.alpha < 0.01) {
     s.rate = lineRate;
     s.target = lineRate;

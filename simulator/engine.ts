@@ -328,12 +328,16 @@ export class SimulationEngine implements CollectiveHost {
 
   /**
    * Incast: other tenants' senders converge on the NIC behind a leaf downlink, each able to send
-   * at line rate — 2 at severity 0 up to 10 at severity 1 (an 8:1 incast at 0.75). They arrive
-   * through the spines (round robin), run DCQCN like any RoCE sender and are paused by PFC.
+   * at line rate. The degree is geometric in severity, 2 at severity 0 doubling every 0.2 up to 64
+   * at 1 (32:1 at 0.8): real incast degrees span orders of magnitude (Barre: under 20 for
+   * all-reduce, over 500 for all-to-all, fabric-modeling.md §1.3), and DCQCN holds a small incast
+   * near line rate with the queue in its marking band, so a victim sharing the NIC slows only once
+   * the degree is large. They arrive through the spines (round robin), run DCQCN like any RoCE
+   * sender and are paused by PFC.
    */
   private startIncast(target: string, severity: number): Flow[] {
     const f = this.fabric;
-    const senders = Math.round(2 + 8 * severity);
+    const senders = Math.round(2 * Math.pow(2, 5 * severity));
     const info = this.topology.ports.get(target)!;
     const leaf = parseName(info.device);
     const leafIndex = leaf?.kind === 'switch' ? leaf.index : 0;

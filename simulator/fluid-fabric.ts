@@ -57,6 +57,13 @@ export const FABRIC_DEFAULTS = {
    */
   ccFirstReactionUs: 5,
   /**
+   * While a marking queue rises, updates come each time it may have grown this much (at least
+   * ccFirstReactionUs, at most ccIntervalUs apart): the senders' NICs cut every 4 µs while CNPs
+   * arrive, so a fast-rising incast needs updates every few µs or it overshoots into PFC, while a
+   * queue creeping about Kmin (the DCQCN steady state) needs only the regular interval.
+   */
+  ccMarkingRiseBytes: 160 * 1024,
+  /**
    * Congestion-control interval while senders only recover, nothing marking (µs). Recovery is
    * closed form over any interval (dcqcn.ts); the interval only sets how often the new rates
    * reach the queues. Longer than 100 µs visibly changes the sawtooth of oversubscribed ports.
@@ -845,7 +852,8 @@ export class FluidFabric {
 
   /**
    * Decides when congestion control runs next; returns true when it ran an update right now.
-   * Marking (a queue above Kmin, or reaching it) needs the regular interval, on a fixed grid.
+   * Marking (a queue above Kmin, or reaching it) needs the regular interval, on a fixed grid, or
+   * shorter ones while a marking queue rises fast (ccMarkingRiseBytes).
    * Recovery without marks only raises rates, in closed form over any interval (dcqcn.ts), so
    * it is updated less often; a queue that reaches Kmin meanwhile ends the recovery window at
    * that instant. No sender under congestion control and nothing marking: no updates at all.
@@ -853,18 +861,20 @@ export class FluidFabric {
   private scheduleCongestionControl(): boolean {
     const { ecnKminBytes, ccIntervalUs } = this.p;
     let marking = false;
+    let rise = 0;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       if (q > ecnKminBytes + EPS_BYTES || (q >= ecnKminBytes - EPS_BYTES && this.dq[p]! > 0)) {
         marking = true;
-        break;
+        rise = Math.max(rise, this.dq[p]!);
       }
     }
     const wasOff = this.nextCcUs === Infinity;
     if (marking) {
       let ran = false;
+      const interval = Math.min(ccIntervalUs, Math.max(this.p.ccFirstReactionUs, this.p.ccMarkingRiseBytes / rise));
       if (wasOff) this.startCongestionControl();
       else if (!this.ccMarking) {
         // Close the mark-free recovery window exactly where marking begins; the marking updates
@@ -872,7 +882,12 @@ export class FluidFabric {
         this.runCongestionControl();
         this.nextCcUs = Math.min(this.nextOnGrid(ccIntervalUs), this.now + this.p.ccFirstReactionUs);
         ran = true;
-      } else if (this.nextCcUs <= this.now + 1e-9) this.nextCcUs = this.nextOnGrid(ccIntervalUs);
+      } else if (this.nextCcUs <= this.now + 1e-9) {
+        this.nextCcUs = interval < ccIntervalUs ? this.now + interval : this.nextOnGrid(ccIntervalUs);
+      } else if (this.nextCcUs > this.lastCcUs + interval) {
+        // The queue began to rise faster since the update was planned.
+        this.nextCcUs = Math.max(this.now + 1e-6, this.lastCcUs + interval);
+      }
       this.ccMarking = true;
       return ran;
     }

@@ -80,4 +80,15 @@ describe('learned port normals', () => {
     const standing: Shape = (p) => (p === 'leaf-0/p8' ? { tx_bytes: 2_100_000_000, ecn_marked_pkts: 400 } : p === 'leaf-0/p9' ? { tx_bytes: 1_500_000_000 } : {});
     expect(attribute(run(standing, standing)).kind).toBe('unknown');
   });
+
+  it('sees a collision on an uplink that already marked: DCQCN doubles its marks, not triples them', () => {
+    // The job's bursts keep the uplink marking ~16k/s; collided, DCQCN holds its queue about Kmin
+    // and the marks rise to ~2×, below the 3× at which a signal deviates on its own.
+    const past: Shape = (p) => (p === 'leaf-0/p8' || p === 'leaf-0/p9' ? { tx_bytes: 800_000_000, ecn_marked_pkts: 1_600 } : {});
+    const collided = (marks: number): Shape => (p) =>
+      p === 'leaf-0/p8' ? { tx_bytes: 1_050_000_000, ecn_marked_pkts: marks } : p === 'leaf-0/p9' ? { tx_bytes: 550_000_000 } : {};
+    expect(attribute(run(past, collided(3_000)))).toMatchObject({ kind: 'ecmp_collision', location: 'leaf-0/p8' });
+    // The same shift of bytes with the marks at their usual level is no collision.
+    expect(attribute(run(past, collided(1_700))).kind).toBe('unknown');
+  });
 });

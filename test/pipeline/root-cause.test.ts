@@ -97,6 +97,22 @@ describe('attribute', () => {
     expect(rc).toMatchObject({ kind: 'incast_congestion', location: 'leaf-1/p1' });
   });
 
+  it('blames the incast port behind a congested spine downlink that queues its overflow', () => {
+    // DCQCN holds the incast in the marking band at both hops: the spine downlink feeding the
+    // leaf queues more than the NIC port the senders converge on, and is barely paused.
+    const spineOnly = { 'spine-0/p1': { queue_bytes: 3_000_000, ecn_marked_pkts: 20_000, pfc_rx_pause_us: 2_000 } };
+    const rc = attribute({
+      stall: stall(12_000),
+      topology: topo,
+      ...telemetry({ ...spineOnly, 'leaf-1/p1': { queue_bytes: 1_200_000, ecn_marked_pkts: 8000, pfc_tx_pause_frames: 2 } }),
+    });
+    expect(rc).toMatchObject({ kind: 'incast_congestion', location: 'leaf-1/p1' });
+    expect(rc.evidence.some((e) => e.signal === 'queue_bytes' && e.location === 'spine-0/p1')).toBe(true);
+    // Without a congested port behind it, a spine downlink's queue fits no fault of its own.
+    const alone = attribute({ stall: stall(12_000), topology: topo, ...telemetry(spineOnly) });
+    expect(alone).toMatchObject({ kind: 'unknown', location: 'spine-0/p1' });
+  });
+
   it('follows pauses back to the switch port asserting them when nothing behind it is congested', () => {
     const rc = attribute({
       stall: stall(12_000),
