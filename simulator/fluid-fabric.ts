@@ -263,6 +263,10 @@ export class FluidFabric {
   private fExternal = new Uint8Array(256);
   private fScaleUp = new Uint8Array(256);
   private fGroup = new Int32Array(256);
+  /** 1 for a finished flow whose row waits for the next compaction (all its rates are zero). */
+  private fDead = new Uint8Array(256);
+  /** Finished rows still in the tables; compacted once they are half of them. */
+  private deadRows = 0;
   /** Ring pace per live group (slowest live member's delivered rate, bytes/µs), by group row. */
   private groupCap = new Float64Array(64);
   /** Live members per group row; rows of groups without any are reused. */
@@ -434,8 +438,8 @@ export class FluidFabric {
       const p = flow.path[h]!;
       this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]!);
     }
-    flow.done = true;
-    this.compactFlows();
+    this.retire(flow);
+    this.compactIfSparse();
     this.dirty = true;
   }
 
@@ -503,7 +507,7 @@ export class FluidFabric {
 
   /** True when nothing moves: no flow, no queue, no pending pause. Then time skips for free. */
   quiet(): boolean {
-    return this.flows.length === 0 && this.activeCount === 0 && this.pendingPause.length === 0 && this.pausedCount === 0;
+    return this.flows.length === this.deadRows && this.activeCount === 0 && this.pendingPause.length === 0 && this.pausedCount === 0;
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -559,7 +563,9 @@ export class FluidFabric {
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs } = this;
     const n = this.flows.length;
     const moved = dt > 0;
+    const fDead = this.fDead;
     for (let fi = 0; fi < n; fi++) {
+      if (fDead[fi]) continue;
       if (moved) this.advanceFlow(fi, dt);
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
@@ -600,11 +606,9 @@ export class FluidFabric {
         if (h === last) this.txBytes[p]! += b;
         hopBacklog[base + h] = 0;
       }
-      fDelivered[f.slot] = f.size;
-      fRemaining[f.slot] = 0;
-      f.done = true;
+      this.retire(f);
     }
-    this.compactFlows();
+    this.compactIfSparse();
     this.dirty = true;
     return done;
   }
@@ -622,21 +626,44 @@ export class FluidFabric {
     return true;
   }
 
+  /**
+   * Marks a flow finished: its row stays in the tables with zero rates (so the per-event passes
+   * see nothing of it) until the next compaction, which then moves many rows at once.
+   */
+  private retire(f: Flow): void {
+    const row = f.slot;
+    const base = this.fBase[row]!;
+    for (let e = base; e < base + f.path.length; e++) {
+      this.hopIn[e] = 0;
+      this.hopOut[e] = 0;
+      this.hopBacklog[e] = 0;
+    }
+    this.fDelivered[row] = f.size;
+    this.fRemaining[row] = 0;
+    this.fSend[row] = 0;
+    this.fDead[row] = 1;
+    f.done = true;
+    this.deadRows++;
+    this.levelsStale = true;
+    const g = f.group;
+    // A group's row is free again once its last member is gone.
+    if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
+      this.freeGroupRows.push(g.slot);
+      g.slot = undefined;
+    }
+  }
+
+  private compactIfSparse(): void {
+    if (2 * this.deadRows > this.flows.length) this.compactFlows();
+  }
+
   /** Drops finished flows, moving the hops of the rest down so the tables stay in flow order. */
   private compactFlows(): void {
     let w = 0;
     let hw = 0;
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
-      if (f.done) {
-        const g = f.group;
-        // A group's row is free again once its last member is gone.
-        if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
-          this.freeGroupRows.push(g.slot);
-          g.slot = undefined;
-        }
-        continue;
-      }
+      if (f.done) continue;
       const hops = f.path.length;
       const base = this.fBase[r]!;
       if (base !== hw) {
@@ -659,6 +686,7 @@ export class FluidFabric {
     }
     this.flows.length = w;
     this.hopCount = hw;
+    this.deadRows = 0;
     this.levelsStale = true;
   }
 
@@ -711,6 +739,7 @@ export class FluidFabric {
     this.fExternal[w] = this.fExternal[r]!;
     this.fScaleUp[w] = this.fScaleUp[r]!;
     this.fGroup[w] = this.fGroup[r]!;
+    this.fDead[w] = this.fDead[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -737,6 +766,7 @@ export class FluidFabric {
       this.fExternal = grow(this.fExternal);
       this.fScaleUp = grow(this.fScaleUp);
       this.fGroup = grow(this.fGroup);
+      this.fDead = grow(this.fDead);
     }
     this.fBase[row] = base;
     this.fHops[row] = flow.path.length;
@@ -751,6 +781,7 @@ export class FluidFabric {
     this.fSrcNic[row] = flow.srcNic;
     this.fExternal[row] = flow.external ? 1 : 0;
     this.fScaleUp[row] = flow.scaleUp ? 1 : 0;
+    this.fDead[row] = 0;
     const g = flow.group;
     if (g) {
       if (g.owner !== this || g.slot === undefined) {
@@ -782,9 +813,10 @@ export class FluidFabric {
     this.pathPortCount = 0;
     this.pauseEdgeCount = 0;
     if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
-    const { hopPort, hopLevel, fBase, fHops, fSrcNic, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
+    const { hopPort, hopLevel, fBase, fHops, fSrcNic, fDead, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
     const n = this.flows.length;
     for (let fi = 0; fi < n; fi++) {
+      if (fDead[fi]) continue;
       const base = fBase[fi]!;
       const end = base + fHops[fi]!;
       const nic = fSrcNic[fi]!;
@@ -818,7 +850,7 @@ export class FluidFabric {
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const cc = f.cc;
-      if (!cc) continue;
+      if (!cc || f.done) continue;
       let mark = 0;
       if (anyMarks) {
         let pass = 1;
@@ -886,7 +918,7 @@ export class FluidFabric {
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const cc = f.cc;
-      if (!cc?.active) continue;
+      if (!cc?.active || f.done) continue;
       recovering = true;
       if (cc.rate < this.p.ccNearLineShare * f.lineRate) {
         nearLine = false;
@@ -1299,7 +1331,7 @@ export class FluidFabric {
   /** Moves every flow `dt` µs along its rates. */
   private advanceFlows(dt: number): void {
     if (dt <= 0) return;
-    for (let fi = 0; fi < this.flows.length; fi++) this.advanceFlow(fi, dt);
+    for (let fi = 0; fi < this.flows.length; fi++) if (!this.fDead[fi]) this.advanceFlow(fi, dt);
   }
 
   /** Moves flow row fi `dt` µs along its rates: bytes injected, queued per hop, delivered. */
