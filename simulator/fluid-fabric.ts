@@ -1119,24 +1119,25 @@ export class FluidFabric {
     return inUse === this.pausedA ? this.pausedB : this.pausedA;
   }
 
-  /** Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks). */
+  /**
+   * Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks). Runs on
+   * every recompute over every live hop, so the tables are read into locals and the per-hop
+   * output rate is computed inline.
+   */
   private computeRates(windowed: boolean): boolean {
-    const flows = this.flows;
-    const lam = this.lam;
+    const { lam, capNow, cap, pauseShare, queue, isScaleUp, srv, nicPauseShare, xoffSeen, heldShare } = this;
     const active = this.activePorts;
     const n = this.activeCount;
     if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
     // Capacity left by the pause shares, for this pass.
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
-      this.capNow[p] = this.cap[p]! * (1 - this.pauseShare[p]!);
+      capNow[p] = cap[p]! * (1 - pauseShare[p]!);
     }
     if (this.levelsStale) this.rebuildLevels();
-    const hopIn = this.hopIn;
-    const hopOut = this.hopOut;
-    const hopPort = this.hopPort;
+    const { hopIn, hopOut, hopPort, hopBacklog, hopLast } = this;
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
-    const nFlows = flows.length;
+    const nFlows = this.flows.length;
     let anyWindowed = false;
     for (let fi = 0; fi < nFlows; fi++) {
       let s = 0;
@@ -1144,8 +1145,8 @@ export class FluidFabric {
       if (remaining > 0) {
         s = fRateCap[fi]!;
         const nic = fSrcNic[fi]!;
-        if (nic >= 0) s *= 1 - this.nicPauseShare[nic]!;
-        else if (fExternal[fi] && this.xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - this.heldShare[hopPort[fBase[fi]!]!]!;
+        if (nic >= 0) s *= 1 - nicPauseShare[nic]!;
+        else if (fExternal[fi] && xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - heldShare[hopPort[fBase[fi]!]!]!;
         const g = fGroup[fi]!;
         if (fWindow[fi] !== Infinity && g >= 0) {
           const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
@@ -1158,8 +1159,6 @@ export class FluidFabric {
       fSend[fi] = s;
       hopIn[fBase[fi]!] = s;
     }
-    const hopBacklog = this.hopBacklog;
-    const hopLast = this.hopLast;
     for (let L = 0; L <= 2; L++) {
       const list = this.levelHops[L]!;
       const count = this.levelCount[L]!;
@@ -1169,7 +1168,21 @@ export class FluidFabric {
       }
       for (let i = 0; i < count; i++) {
         const e = list[i]!;
-        const out = this.flowOut(hopPort[e]!, hopIn[e]!, hopBacklog[e]!);
+        const p = hopPort[e]!;
+        const inRate = hopIn[e]!;
+        // Output rate of the flow at port p (arriving at inRate with its backlog queued there).
+        const c = capNow[p]!;
+        let out: number;
+        if (c === 0) out = 0;
+        else {
+          const l = lam[p]!;
+          const q = queue[p]!;
+          if (q > 0 && !isScaleUp[p]) {
+            if (l >= c) out = l > 0 ? (inRate * c) / l : 0;
+            // Draining: the spare service goes to the bytes already queued, in their proportions.
+            else out = inRate + ((c - l) * hopBacklog[e]!) / q;
+          } else out = l > c ? (inRate * c) / l : inRate;
+        }
         hopOut[e] = out;
         if (hopLast[e] === 0) hopIn[e + 1] = out;
       }
@@ -1184,31 +1197,19 @@ export class FluidFabric {
       }
       // Ring pace: the slowest live member's delivered rate.
       const g = fGroup[fi]!;
-      if (g >= 0 && fRemaining[fi]! > 0) groupCap[g] = Math.min(groupCap[g]!, hopOut[base + fHops[fi]! - 1]!);
+      if (g >= 0 && fRemaining[fi]! > 0) {
+        const last = hopOut[base + fHops[fi]! - 1]!;
+        if (last < groupCap[g]!) groupCap[g] = last;
+      }
     }
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
       const l = lam[p]!;
-      const c = this.capNow[p]!;
-      if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = c;
-      else this.srv[p] = Math.min(l, c);
+      const c = capNow[p]!;
+      if (queue[p]! > 0 && !isScaleUp[p]) srv[p] = c;
+      else srv[p] = Math.min(l, c);
     }
     return anyWindowed && !windowed;
-  }
-
-  /** Output rate at port p of a flow arriving at `inRate` with `backlog` bytes queued there. */
-  private flowOut(p: number, inRate: number, backlog: number): number {
-    const c = this.capNow[p]!;
-    if (c === 0) return 0;
-    const l = this.lam[p]!;
-    if (this.isScaleUp[p]) return l > c ? (inRate * c) / l : inRate;
-    const q = this.queue[p]!;
-    if (q > 0) {
-      if (l >= c) return l > 0 ? (inRate * c) / l : 0;
-      // Draining: the spare service goes to the bytes already queued, in their proportions.
-      return inRate + ((c - l) * backlog) / q;
-    }
-    return l > c ? (inRate * c) / l : inRate;
   }
 
   /** µs until the next queue crossing, sender end, window fill or delivery. */
