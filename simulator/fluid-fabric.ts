@@ -278,6 +278,45 @@ export class FluidFabric {
   private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly levelCount = new Int32Array(3);
   private levelsStale = true;
+  /**
+   * Incremental rate passes. A recompute runs two passes: the unwindowed one (variant A: it
+   * gives the ring paces and the arrivals the PFC balance reads) and the final one (variant B:
+   * lam/hopIn/hopOut/capNow). Each keeps its own tables from its previous run and recomputes
+   * only the ports whose inputs changed since (a sender's rate, the port's capacity or queue
+   * state, its set of hops, an upstream hop's output), plus draining ports, whose outputs
+   * follow the queue. The results are the same numbers a full pass gives, at the cost of what
+   * changed: between two events most flows keep their rates.
+   */
+  private lamA: Float64Array;
+  private capNowA: Float64Array;
+  private hopInA = new Float64Array(1024);
+  private hopOutA = new Float64Array(1024);
+  /** Sender rate each pass last summed (NaN: not yet), by flow row. */
+  private sendA = new Float64Array(256);
+  private sendB = new Float64Array(256);
+  /** Queue state the outputs depend on (1: queued scale-out port), as each pass last saw it. */
+  private queuedA: Uint8Array;
+  private queuedB: Uint8Array;
+  /** Ports each pass left draining (their outputs change with the queue: always recomputed). */
+  private drainA: Int32Array;
+  private drainACount = 0;
+  private drainB: Int32Array;
+  private drainBCount = 0;
+  /** Ports whose set of hops changed (flows added or finished) since the last final pass. */
+  private hopSetChanged: Int32Array;
+  private hopSetChangedCount = 0;
+  private readonly hopSetStamp: Uint8Array;
+  /** Recompute every path port in both passes (after a compaction moved the hop rows). */
+  private allRatesStale = true;
+  /** Ports to recompute in the running pass, by level. */
+  private readonly dirtyStamp: Int32Array;
+  private dirtyGen = 0;
+  private readonly dirtyAtLevel: Int32Array[];
+  private readonly dirtyCount = new Int32Array(3);
+  /** The rate-pass hops at each port, in flow order (CSR: first index and count into portHops). */
+  private readonly portHopFirst: Int32Array;
+  private readonly portHopCount: Int32Array;
+  private portHops = new Int32Array(1024);
   /** Distinct ports on the live flows' paths, in first-use order (rebuilt with the levels). */
   private readonly pathPorts: Int32Array;
   private pathPortCount = 0;
@@ -370,6 +409,20 @@ export class FluidFabric {
     this.markedPorts = new Int32Array(n);
     this.pathPorts = new Int32Array(n);
     this.pathPortStamp = new Int32Array(n);
+    this.lamA = new Float64Array(n);
+    this.capNowA = new Float64Array(n);
+    this.queuedA = new Uint8Array(n).fill(255);
+    this.queuedB = new Uint8Array(n).fill(255);
+    this.drainA = new Int32Array(n);
+    this.drainB = new Int32Array(n);
+    this.hopSetChanged = new Int32Array(n);
+    this.hopSetStamp = new Uint8Array(n);
+    this.dirtyStamp = new Int32Array(n);
+    this.dirtyAtLevel = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+    this.portHopFirst = new Int32Array(n);
+    this.portHopCount = new Int32Array(n);
+    this.sendA.fill(NaN);
+    this.sendB.fill(NaN);
     this.refreshCapacities();
   }
 
@@ -636,7 +689,10 @@ export class FluidFabric {
     for (let e = base; e < base + f.path.length; e++) {
       this.hopIn[e] = 0;
       this.hopOut[e] = 0;
+      this.hopInA[e] = 0;
+      this.hopOutA[e] = 0;
       this.hopBacklog[e] = 0;
+      this.hopSetChange(this.hopPort[e]!);
     }
     this.fDelivered[row] = f.size;
     this.fRemaining[row] = 0;
@@ -651,6 +707,13 @@ export class FluidFabric {
       this.freeGroupRows.push(g.slot);
       g.slot = undefined;
     }
+  }
+
+  /** Notes that port p gained or lost a hop: both rate passes recompute it. */
+  private hopSetChange(p: number): void {
+    if (this.hopSetStamp[p]) return;
+    this.hopSetStamp[p] = 1;
+    this.hopSetChanged[this.hopSetChangedCount++] = p;
   }
 
   private compactIfSparse(): void {
@@ -674,6 +737,8 @@ export class FluidFabric {
           this.hopBacklog[hw + h] = this.hopBacklog[base + h]!;
           this.hopLast[hw + h] = this.hopLast[base + h]!;
           this.hopLevel[hw + h] = this.hopLevel[base + h]!;
+          this.hopInA[hw + h] = this.hopInA[base + h]!;
+          this.hopOutA[hw + h] = this.hopOutA[base + h]!;
         }
       }
       if (r !== w) {
@@ -688,6 +753,7 @@ export class FluidFabric {
     this.hopCount = hw;
     this.deadRows = 0;
     this.levelsStale = true;
+    this.allRatesStale = true;
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
@@ -707,6 +773,8 @@ export class FluidFabric {
       this.hopBacklog = grow(this.hopBacklog, (n) => new Float64Array(n));
       this.hopLast = grow(this.hopLast, (n) => new Uint8Array(n));
       this.hopLevel = grow(this.hopLevel, (n) => new Int8Array(n));
+      this.hopInA = grow(this.hopInA, (n) => new Float64Array(n));
+      this.hopOutA = grow(this.hopOutA, (n) => new Float64Array(n));
     }
     for (let h = 0; h < path.length; h++) {
       const e = base + h;
@@ -714,6 +782,9 @@ export class FluidFabric {
       this.hopIn[e] = 0;
       this.hopOut[e] = 0;
       this.hopBacklog[e] = 0;
+      this.hopInA[e] = 0;
+      this.hopOutA[e] = 0;
+      this.hopSetChange(path[h]!);
       this.hopLast[e] = h === path.length - 1 ? 1 : 0;
       // The rate pass visits one hop per level (the last, should a path repeat a level).
       const L = this.level[path[h]!]!;
@@ -740,6 +811,8 @@ export class FluidFabric {
     this.fScaleUp[w] = this.fScaleUp[r]!;
     this.fGroup[w] = this.fGroup[r]!;
     this.fDead[w] = this.fDead[r]!;
+    this.sendA[w] = this.sendA[r]!;
+    this.sendB[w] = this.sendB[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -767,6 +840,8 @@ export class FluidFabric {
       this.fScaleUp = grow(this.fScaleUp);
       this.fGroup = grow(this.fGroup);
       this.fDead = grow(this.fDead);
+      this.sendA = grow(this.sendA);
+      this.sendB = grow(this.sendB);
     }
     this.fBase[row] = base;
     this.fHops[row] = flow.path.length;
@@ -782,6 +857,8 @@ export class FluidFabric {
     this.fExternal[row] = flow.external ? 1 : 0;
     this.fScaleUp[row] = flow.scaleUp ? 1 : 0;
     this.fDead[row] = 0;
+    this.sendA[row] = NaN;
+    this.sendB[row] = NaN;
     const g = flow.group;
     if (g) {
       if (g.owner !== this || g.slot === undefined) {
@@ -810,6 +887,7 @@ export class FluidFabric {
     }
     // Also the ports on some path, in first-use order, and the (port, upstream) pause edges.
     const stamp = ++this.pathStamp;
+    for (let i = 0; i < this.pathPortCount; i++) this.portHopCount[this.pathPorts[i]!] = 0;
     this.pathPortCount = 0;
     this.pauseEdgeCount = 0;
     if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
@@ -832,6 +910,31 @@ export class FluidFabric {
         if (e === base && nic < 0) continue;
         pauseEdges[this.pauseEdgeCount++] = p;
         pauseEdges[this.pauseEdgeCount++] = e > base ? hopPort[e - 1]! : -nic - 1;
+      }
+    }
+    // Each port's rate-pass hops, in the order the full pass sums them (level list order).
+    const { portHopFirst, portHopCount } = this;
+    let total = 0;
+    for (let L = 0; L < 3; L++) {
+      const list = levelHops[L]!;
+      for (let i = 0; i < levelCount[L]!; i++) portHopCount[hopPort[list[i]!]!]!++;
+      total += levelCount[L]!;
+    }
+    if (this.portHops.length < total) this.portHops = new Int32Array(this.hopPort.length);
+    let first = 0;
+    for (let i = 0; i < this.pathPortCount; i++) {
+      const p = pathPorts[i]!;
+      portHopFirst[p] = first;
+      first += portHopCount[p]!;
+      portHopCount[p] = 0;
+    }
+    const portHops = this.portHops;
+    for (let L = 0; L < 3; L++) {
+      const list = levelHops[L]!;
+      for (let i = 0; i < levelCount[L]!; i++) {
+        const e = list[i]!;
+        const p = hopPort[e]!;
+        portHops[portHopFirst[p]! + portHopCount[p]!++] = e;
       }
     }
   }
@@ -990,9 +1093,8 @@ export class FluidFabric {
     const nextPaused = this.spareList(prevPaused);
     this.buildPauses(prevPaused, prevPausedCount, nextPaused);
 
-    // 2. Active ports: on some flow's path, holding a queue, pausing or paused. Arrival rates
-    // of the previous active set are cleared (no other port carries any).
-    for (let i = 0; i < this.activeCount; i++) this.lam[this.activePorts[i]!] = 0;
+    // 2. Active ports: on some flow's path, holding a queue, pausing or paused. (Arrival rates
+    // are kept by the rate passes: a port that leaves every path is recomputed to zero.)
     this.nextActiveCount = 0;
     if (this.levelsStale) this.rebuildLevels();
     for (let i = 0; i < this.pathPortCount; i++) this.touch(this.pathPorts[i]!);
@@ -1015,11 +1117,11 @@ export class FluidFabric {
 
     // 3. Rates, twice when ring senders sit at their window (their pace is the ring's) or held
     // queues re-balance their pause shares (the second pass uses the new shares).
-    const anyGroup = this.computeRates(false);
+    const anyGroup = this.computeRates(false, false);
     if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
       this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
-      this.computeRates(true);
-    } else if (anyGroup) this.computeRates(true);
+      this.computeRates(true, true);
+    } else this.computeRates(anyGroup, true);
     const nextPausedCount = this.nextPausedCount;
     // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
     for (let i = 0; i < prevPausedCount; i++) {
@@ -1094,15 +1196,15 @@ export class FluidFabric {
   }
 
   /**
-   * PFC equilibrium: scales each held queue's pause share so that its arrivals (as the last
-   * rate pass computed them) equal its drain. Returns true when some share changed.
+   * PFC equilibrium: scales each held queue's pause share so that its arrivals (as the
+   * unwindowed rate pass computed them) equal its drain. Returns true when some share changed.
    */
   private balanceHeldShares(): boolean {
     let changed = false;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (!this.xoffSeen[p] || this.isScaleUp[p]) continue;
-      const l = this.lam[p]!;
+      const l = this.lamA[p]!;
       const c = this.cap[p]! * (1 - this.pauseShare[p]!);
       const pass = 1 - this.heldShare[p]!;
       const next = l > 0 ? Math.min(1, Math.max(MIN_PASS, (pass * c) / l)) : 1;
@@ -1119,23 +1221,54 @@ export class FluidFabric {
     return inUse === this.pausedA ? this.pausedB : this.pausedA;
   }
 
+  /** Queues port p for recomputation in the running rate pass. */
+  private markDirty(p: number): void {
+    if (this.dirtyStamp[p] === this.dirtyGen) return;
+    this.dirtyStamp[p] = this.dirtyGen;
+    const L = this.level[p]!;
+    this.dirtyAtLevel[L]![this.dirtyCount[L]!++] = p;
+  }
+
   /**
-   * Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks). Runs on
-   * every recompute over every live hop, so the tables are read into locals and the per-hop
-   * output rate is computed inline.
+   * Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks), in the
+   * unwindowed pass (`final` false: variant A tables, ring paces) or the final one (variant B:
+   * lam/hopIn/hopOut, service rates). Only ports whose inputs changed since the same pass last
+   * ran are recomputed (see lamA); every flow's sender rate is still checked, which is cheap.
    */
-  private computeRates(windowed: boolean): boolean {
-    const { lam, capNow, cap, pauseShare, queue, isScaleUp, srv, nicPauseShare, xoffSeen, heldShare } = this;
+  private computeRates(windowed: boolean, final: boolean): boolean {
+    const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv, nicPauseShare, xoffSeen, heldShare } = this;
+    const lam = final ? lamB : lamA;
+    const capNow = final ? capNowB : capNowA;
+    const queued = final ? this.queuedB : this.queuedA;
+    const sent = final ? this.sendB : this.sendA;
+    const drain = final ? this.drainB : this.drainA;
+    const drainCount = final ? this.drainBCount : this.drainACount;
     const active = this.activePorts;
     const n = this.activeCount;
-    if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
-    // Capacity left by the pause shares, for this pass.
+    if (this.levelsStale) this.rebuildLevels();
+    const hopIn = final ? this.hopIn : this.hopInA;
+    const hopOut = final ? this.hopOut : this.hopOutA;
+    const { hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
+    this.dirtyGen++;
+    dirtyCount.fill(0);
+    // What changed since this pass last ran: capacities left by the pause shares, queue states,
+    // the hop sets, and (always) the ports that were draining.
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
-      capNow[p] = cap[p]! * (1 - pauseShare[p]!);
+      const c = cap[p]! * (1 - pauseShare[p]!);
+      if (c !== capNow[p]) {
+        capNow[p] = c;
+        this.markDirty(p);
+      }
+      const qd = queue[p]! > 0 && !isScaleUp[p] ? 1 : 0;
+      if (qd !== queued[p]) {
+        queued[p] = qd;
+        this.markDirty(p);
+      }
     }
-    if (this.levelsStale) this.rebuildLevels();
-    const { hopIn, hopOut, hopPort, hopBacklog, hopLast } = this;
+    for (let i = 0; i < drainCount; i++) this.markDirty(drain[i]!);
+    for (let i = 0; i < this.hopSetChangedCount; i++) this.markDirty(this.hopSetChanged[i]!);
+    if (this.allRatesStale) for (let i = 0; i < this.pathPortCount; i++) this.markDirty(this.pathPorts[i]!);
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
     const nFlows = this.flows.length;
     let anyWindowed = false;
@@ -1156,58 +1289,80 @@ export class FluidFabric {
           }
         }
       }
-      fSend[fi] = s;
-      hopIn[fBase[fi]!] = s;
-    }
-    for (let L = 0; L <= 2; L++) {
-      const list = this.levelHops[L]!;
-      const count = this.levelCount[L]!;
-      for (let i = 0; i < count; i++) {
-        const e = list[i]!;
-        lam[hopPort[e]!]! += hopIn[e]!;
+      if (final) fSend[fi] = s;
+      const base = fBase[fi]!;
+      hopIn[base] = s;
+      if (s !== sent[fi]) {
+        sent[fi] = s;
+        this.markDirty(hopPort[base]!);
       }
-      for (let i = 0; i < count; i++) {
-        const e = list[i]!;
-        const p = hopPort[e]!;
-        const inRate = hopIn[e]!;
-        // Output rate of the flow at port p (arriving at inRate with its backlog queued there).
+    }
+    let drained = 0;
+    for (let L = 0; L <= 2; L++) {
+      const list = dirtyAtLevel[L]!;
+      // Later levels grow while this one runs (outputs flow downstream); this one does not.
+      for (let i = 0; i < dirtyCount[L]!; i++) {
+        const p = list[i]!;
+        const first = portHopFirst[p]!;
+        const end = first + portHopCount[p]!;
+        let l = 0;
+        for (let k = first; k < end; k++) l += hopIn[portHops[k]!]!;
+        lam[p] = l;
         const c = capNow[p]!;
-        let out: number;
-        if (c === 0) out = 0;
-        else {
-          const l = lam[p]!;
-          const q = queue[p]!;
-          if (q > 0 && !isScaleUp[p]) {
+        const q = queue[p]!;
+        const isQueued = q > 0 && !isScaleUp[p];
+        // Draining: the spare service goes to the bytes already queued, in their proportions.
+        if (c !== 0 && isQueued && !(l >= c)) drain[drained++] = p;
+        for (let k = first; k < end; k++) {
+          const e = portHops[k]!;
+          const inRate = hopIn[e]!;
+          let out: number;
+          if (c === 0) out = 0;
+          else if (isQueued) {
             if (l >= c) out = l > 0 ? (inRate * c) / l : 0;
-            // Draining: the spare service goes to the bytes already queued, in their proportions.
             else out = inRate + ((c - l) * hopBacklog[e]!) / q;
           } else out = l > c ? (inRate * c) / l : inRate;
+          if (out !== hopOut[e]) {
+            hopOut[e] = out;
+            if (hopLast[e] === 0) {
+              hopIn[e + 1] = out;
+              this.markDirty(hopPort[e + 1]!);
+            }
+          }
         }
-        hopOut[e] = out;
-        if (hopLast[e] === 0) hopIn[e + 1] = out;
       }
     }
-    groupCap.fill(Infinity, 0, this.groupCount);
-    for (let fi = 0; fi < nFlows; fi++) {
-      const base = fBase[fi]!;
-      // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
-      if (fScaleUp[fi]) {
-        fSend[fi] = hopOut[base]!;
-        hopIn[base] = fSend[fi]!;
+    if (final) {
+      this.drainBCount = drained;
+      for (let i = 0; i < this.hopSetChangedCount; i++) this.hopSetStamp[this.hopSetChanged[i]!] = 0;
+      this.hopSetChangedCount = 0;
+      this.allRatesStale = false;
+      for (let fi = 0; fi < nFlows; fi++) {
+        // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+        if (fScaleUp[fi]) {
+          const base = fBase[fi]!;
+          fSend[fi] = hopOut[base]!;
+          hopIn[base] = fSend[fi]!;
+        }
       }
-      // Ring pace: the slowest live member's delivered rate.
-      const g = fGroup[fi]!;
-      if (g >= 0 && fRemaining[fi]! > 0) {
-        const last = hopOut[base + fHops[fi]! - 1]!;
-        if (last < groupCap[g]!) groupCap[g] = last;
+      for (let i = 0; i < n; i++) {
+        const p = active[i]!;
+        const l = lam[p]!;
+        const c = capNow[p]!;
+        if (queue[p]! > 0 && !isScaleUp[p]) srv[p] = c;
+        else srv[p] = Math.min(l, c);
       }
-    }
-    for (let i = 0; i < n; i++) {
-      const p = active[i]!;
-      const l = lam[p]!;
-      const c = capNow[p]!;
-      if (queue[p]! > 0 && !isScaleUp[p]) srv[p] = c;
-      else srv[p] = Math.min(l, c);
+    } else {
+      this.drainACount = drained;
+      groupCap.fill(Infinity, 0, this.groupCount);
+      for (let fi = 0; fi < nFlows; fi++) {
+        // Ring pace: the slowest live member's delivered rate.
+        const g = fGroup[fi]!;
+        if (g >= 0 && fRemaining[fi]! > 0) {
+          const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
+          if (last < groupCap[g]!) groupCap[g] = last;
+        }
+      }
     }
     return anyWindowed && !windowed;
   }
