@@ -282,10 +282,10 @@ export class FluidFabric {
    * Incremental rate passes. A recompute runs two passes: the unwindowed one (variant A: it
    * gives the ring paces and the arrivals the PFC balance reads) and the final one (variant B:
    * lam/hopIn/hopOut/capNow). Each keeps its own tables from its previous run and recomputes
-   * only the ports whose inputs changed since (a sender's rate, the port's capacity or queue
-   * state, its set of hops, an upstream hop's output), plus draining ports, whose outputs
-   * follow the queue. The results are the same numbers a full pass gives, at the cost of what
-   * changed: between two events most flows keep their rates.
+   * only the ports whose inputs changed since: a sender's rate, the port's capacity or queue
+   * state, its set of hops, an upstream hop's output, or a hop's backlog running out. A
+   * draining port needs nothing more: its hops drain their backlogs in proportion, so each
+   * hop's share of the queue, hence its output, stays what it was until one of them empties.
    */
   private lamA: Float64Array;
   private capNowA: Float64Array;
@@ -297,15 +297,10 @@ export class FluidFabric {
   /** Queue state the outputs depend on (1: queued scale-out port), as each pass last saw it. */
   private queuedA: Uint8Array;
   private queuedB: Uint8Array;
-  /** Ports each pass left draining (their outputs change with the queue: always recomputed). */
-  private drainA: Int32Array;
-  private drainACount = 0;
-  private drainB: Int32Array;
-  private drainBCount = 0;
-  /** Ports whose set of hops changed (flows added or finished) since the last final pass. */
-  private hopSetChanged: Int32Array;
-  private hopSetChangedCount = 0;
-  private readonly hopSetStamp: Uint8Array;
+  /** Ports whose hops changed (flows added or finished, a backlog ran out) since the last final pass. */
+  private portsChanged: Int32Array;
+  private portsChangedCount = 0;
+  private readonly portChangedStamp: Uint8Array;
   /** Recompute every path port in both passes (after a compaction moved the hop rows). */
   private allRatesStale = true;
   /** Ports to recompute in the running pass, by level. */
@@ -322,11 +317,22 @@ export class FluidFabric {
   private pathPortCount = 0;
   private readonly pathPortStamp: Int32Array;
   private pathStamp = 0;
-  /** (port, upstream) pairs PFC pauses along, one per hop, flattened; a NIC upstream is −nic − 1. */
+  /**
+   * (port, upstream, flow row) triples PFC pauses along, one per hop, flattened; a NIC upstream
+   * is −nic − 1. Edges of flows finished since the last rebuild are skipped by their row.
+   */
   private pauseEdges = new Int32Array(2048);
   private pauseEdgeCount = 0;
   private dirty = true;
-  private nextEventUs = Infinity;
+  /**
+   * Next event that changes some rate (a flow's own event, a queue emptying, a held queue's
+   * re-balance), and next queue crossing (Kmin, Kmax, XOFF/XON threshold), which changes no
+   * rate: a crossing alone moves the ports and re-plans crossings and congestion control; the
+   * flows stay where they are (they are advanced, all at once, from flowsAtUs when next needed).
+   */
+  private nextRateEventUs = Infinity;
+  private nextCrossingUs = Infinity;
+  private flowsAtUs = 0;
   private nextCcUs = Infinity;
   private lastCcUs = 0;
   private timeCountersAtUs = 0;
@@ -413,10 +419,8 @@ export class FluidFabric {
     this.capNowA = new Float64Array(n);
     this.queuedA = new Uint8Array(n).fill(255);
     this.queuedB = new Uint8Array(n).fill(255);
-    this.drainA = new Int32Array(n);
-    this.drainB = new Int32Array(n);
-    this.hopSetChanged = new Int32Array(n);
-    this.hopSetStamp = new Uint8Array(n);
+    this.portsChanged = new Int32Array(n);
+    this.portChangedStamp = new Uint8Array(n);
     this.dirtyStamp = new Int32Array(n);
     this.dirtyAtLevel = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
     this.portHopFirst = new Int32Array(n);
@@ -487,6 +491,7 @@ export class FluidFabric {
   removeFlow(flow: Flow): void {
     const i = this.flows.indexOf(flow);
     if (i < 0) return;
+    this.syncFlows();
     for (let h = 0; h < flow.path.length; h++) {
       const p = flow.path[h]!;
       this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]!);
@@ -535,14 +540,13 @@ export class FluidFabric {
   runUntil(horizonUs: number): Flow[] {
     for (;;) {
       if (this.dirty) this.recompute();
-      let te = Math.min(this.nextEventUs, this.nextCcUs, this.pendingPause.length ? this.pendingPause[0]!.t : Infinity);
+      let te = Math.min(this.nextRateEventUs, this.nextCrossingUs, this.nextCcUs, this.pendingPause.length ? this.pendingPause[0]!.t : Infinity);
       // Rounding can leave a level a hair short of its crossing; never stall on it.
       if (te <= this.now + 1e-9) {
         if (++this.zeroSteps > 8) te = this.now + 1e-3;
       } else this.zeroSteps = 0;
       if (te > horizonUs) {
         this.advancePorts(horizonUs - this.now);
-        this.advanceFlows(horizonUs - this.now);
         this.now = horizonUs;
         return [];
       }
@@ -551,10 +555,11 @@ export class FluidFabric {
       this.advancePorts(dt);
       this.now = te;
       this.events++;
-      // Whatever was due (a crossing, an end) changes some rate: recompute before the next one.
-      if (te >= this.nextEventUs) this.dirty = true;
-      const done = this.processEvents(dt);
+      // A flow's event, an emptied queue or a re-balance changes some rate: recompute.
+      if (te >= this.nextRateEventUs) this.dirty = true;
+      const done = this.processEvents();
       if (done.length > 0) return done;
+      if (!this.dirty) this.replanCrossings();
     }
   }
 
@@ -565,8 +570,11 @@ export class FluidFabric {
 
   // ---- events -------------------------------------------------------------------------------
 
-  /** Handles what is due at `now`, after the ports (not yet the flows) moved on by `dt`. */
-  private processEvents(dt: number): Flow[] {
+  /**
+   * Handles what is due at `now`, after the ports moved on. The flows move (from flowsAtUs) and
+   * are checked only when some rate is to change, i.e. when the fabric is dirty.
+   */
+  private processEvents(): Flow[] {
     const { ecnKminBytes, ecnKmaxBytes } = this.p;
     const t = this.now;
     // Queues that reached a level: snap tiny residues, decide XOFF/XON.
@@ -575,23 +583,21 @@ export class FluidFabric {
       const p = active[i]!;
       if (this.isScaleUp[p]) continue;
       if (this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) {
-        if (this.queue[p]! !== 0) this.dirty = true;
+        // An emptied queue serves at its arrival rate from now on.
+        if (this.queue[p]! !== 0 || this.dq[p]! < 0) this.dirty = true;
         this.queue[p] = 0;
       }
       const q = this.queue[p]!;
-      if (Math.abs(q - ecnKminBytes) < EPS_BYTES || Math.abs(q - ecnKmaxBytes) < EPS_BYTES) this.dirty = true;
       const thr = this.xoffThreshold(p);
       if (!this.xoff[p] && q >= thr - EPS_BYTES && q > 0) {
         this.xoff[p] = 1;
         this.xoffSince[p] = t;
         this.pfcTx[p]! += 1;
         this.schedulePause(t + this.p.linkDelayUs, p, true);
-        this.dirty = true;
       } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
         this.countPauseRefresh(p, t);
         this.xoff[p] = 0;
         this.schedulePause(t + this.p.linkDelayUs, p, false);
-        this.dirty = true;
       }
     }
     while (this.pendingPause.length && this.pendingPause[0]!.t <= t + 1e-9) {
@@ -613,8 +619,14 @@ export class FluidFabric {
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs } = this;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs, hopPort } = this;
     const n = this.flows.length;
+    // Congestion control reads the bytes sent: the flows move first.
+    const ccDue = this.nextCcUs <= t + 1e-9;
+    if (ccDue) this.dirty = true;
+    if (!this.dirty) return NO_FLOWS;
+    const dt = t - this.flowsAtUs;
+    this.flowsAtUs = t;
     const moved = dt > 0;
     const fDead = this.fDead;
     for (let fi = 0; fi < n; fi++) {
@@ -622,7 +634,12 @@ export class FluidFabric {
       if (moved) this.advanceFlow(fi, dt);
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
-      for (let e = base; e < base + hops; e++) if (hopBacklog[e]! > 0 && hopBacklog[e]! < EPS_BYTES && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+      for (let e = base; e < base + hops; e++) {
+        if (hopBacklog[e]! >= EPS_BYTES) continue;
+        if (hopBacklog[e]! > 0 && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+        // A hop whose queued bytes are gone loses its share of the spare service.
+        if (hopIn[e]! < hopOut[e]!) this.portChanged(hopPort[e]!);
+      }
       let remaining = fRemaining[fi]!;
       if (remaining > 0 && remaining < EPS_BYTES) {
         remaining = fRemaining[fi] = 0;
@@ -642,11 +659,7 @@ export class FluidFabric {
         (done ??= []).push(this.flows[fi]!);
       }
     }
-    // Congestion control reads the bytes sent, so it runs once the flows have moved.
-    if (this.nextCcUs <= t + 1e-9) {
-      this.runCongestionControl();
-      this.dirty = true;
-    }
+    if (ccDue) this.runCongestionControl();
     if (!done) return NO_FLOWS;
     for (const f of done) {
       // Bytes delivered a fraction of a µs early: the receiver had them all.
@@ -692,7 +705,7 @@ export class FluidFabric {
       this.hopInA[e] = 0;
       this.hopOutA[e] = 0;
       this.hopBacklog[e] = 0;
-      this.hopSetChange(this.hopPort[e]!);
+      this.portChanged(this.hopPort[e]!);
     }
     this.fDelivered[row] = f.size;
     this.fRemaining[row] = 0;
@@ -700,7 +713,8 @@ export class FluidFabric {
     this.fDead[row] = 1;
     f.done = true;
     this.deadRows++;
-    this.levelsStale = true;
+    // Its hops stay in the level and port lists until the next rebuild: with zero rates they
+    // add nothing to any sum, and its pause edges are skipped.
     const g = f.group;
     // A group's row is free again once its last member is gone.
     if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
@@ -709,11 +723,11 @@ export class FluidFabric {
     }
   }
 
-  /** Notes that port p gained or lost a hop: both rate passes recompute it. */
-  private hopSetChange(p: number): void {
-    if (this.hopSetStamp[p]) return;
-    this.hopSetStamp[p] = 1;
-    this.hopSetChanged[this.hopSetChangedCount++] = p;
+  /** Notes that port p's hops changed (one added, finished or emptied): both rate passes recompute it. */
+  private portChanged(p: number): void {
+    if (this.portChangedStamp[p]) return;
+    this.portChangedStamp[p] = 1;
+    this.portsChanged[this.portsChangedCount++] = p;
   }
 
   private compactIfSparse(): void {
@@ -784,7 +798,7 @@ export class FluidFabric {
       this.hopBacklog[e] = 0;
       this.hopInA[e] = 0;
       this.hopOutA[e] = 0;
-      this.hopSetChange(path[h]!);
+      this.portChanged(path[h]!);
       this.hopLast[e] = h === path.length - 1 ? 1 : 0;
       // The rate pass visits one hop per level (the last, should a path repeat a level).
       const L = this.level[path[h]!]!;
@@ -890,7 +904,7 @@ export class FluidFabric {
     for (let i = 0; i < this.pathPortCount; i++) this.portHopCount[this.pathPorts[i]!] = 0;
     this.pathPortCount = 0;
     this.pauseEdgeCount = 0;
-    if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
+    if (this.pauseEdges.length < 3 * this.hopCount) this.pauseEdges = new Int32Array(3 * this.hopPort.length);
     const { hopPort, hopLevel, fBase, fHops, fSrcNic, fDead, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
     const n = this.flows.length;
     for (let fi = 0; fi < n; fi++) {
@@ -910,6 +924,7 @@ export class FluidFabric {
         if (e === base && nic < 0) continue;
         pauseEdges[this.pauseEdgeCount++] = p;
         pauseEdges[this.pauseEdgeCount++] = e > base ? hopPort[e - 1]! : -nic - 1;
+        pauseEdges[this.pauseEdgeCount++] = fi;
       }
     }
     // Each port's rate-pass hops, in the order the full pass sums them (level list order).
@@ -945,6 +960,7 @@ export class FluidFabric {
    * scheduleCongestionControl for when updates come).
    */
   private runCongestionControl(): void {
+    this.syncFlows();
     const dt = this.now - this.lastCcUs;
     this.lastCcUs = this.now;
     if (dt <= 0) return;
@@ -1047,6 +1063,7 @@ export class FluidFabric {
   }
 
   private startCongestionControl(): void {
+    this.syncFlows();
     this.lastCcUs = this.now;
     for (let i = 0; i < this.markedCount; i++) {
       const p = this.markedPorts[i]!;
@@ -1082,6 +1099,7 @@ export class FluidFabric {
   }
 
   private recompute(): void {
+    this.syncFlows();
     this.dirty = false;
     const flows = this.flows;
     const ep = ++this.epoch;
@@ -1137,7 +1155,7 @@ export class FluidFabric {
     this.pausedPorts = nextPaused;
     this.pausedCount = nextPausedCount;
 
-    // 4. Queue slopes, device usage, next event.
+    // 4. Queue slopes, device usage, next events.
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       const d = this.deviceOf[p]!;
@@ -1145,12 +1163,36 @@ export class FluidFabric {
       this.devUsage[d]! += this.queue[p]!;
       this.devSlope[d]! += this.dq[p]!;
     }
-    this.nextEventUs = this.now + this.nextEventDelay();
+    this.nextRateEventUs = this.now + this.rateEventDelay();
+    this.nextCrossingUs = this.now + this.crossingDelay();
     // Marking just began: the senders' rates changed with the update that closed recovery.
     if (this.scheduleCongestionControl()) this.recompute();
   }
 
   private nextPausedCount = 0;
+
+  /**
+   * After an event that changed no rate (a queue crossed Kmin, Kmax or its PFC threshold): the
+   * device usages follow the queues, the next crossing is planned, and congestion control may
+   * start or close its recovery window (then rates change after all).
+   */
+  private replanCrossings(): void {
+    for (let i = 0; i < this.activeCount; i++) this.devUsage[this.deviceOf[this.activePorts[i]!]!] = 0;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      this.devUsage[this.deviceOf[p]!]! += this.queue[p]!;
+    }
+    this.nextCrossingUs = this.now + this.crossingDelay();
+    if (this.scheduleCongestionControl()) this.dirty = true;
+  }
+
+  /** Moves every flow from flowsAtUs to now (rates have not changed meanwhile). */
+  private syncFlows(): void {
+    const dt = this.now - this.flowsAtUs;
+    this.flowsAtUs = this.now;
+    if (dt <= 0) return;
+    for (let fi = 0; fi < this.flows.length; fi++) if (!this.fDead[fi]) this.advanceFlow(fi, dt);
+  }
 
   /**
    * Fills `list` with the paused ports and their shares, after clearing the shares of the `clear`
@@ -1171,9 +1213,9 @@ export class FluidFabric {
     if (this.xoffSeenCount === 0) return;
     if (this.levelsStale) this.rebuildLevels();
     const edges = this.pauseEdges;
-    for (let i = 0; i < this.pauseEdgeCount; i += 2) {
+    for (let i = 0; i < this.pauseEdgeCount; i += 3) {
       const p = edges[i]!;
-      if (!this.xoffSeen[p]) continue;
+      if (!this.xoffSeen[p] || this.fDead[edges[i + 2]!]) continue;
       const to = edges[i + 1]!;
       if (to >= 0) this.pausePort(to, list, this.heldShare[p]!);
       else this.pauseNic(-to - 1, this.heldShare[p]!);
@@ -1241,8 +1283,6 @@ export class FluidFabric {
     const capNow = final ? capNowB : capNowA;
     const queued = final ? this.queuedB : this.queuedA;
     const sent = final ? this.sendB : this.sendA;
-    const drain = final ? this.drainB : this.drainA;
-    const drainCount = final ? this.drainBCount : this.drainACount;
     const active = this.activePorts;
     const n = this.activeCount;
     if (this.levelsStale) this.rebuildLevels();
@@ -1252,7 +1292,7 @@ export class FluidFabric {
     this.dirtyGen++;
     dirtyCount.fill(0);
     // What changed since this pass last ran: capacities left by the pause shares, queue states,
-    // the hop sets, and (always) the ports that were draining.
+    // and the ports whose hops changed.
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
       const c = cap[p]! * (1 - pauseShare[p]!);
@@ -1266,8 +1306,7 @@ export class FluidFabric {
         this.markDirty(p);
       }
     }
-    for (let i = 0; i < drainCount; i++) this.markDirty(drain[i]!);
-    for (let i = 0; i < this.hopSetChangedCount; i++) this.markDirty(this.hopSetChanged[i]!);
+    for (let i = 0; i < this.portsChangedCount; i++) this.markDirty(this.portsChanged[i]!);
     if (this.allRatesStale) for (let i = 0; i < this.pathPortCount; i++) this.markDirty(this.pathPorts[i]!);
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
     const nFlows = this.flows.length;
@@ -1297,7 +1336,6 @@ export class FluidFabric {
         this.markDirty(hopPort[base]!);
       }
     }
-    let drained = 0;
     for (let L = 0; L <= 2; L++) {
       const list = dirtyAtLevel[L]!;
       // Later levels grow while this one runs (outputs flow downstream); this one does not.
@@ -1311,8 +1349,6 @@ export class FluidFabric {
         const c = capNow[p]!;
         const q = queue[p]!;
         const isQueued = q > 0 && !isScaleUp[p];
-        // Draining: the spare service goes to the bytes already queued, in their proportions.
-        if (c !== 0 && isQueued && !(l >= c)) drain[drained++] = p;
         for (let k = first; k < end; k++) {
           const e = portHops[k]!;
           const inRate = hopIn[e]!;
@@ -1320,6 +1356,7 @@ export class FluidFabric {
           if (c === 0) out = 0;
           else if (isQueued) {
             if (l >= c) out = l > 0 ? (inRate * c) / l : 0;
+            // Draining: the spare service goes to the bytes already queued, in their proportions.
             else out = inRate + ((c - l) * hopBacklog[e]!) / q;
           } else out = l > c ? (inRate * c) / l : inRate;
           if (out !== hopOut[e]) {
@@ -1333,9 +1370,8 @@ export class FluidFabric {
       }
     }
     if (final) {
-      this.drainBCount = drained;
-      for (let i = 0; i < this.hopSetChangedCount; i++) this.hopSetStamp[this.hopSetChanged[i]!] = 0;
-      this.hopSetChangedCount = 0;
+      for (let i = 0; i < this.portsChangedCount; i++) this.portChangedStamp[this.portsChanged[i]!] = 0;
+      this.portsChangedCount = 0;
       this.allRatesStale = false;
       for (let fi = 0; fi < nFlows; fi++) {
         // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
@@ -1353,7 +1389,6 @@ export class FluidFabric {
         else srv[p] = Math.min(l, c);
       }
     } else {
-      this.drainACount = drained;
       groupCap.fill(Infinity, 0, this.groupCount);
       for (let fi = 0; fi < nFlows; fi++) {
         // Ring pace: the slowest live member's delivered rate.
@@ -1367,16 +1402,15 @@ export class FluidFabric {
     return anyWindowed && !windowed;
   }
 
-  /** µs until the next queue crossing, sender end, window fill or delivery. */
-  private nextEventDelay(): number {
-    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes, pfcHoldBandBytes } = this.p;
+  /** µs until the next Kmin, Kmax or PFC threshold crossing of a queue. */
+  private crossingDelay(): number {
+    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
     let best = Infinity;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
-      if (s < 0 && q > 0) best = Math.min(best, q / -s);
       if (s > 0) {
         if (q < ecnKminBytes - EPS_BYTES) best = Math.min(best, (ecnKminBytes - q) / s);
         else if (q < ecnKmaxBytes - EPS_BYTES) best = Math.min(best, (ecnKmaxBytes - q) / s);
@@ -1390,6 +1424,20 @@ export class FluidFabric {
       const closing = s + pfcAlpha * this.devSlope[d]!;
       const target = this.xoff[p] ? gap - pfcXonOffsetBytes : gap;
       if (this.xoff[p] ? target < -EPS_BYTES && closing < 0 && !this.holding(p) : target > EPS_BYTES && closing > 0) best = Math.min(best, target / closing);
+    }
+    return best;
+  }
+
+  /** µs until the next queue emptying, held-queue re-balance, sender end, window fill or delivery. */
+  private rateEventDelay(): number {
+    const { pfcHoldBandBytes } = this.p;
+    let best = Infinity;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      if (this.isScaleUp[p]) continue;
+      const q = this.queue[p]!;
+      const s = this.dq[p]!;
+      if (s < 0 && q > 0) best = Math.min(best, q / -s);
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
@@ -1482,12 +1530,6 @@ export class FluidFabric {
         }
       }
     }
-  }
-
-  /** Moves every flow `dt` µs along its rates. */
-  private advanceFlows(dt: number): void {
-    if (dt <= 0) return;
-    for (let fi = 0; fi < this.flows.length; fi++) if (!this.fDead[fi]) this.advanceFlow(fi, dt);
   }
 
   /** Moves flow row fi `dt` µs along its rates: bytes injected, queued per hop, delivered. */
