@@ -308,10 +308,21 @@ export class FluidFabric {
   private dirtyGen = 0;
   private readonly dirtyAtLevel: Int32Array[];
   private readonly dirtyCount = new Int32Array(3);
+  /** dirtyGen of the last final rate pass (flows it changed carry it in fRateStamp). */
+  private finalPassGen = 0;
   /** The rate-pass hops at each port, in flow order (CSR: first index and count into portHops). */
   private readonly portHopFirst: Int32Array;
   private readonly portHopCount: Int32Array;
   private portHops = new Int32Array(1024);
+  /** Flow row of each hop entry (to tell which flows a rate pass changed). */
+  private hopRow = new Int32Array(1024);
+  /**
+   * Each flow's next own event (absolute µs; −Infinity: to compute), kept while its rates
+   * stand (its bytes move linearly, so the time holds); recomputed when the final rate pass
+   * changed the flow (rateStamp = that pass) or the time has come.
+   */
+  private fNextUs = new Float64Array(256);
+  private fRateStamp = new Int32Array(256);
   /** Distinct ports on the live flows' paths, in first-use order (rebuilt with the levels). */
   private readonly pathPorts: Int32Array;
   private pathPortCount = 0;
@@ -481,7 +492,7 @@ export class FluidFabric {
       tag: opts.tag,
     };
     opts.group?.members.push(flow);
-    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel));
+    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel, flow.slot));
     this.flows.push(flow);
     this.dirty = true;
     return flow;
@@ -752,6 +763,7 @@ export class FluidFabric {
           this.hopLast[hw + h] = this.hopLast[base + h]!;
           this.hopLevel[hw + h] = this.hopLevel[base + h]!;
           this.hopInA[hw + h] = this.hopInA[base + h]!;
+          this.hopRow[hw + h] = w;
           this.hopOutA[hw + h] = this.hopOutA[base + h]!;
         }
       }
@@ -771,7 +783,7 @@ export class FluidFabric {
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
-  private appendHops(path: Int32Array, hopAtLevel: Int8Array): number {
+  private appendHops(path: Int32Array, hopAtLevel: Int8Array, row: number): number {
     const base = this.hopCount;
     const need = base + path.length;
     if (need > this.hopPort.length) {
@@ -789,6 +801,7 @@ export class FluidFabric {
       this.hopLevel = grow(this.hopLevel, (n) => new Int8Array(n));
       this.hopInA = grow(this.hopInA, (n) => new Float64Array(n));
       this.hopOutA = grow(this.hopOutA, (n) => new Float64Array(n));
+      this.hopRow = grow(this.hopRow, (n) => new Int32Array(n));
     }
     for (let h = 0; h < path.length; h++) {
       const e = base + h;
@@ -798,6 +811,7 @@ export class FluidFabric {
       this.hopBacklog[e] = 0;
       this.hopInA[e] = 0;
       this.hopOutA[e] = 0;
+      this.hopRow[e] = row;
       this.portChanged(path[h]!);
       this.hopLast[e] = h === path.length - 1 ? 1 : 0;
       // The rate pass visits one hop per level (the last, should a path repeat a level).
@@ -827,6 +841,8 @@ export class FluidFabric {
     this.fDead[w] = this.fDead[r]!;
     this.sendA[w] = this.sendA[r]!;
     this.sendB[w] = this.sendB[r]!;
+    this.fNextUs[w] = this.fNextUs[r]!;
+    this.fRateStamp[w] = this.fRateStamp[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -856,6 +872,8 @@ export class FluidFabric {
       this.fDead = grow(this.fDead);
       this.sendA = grow(this.sendA);
       this.sendB = grow(this.sendB);
+      this.fNextUs = grow(this.fNextUs);
+      this.fRateStamp = grow(this.fRateStamp);
     }
     this.fBase[row] = base;
     this.fHops[row] = flow.path.length;
@@ -873,6 +891,7 @@ export class FluidFabric {
     this.fDead[row] = 0;
     this.sendA[row] = NaN;
     this.sendB[row] = NaN;
+    this.fNextUs[row] = -Infinity;
     const g = flow.group;
     if (g) {
       if (g.owner !== this || g.slot === undefined) {
@@ -1334,6 +1353,7 @@ export class FluidFabric {
       if (s !== sent[fi]) {
         sent[fi] = s;
         this.markDirty(hopPort[base]!);
+        if (final) this.fRateStamp[fi] = this.dirtyGen;
       }
     }
     for (let L = 0; L <= 2; L++) {
@@ -1361,6 +1381,7 @@ export class FluidFabric {
           } else out = l > c ? (inRate * c) / l : inRate;
           if (out !== hopOut[e]) {
             hopOut[e] = out;
+            if (final) this.fRateStamp[this.hopRow[e]!] = this.dirtyGen;
             if (hopLast[e] === 0) {
               hopIn[e + 1] = out;
               this.markDirty(hopPort[e + 1]!);
@@ -1370,6 +1391,7 @@ export class FluidFabric {
       }
     }
     if (final) {
+      this.finalPassGen = this.dirtyGen;
       for (let i = 0; i < this.portsChangedCount; i++) this.portChangedStamp[this.portsChanged[i]!] = 0;
       this.portsChangedCount = 0;
       this.allRatesStale = false;
@@ -1441,12 +1463,23 @@ export class FluidFabric {
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
-    const hopIn = this.hopIn;
-    const hopOut = this.hopOut;
-    const hopBacklog = this.hopBacklog;
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow } = this;
+    const { fNextUs, fRateStamp, fDead, finalPassGen } = this;
+    const now = this.now;
     const n = this.flows.length;
     for (let fi = 0; fi < n; fi++) {
+      if (fDead[fi]) continue;
+      if (fRateStamp[fi] === finalPassGen || fNextUs[fi]! <= now + 1e-9) fNextUs[fi] = now + this.flowEventDelay(fi);
+      const d = fNextUs[fi]! - now;
+      if (d < best) best = d;
+    }
+    return best;
+  }
+
+  /** µs until flow row fi's sender ends, a backlog of it empties, its window fills or it is delivered. */
+  private flowEventDelay(fi: number): number {
+    const { hopIn, hopOut, hopBacklog, fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow } = this;
+    let best = Infinity;
+    {
       const send = fSend[fi]!;
       const remaining = fRemaining[fi]!;
       if (send > 0 && remaining > 0) best = Math.min(best, remaining / send);
