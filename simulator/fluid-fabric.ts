@@ -354,6 +354,11 @@ export class FluidFabric {
   private zeroSteps = 0;
   /** Events processed (for the benchmark). */
   events = 0;
+  /**
+   * Checks every incremental rate pass against a pass from scratch over the same inputs and
+   * throws naming the first port left stale (tests; it makes every pass cost a full one).
+   */
+  verifyRatePasses = false;
 
   constructor(topology: Topology, nicCount: number, params: Partial<FabricParams> = {}) {
     this.p = { ...FABRIC_DEFAULTS, ...params };
@@ -1154,11 +1159,11 @@ export class FluidFabric {
 
     // 3. Rates, twice when ring senders sit at their window (their pace is the ring's) or held
     // queues re-balance their pause shares (the second pass uses the new shares).
-    const anyGroup = this.computeRates(false, false);
+    const anyGroup = this.solveRates(false, false);
     if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
       this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
-      this.computeRates(true, true);
-    } else this.computeRates(anyGroup, true);
+      this.solveRates(true, true);
+    } else this.solveRates(anyGroup, true);
     const nextPausedCount = this.nextPausedCount;
     // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
     for (let i = 0; i < prevPausedCount; i++) {
@@ -1280,6 +1285,35 @@ export class FluidFabric {
   /** A list to fill next, distinct from `inUse` (paused-port lists alternate between two). */
   private spareList(inUse: Int32Array): Int32Array {
     return inUse === this.pausedA ? this.pausedB : this.pausedA;
+  }
+
+  /** One rate pass (see computeRates), checked against a pass from scratch when verifyRatePasses is set. */
+  private solveRates(windowed: boolean, final: boolean): boolean {
+    const anyWindowed = this.computeRates(windowed, final);
+    if (!this.verifyRatePasses) return anyWindowed;
+    const lam = final ? this.lam : this.lamA;
+    const hopOut = final ? this.hopOut : this.hopOutA;
+    const lamBefore = lam.slice();
+    const outBefore = hopOut.slice(0, this.hopCount);
+    (final ? this.sendB : this.sendA).fill(NaN, 0, this.flows.length);
+    const stale = this.allRatesStale;
+    this.allRatesStale = true;
+    this.computeRates(windowed, final);
+    if (!final) this.allRatesStale = stale;
+    const pass = final ? 'final' : 'unwindowed';
+    const off = (a: number, b: number): boolean => Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+    for (let i = 0; i < this.pathPortCount; i++) {
+      const p = this.pathPorts[i]!;
+      if (off(lamBefore[p]!, lam[p]!)) {
+        throw new Error(`${pass} rate pass at ${this.now} µs left ${this.names[p]} stale: arrival ${lamBefore[p]} bytes/µs, ${lam[p]} from scratch`);
+      }
+    }
+    for (let e = 0; e < this.hopCount; e++) {
+      if (off(outBefore[e]!, hopOut[e]!)) {
+        throw new Error(`${pass} rate pass at ${this.now} µs left a hop at ${this.names[this.hopPort[e]!]} stale: output ${outBefore[e]} bytes/µs, ${hopOut[e]} from scratch`);
+      }
+    }
+    return anyWindowed;
   }
 
   /** Queues port p for recomputation in the running rate pass. */
