@@ -225,6 +225,9 @@ export class FluidFabric {
   private readonly markedStamp: Uint8Array;
   private readonly markedPorts: Int32Array;
   private markedCount = 0;
+  private ccActive = new Int32Array(256);
+  private ccActiveCount = 0;
+  private ccActiveStale = true;
   /** Congestion control runs on the marking interval (true) or on recovery events (false). */
   private ccMarking = false;
   private readonly p: FabricParams;
@@ -785,6 +788,7 @@ export class FluidFabric {
     this.deadRows = 0;
     this.levelsStale = true;
     this.allRatesStale = true;
+    this.ccActiveStale = true;
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
@@ -1016,6 +1020,22 @@ export class FluidFabric {
       this.markedStamp[p] = 0;
     }
     this.markedCount = 0;
+    this.ccActiveStale = true;
+  }
+
+  /**
+   * Rows of the flows whose sender is under congestion control (cc.active), in row order. Only
+   * an update (runCongestionControl) changes that state and only a compaction moves rows, so the
+   * list is rebuilt after either, not on every scheduling decision; finished rows are skipped
+   * by the reader.
+   */
+  private ccActiveRows(): Int32Array {
+    if (!this.ccActiveStale) return this.ccActive;
+    this.ccActiveStale = false;
+    if (this.ccActive.length < this.flows.length) this.ccActive = new Int32Array(this.fBase.length);
+    this.ccActiveCount = 0;
+    for (let fi = 0; fi < this.flows.length; fi++) if (this.flows[fi]!.cc?.active) this.ccActive[this.ccActiveCount++] = fi;
+    return this.ccActive;
   }
 
   /**
@@ -1058,8 +1078,9 @@ export class FluidFabric {
     // (its increases matter to the queues), the long one for the tail where little but α changes.
     let recovering = false;
     let nearLine = true;
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
+    const ccRows = this.ccActiveRows();
+    for (let i = 0; i < this.ccActiveCount; i++) {
+      const f = this.flows[ccRows[i]!]!;
       const cc = f.cc;
       if (!cc?.active || f.done) continue;
       recovering = true;
