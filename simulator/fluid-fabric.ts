@@ -232,6 +232,9 @@ export class FluidFabric {
   private readonly markedStamp: Uint8Array;
   private readonly markedPorts: Int32Array;
   private markedCount = 0;
+  private ccActive = new Int32Array(256);
+  private ccActiveCount = 0;
+  private ccActiveStale = true;
   /** Congestion control runs on the marking interval (true) or on recovery events (false). */
   private ccMarking = false;
   private readonly p: FabricParams;
@@ -270,6 +273,10 @@ export class FluidFabric {
   private fExternal = new Uint8Array(256);
   private fScaleUp = new Uint8Array(256);
   private fGroup = new Int32Array(256);
+  /** 1 for a finished flow whose row waits for the next compaction (all its rates are zero). */
+  private fDead = new Uint8Array(256);
+  /** Finished rows still in the tables; compacted once they are half of them. */
+  private deadRows = 0;
   /** Ring pace per live group (slowest live member's delivered rate, bytes/µs), by group row. */
   private groupCap = new Float64Array(64);
   /** Live members per group row; rows of groups without any are reused. */
@@ -281,16 +288,72 @@ export class FluidFabric {
   private levelHops = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
   private readonly levelCount = new Int32Array(3);
   private levelsStale = true;
+  /**
+   * Incremental rate passes. A recompute runs two passes: the unwindowed one (variant A: it
+   * gives the ring paces and the arrivals the PFC balance reads) and the final one (variant B:
+   * lam/hopIn/hopOut/capNow). Each keeps its own tables from its previous run and recomputes
+   * only the ports whose inputs changed since: a sender's rate, the port's capacity or queue
+   * state, its set of hops, an upstream hop's output, or a hop's backlog running out. A
+   * draining port needs nothing more: its hops drain their backlogs in proportion, so each
+   * hop's share of the queue, hence its output, stays what it was until one of them empties.
+   */
+  private lamA: Float64Array;
+  private capNowA: Float64Array;
+  private hopInA = new Float64Array(1024);
+  private hopOutA = new Float64Array(1024);
+  /** Sender rate each pass last summed (NaN: not yet), by flow row. */
+  private sendA = new Float64Array(256);
+  private sendB = new Float64Array(256);
+  /** Queue state the outputs depend on (1: queued scale-out port), as each pass last saw it. */
+  private queuedA: Uint8Array;
+  private queuedB: Uint8Array;
+  /** Ports whose hops changed (flows added or finished, a backlog ran out) since the last final pass. */
+  private portsChanged: Int32Array;
+  private portsChangedCount = 0;
+  private readonly portChangedStamp: Uint8Array;
+  /** Recompute every path port in both passes (after a compaction moved the hop rows). */
+  private allRatesStale = true;
+  /** Ports to recompute in the running pass, by level. */
+  private readonly dirtyStamp: Int32Array;
+  private dirtyGen = 0;
+  private readonly dirtyAtLevel: Int32Array[];
+  private readonly dirtyCount = new Int32Array(3);
+  /** dirtyGen of the last final rate pass (flows it changed carry it in fRateStamp). */
+  private finalPassGen = 0;
+  /** The rate-pass hops at each port, in flow order (CSR: first index and count into portHops). */
+  private readonly portHopFirst: Int32Array;
+  private readonly portHopCount: Int32Array;
+  private portHops = new Int32Array(1024);
+  /** Flow row of each hop entry (to tell which flows a rate pass changed). */
+  private hopRow = new Int32Array(1024);
+  /**
+   * Each flow's next own event (absolute µs; −Infinity: to compute), kept while its rates
+   * stand (its bytes move linearly, so the time holds); recomputed when the final rate pass
+   * changed the flow (rateStamp = that pass) or the time has come.
+   */
+  private fNextUs = new Float64Array(256);
+  private fRateStamp = new Int32Array(256);
   /** Distinct ports on the live flows' paths, in first-use order (rebuilt with the levels). */
   private readonly pathPorts: Int32Array;
   private pathPortCount = 0;
   private readonly pathPortStamp: Int32Array;
   private pathStamp = 0;
-  /** (port, upstream) pairs PFC pauses along, one per hop, flattened; a NIC upstream is −nic − 1. */
+  /**
+   * (port, upstream, flow row) triples PFC pauses along, one per hop, flattened; a NIC upstream
+   * is −nic − 1. Edges of flows finished since the last rebuild are skipped by their row.
+   */
   private pauseEdges = new Int32Array(2048);
   private pauseEdgeCount = 0;
   private dirty = true;
-  private nextEventUs = Infinity;
+  /**
+   * Next event that changes some rate (a flow's own event, a queue emptying, a held queue's
+   * re-balance), and next queue crossing (Kmin, Kmax, XOFF/XON threshold), which changes no
+   * rate: a crossing alone moves the ports and re-plans crossings and congestion control; the
+   * flows stay where they are (they are advanced, all at once, from flowsAtUs when next needed).
+   */
+  private nextRateEventUs = Infinity;
+  private nextCrossingUs = Infinity;
+  private flowsAtUs = 0;
   private nextCcUs = Infinity;
   private lastCcUs = 0;
   private timeCountersAtUs = 0;
@@ -301,6 +364,11 @@ export class FluidFabric {
   private zeroSteps = 0;
   /** Events processed (for the benchmark). */
   events = 0;
+  /**
+   * Checks every incremental rate pass against a pass from scratch over the same inputs and
+   * throws naming the first port left stale (tests; it makes every pass cost a full one).
+   */
+  verifyRatePasses = false;
 
   constructor(topology: Topology, nicCount: number, params: Partial<FabricParams> = {}) {
     this.p = { ...FABRIC_DEFAULTS, ...params };
@@ -373,6 +441,18 @@ export class FluidFabric {
     this.markedPorts = new Int32Array(n);
     this.pathPorts = new Int32Array(n);
     this.pathPortStamp = new Int32Array(n);
+    this.lamA = new Float64Array(n);
+    this.capNowA = new Float64Array(n);
+    this.queuedA = new Uint8Array(n).fill(255);
+    this.queuedB = new Uint8Array(n).fill(255);
+    this.portsChanged = new Int32Array(n);
+    this.portChangedStamp = new Uint8Array(n);
+    this.dirtyStamp = new Int32Array(n);
+    this.dirtyAtLevel = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+    this.portHopFirst = new Int32Array(n);
+    this.portHopCount = new Int32Array(n);
+    this.sendA.fill(NaN);
+    this.sendB.fill(NaN);
     this.refreshCapacities();
   }
 
@@ -427,7 +507,7 @@ export class FluidFabric {
       tag: opts.tag,
     };
     opts.group?.members.push(flow);
-    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel));
+    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel, flow.slot));
     this.flows.push(flow);
     this.dirty = true;
     return flow;
@@ -437,12 +517,13 @@ export class FluidFabric {
   removeFlow(flow: Flow): void {
     const i = this.flows.indexOf(flow);
     if (i < 0) return;
+    this.syncFlows();
     for (let h = 0; h < flow.path.length; h++) {
       const p = flow.path[h]!;
       this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]!);
     }
-    flow.done = true;
-    this.compactFlows();
+    this.retire(flow);
+    this.compactIfSparse();
     this.dirty = true;
   }
 
@@ -485,14 +566,13 @@ export class FluidFabric {
   runUntil(horizonUs: number): Flow[] {
     for (;;) {
       if (this.dirty) this.recompute();
-      let te = Math.min(this.nextEventUs, this.nextCcUs, this.pendingPause.length ? this.pendingPause[0]!.t : Infinity);
+      let te = Math.min(this.nextRateEventUs, this.nextCrossingUs, this.nextCcUs, this.pendingPause.length ? this.pendingPause[0]!.t : Infinity);
       // Rounding can leave a level a hair short of its crossing; never stall on it.
       if (te <= this.now + 1e-9) {
         if (++this.zeroSteps > 8) te = this.now + 1e-3;
       } else this.zeroSteps = 0;
       if (te > horizonUs) {
         this.advancePorts(horizonUs - this.now);
-        this.advanceFlows(horizonUs - this.now);
         this.now = horizonUs;
         return [];
       }
@@ -501,22 +581,26 @@ export class FluidFabric {
       this.advancePorts(dt);
       this.now = te;
       this.events++;
-      // Whatever was due (a crossing, an end) changes some rate: recompute before the next one.
-      if (te >= this.nextEventUs) this.dirty = true;
-      const done = this.processEvents(dt);
+      // A flow's event, an emptied queue or a re-balance changes some rate: recompute.
+      if (te >= this.nextRateEventUs) this.dirty = true;
+      const done = this.processEvents();
       if (done.length > 0) return done;
+      if (!this.dirty) this.replanCrossings();
     }
   }
 
   /** True when nothing moves: no flow, no queue, no pending pause. Then time skips for free. */
   quiet(): boolean {
-    return this.flows.length === 0 && this.activeCount === 0 && this.pendingPause.length === 0 && this.pausedCount === 0;
+    return this.flows.length === this.deadRows && this.activeCount === 0 && this.pendingPause.length === 0 && this.pausedCount === 0;
   }
 
   // ---- events -------------------------------------------------------------------------------
 
-  /** Handles what is due at `now`, after the ports (not yet the flows) moved on by `dt`. */
-  private processEvents(dt: number): Flow[] {
+  /**
+   * Handles what is due at `now`, after the ports moved on. The flows move (from flowsAtUs) and
+   * are checked only when some rate is to change, i.e. when the fabric is dirty.
+   */
+  private processEvents(): Flow[] {
     const { ecnKminBytes, ecnKmaxBytes } = this.p;
     const t = this.now;
     // Queues that reached a level: snap tiny residues, decide XOFF/XON.
@@ -525,23 +609,21 @@ export class FluidFabric {
       const p = active[i]!;
       if (this.isScaleUp[p]) continue;
       if (this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) {
-        if (this.queue[p]! !== 0) this.dirty = true;
+        // An emptied queue serves at its arrival rate from now on.
+        if (this.queue[p]! !== 0 || this.dq[p]! < 0) this.dirty = true;
         this.queue[p] = 0;
       }
       const q = this.queue[p]!;
-      if (Math.abs(q - ecnKminBytes) < EPS_BYTES || Math.abs(q - ecnKmaxBytes) < EPS_BYTES) this.dirty = true;
       const thr = this.xoffThreshold(p);
       if (!this.xoff[p] && q >= thr - EPS_BYTES && q > 0) {
         this.xoff[p] = 1;
         this.xoffSince[p] = t;
         this.pfcTx[p]! += 1;
         this.schedulePause(t + this.p.linkDelayUs, p, true);
-        this.dirty = true;
       } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
         this.countPauseRefresh(p, t);
         this.xoff[p] = 0;
         this.schedulePause(t + this.p.linkDelayUs, p, false);
-        this.dirty = true;
       }
     }
     while (this.pendingPause.length && this.pendingPause[0]!.t <= t + 1e-9) {
@@ -563,14 +645,27 @@ export class FluidFabric {
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs } = this;
+    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs, hopPort } = this;
     const n = this.flows.length;
+    // Congestion control reads the bytes sent: the flows move first.
+    const ccDue = this.nextCcUs <= t + 1e-9;
+    if (ccDue) this.dirty = true;
+    if (!this.dirty) return NO_FLOWS;
+    const dt = t - this.flowsAtUs;
+    this.flowsAtUs = t;
     const moved = dt > 0;
+    const fDead = this.fDead;
     for (let fi = 0; fi < n; fi++) {
+      if (fDead[fi]) continue;
       if (moved) this.advanceFlow(fi, dt);
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
-      for (let e = base; e < base + hops; e++) if (hopBacklog[e]! > 0 && hopBacklog[e]! < EPS_BYTES && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+      for (let e = base; e < base + hops; e++) {
+        if (hopBacklog[e]! >= EPS_BYTES) continue;
+        if (hopBacklog[e]! > 0 && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+        // A hop whose queued bytes are gone loses its share of the spare service.
+        if (hopIn[e]! < hopOut[e]!) this.portChanged(hopPort[e]!);
+      }
       let remaining = fRemaining[fi]!;
       if (remaining > 0 && remaining < EPS_BYTES) {
         remaining = fRemaining[fi] = 0;
@@ -590,11 +685,7 @@ export class FluidFabric {
         (done ??= []).push(this.flows[fi]!);
       }
     }
-    // Congestion control reads the bytes sent, so it runs once the flows have moved.
-    if (this.nextCcUs <= t + 1e-9) {
-      this.runCongestionControl();
-      this.dirty = true;
-    }
+    if (ccDue) this.runCongestionControl();
     if (!done) return NO_FLOWS;
     for (const f of done) {
       // Bytes delivered a fraction of a µs early: the receiver had them all.
@@ -607,11 +698,9 @@ export class FluidFabric {
         if (h === last) this.txBytes[p]! += b;
         hopBacklog[base + h] = 0;
       }
-      fDelivered[f.slot] = f.size;
-      fRemaining[f.slot] = 0;
-      f.done = true;
+      this.retire(f);
     }
-    this.compactFlows();
+    this.compactIfSparse();
     this.dirty = true;
     return done;
   }
@@ -629,21 +718,55 @@ export class FluidFabric {
     return true;
   }
 
+  /**
+   * Marks a flow finished: its row stays in the tables with zero rates (so the per-event passes
+   * see nothing of it) until the next compaction, which then moves many rows at once.
+   */
+  private retire(f: Flow): void {
+    const row = f.slot;
+    const base = this.fBase[row]!;
+    for (let e = base; e < base + f.path.length; e++) {
+      this.hopIn[e] = 0;
+      this.hopOut[e] = 0;
+      this.hopInA[e] = 0;
+      this.hopOutA[e] = 0;
+      this.hopBacklog[e] = 0;
+      this.portChanged(this.hopPort[e]!);
+    }
+    this.fDelivered[row] = f.size;
+    this.fRemaining[row] = 0;
+    this.fSend[row] = 0;
+    this.fDead[row] = 1;
+    f.done = true;
+    this.deadRows++;
+    // Its hops stay in the level and port lists until the next rebuild: with zero rates they
+    // add nothing to any sum, and its pause edges are skipped.
+    const g = f.group;
+    // A group's row is free again once its last member is gone.
+    if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
+      this.freeGroupRows.push(g.slot);
+      g.slot = undefined;
+    }
+  }
+
+  /** Notes that port p's hops changed (one added, finished or emptied): both rate passes recompute it. */
+  private portChanged(p: number): void {
+    if (this.portChangedStamp[p]) return;
+    this.portChangedStamp[p] = 1;
+    this.portsChanged[this.portsChangedCount++] = p;
+  }
+
+  private compactIfSparse(): void {
+    if (2 * this.deadRows > this.flows.length) this.compactFlows();
+  }
+
   /** Drops finished flows, moving the hops of the rest down so the tables stay in flow order. */
   private compactFlows(): void {
     let w = 0;
     let hw = 0;
     for (let r = 0; r < this.flows.length; r++) {
       const f = this.flows[r]!;
-      if (f.done) {
-        const g = f.group;
-        // A group's row is free again once its last member is gone.
-        if (g && g.owner === this && g.slot !== undefined && --this.groupLive[g.slot]! === 0) {
-          this.freeGroupRows.push(g.slot);
-          g.slot = undefined;
-        }
-        continue;
-      }
+      if (f.done) continue;
       const hops = f.path.length;
       const base = this.fBase[r]!;
       if (base !== hw) {
@@ -654,6 +777,9 @@ export class FluidFabric {
           this.hopBacklog[hw + h] = this.hopBacklog[base + h]!;
           this.hopLast[hw + h] = this.hopLast[base + h]!;
           this.hopLevel[hw + h] = this.hopLevel[base + h]!;
+          this.hopInA[hw + h] = this.hopInA[base + h]!;
+          this.hopRow[hw + h] = w;
+          this.hopOutA[hw + h] = this.hopOutA[base + h]!;
         }
       }
       if (r !== w) {
@@ -666,11 +792,14 @@ export class FluidFabric {
     }
     this.flows.length = w;
     this.hopCount = hw;
+    this.deadRows = 0;
     this.levelsStale = true;
+    this.allRatesStale = true;
+    this.ccActiveStale = true;
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
-  private appendHops(path: Int32Array, hopAtLevel: Int8Array): number {
+  private appendHops(path: Int32Array, hopAtLevel: Int8Array, row: number): number {
     const base = this.hopCount;
     const need = base + path.length;
     if (need > this.hopPort.length) {
@@ -686,6 +815,9 @@ export class FluidFabric {
       this.hopBacklog = grow(this.hopBacklog, (n) => new Float64Array(n));
       this.hopLast = grow(this.hopLast, (n) => new Uint8Array(n));
       this.hopLevel = grow(this.hopLevel, (n) => new Int8Array(n));
+      this.hopInA = grow(this.hopInA, (n) => new Float64Array(n));
+      this.hopOutA = grow(this.hopOutA, (n) => new Float64Array(n));
+      this.hopRow = grow(this.hopRow, (n) => new Int32Array(n));
     }
     for (let h = 0; h < path.length; h++) {
       const e = base + h;
@@ -693,6 +825,10 @@ export class FluidFabric {
       this.hopIn[e] = 0;
       this.hopOut[e] = 0;
       this.hopBacklog[e] = 0;
+      this.hopInA[e] = 0;
+      this.hopOutA[e] = 0;
+      this.hopRow[e] = row;
+      this.portChanged(path[h]!);
       this.hopLast[e] = h === path.length - 1 ? 1 : 0;
       // The rate pass visits one hop per level (the last, should a path repeat a level).
       const L = this.level[path[h]!]!;
@@ -718,6 +854,11 @@ export class FluidFabric {
     this.fExternal[w] = this.fExternal[r]!;
     this.fScaleUp[w] = this.fScaleUp[r]!;
     this.fGroup[w] = this.fGroup[r]!;
+    this.fDead[w] = this.fDead[r]!;
+    this.sendA[w] = this.sendA[r]!;
+    this.sendB[w] = this.sendB[r]!;
+    this.fNextUs[w] = this.fNextUs[r]!;
+    this.fRateStamp[w] = this.fRateStamp[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -744,6 +885,11 @@ export class FluidFabric {
       this.fExternal = grow(this.fExternal);
       this.fScaleUp = grow(this.fScaleUp);
       this.fGroup = grow(this.fGroup);
+      this.fDead = grow(this.fDead);
+      this.sendA = grow(this.sendA);
+      this.sendB = grow(this.sendB);
+      this.fNextUs = grow(this.fNextUs);
+      this.fRateStamp = grow(this.fRateStamp);
     }
     this.fBase[row] = base;
     this.fHops[row] = flow.path.length;
@@ -758,6 +904,10 @@ export class FluidFabric {
     this.fSrcNic[row] = flow.srcNic;
     this.fExternal[row] = flow.external ? 1 : 0;
     this.fScaleUp[row] = flow.scaleUp ? 1 : 0;
+    this.fDead[row] = 0;
+    this.sendA[row] = NaN;
+    this.sendB[row] = NaN;
+    this.fNextUs[row] = -Infinity;
     const g = flow.group;
     if (g) {
       if (g.owner !== this || g.slot === undefined) {
@@ -786,12 +936,14 @@ export class FluidFabric {
     }
     // Also the ports on some path, in first-use order, and the (port, upstream) pause edges.
     const stamp = ++this.pathStamp;
+    for (let i = 0; i < this.pathPortCount; i++) this.portHopCount[this.pathPorts[i]!] = 0;
     this.pathPortCount = 0;
     this.pauseEdgeCount = 0;
-    if (this.pauseEdges.length < 2 * this.hopCount) this.pauseEdges = new Int32Array(2 * this.hopPort.length);
-    const { hopPort, hopLevel, fBase, fHops, fSrcNic, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
+    if (this.pauseEdges.length < 3 * this.hopCount) this.pauseEdges = new Int32Array(3 * this.hopPort.length);
+    const { hopPort, hopLevel, fBase, fHops, fSrcNic, fDead, levelHops, levelCount, pathPorts, pathPortStamp, pauseEdges } = this;
     const n = this.flows.length;
     for (let fi = 0; fi < n; fi++) {
+      if (fDead[fi]) continue;
       const base = fBase[fi]!;
       const end = base + fHops[fi]!;
       const nic = fSrcNic[fi]!;
@@ -807,6 +959,32 @@ export class FluidFabric {
         if (e === base && nic < 0) continue;
         pauseEdges[this.pauseEdgeCount++] = p;
         pauseEdges[this.pauseEdgeCount++] = e > base ? hopPort[e - 1]! : -nic - 1;
+        pauseEdges[this.pauseEdgeCount++] = fi;
+      }
+    }
+    // Each port's rate-pass hops, in the order the full pass sums them (level list order).
+    const { portHopFirst, portHopCount } = this;
+    let total = 0;
+    for (let L = 0; L < 3; L++) {
+      const list = levelHops[L]!;
+      for (let i = 0; i < levelCount[L]!; i++) portHopCount[hopPort[list[i]!]!]!++;
+      total += levelCount[L]!;
+    }
+    if (this.portHops.length < total) this.portHops = new Int32Array(this.hopPort.length);
+    let first = 0;
+    for (let i = 0; i < this.pathPortCount; i++) {
+      const p = pathPorts[i]!;
+      portHopFirst[p] = first;
+      first += portHopCount[p]!;
+      portHopCount[p] = 0;
+    }
+    const portHops = this.portHops;
+    for (let L = 0; L < 3; L++) {
+      const list = levelHops[L]!;
+      for (let i = 0; i < levelCount[L]!; i++) {
+        const e = list[i]!;
+        const p = hopPort[e]!;
+        portHops[portHopFirst[p]! + portHopCount[p]!++] = e;
       }
     }
   }
@@ -817,6 +995,7 @@ export class FluidFabric {
    * scheduleCongestionControl for when updates come).
    */
   private runCongestionControl(): void {
+    this.syncFlows();
     const dt = this.now - this.lastCcUs;
     this.lastCcUs = this.now;
     if (dt <= 0) return;
@@ -825,7 +1004,7 @@ export class FluidFabric {
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const cc = f.cc;
-      if (!cc) continue;
+      if (!cc || f.done) continue;
       let mark = 0;
       if (anyMarks) {
         let pass = 1;
@@ -848,6 +1027,22 @@ export class FluidFabric {
       this.markedStamp[p] = 0;
     }
     this.markedCount = 0;
+    this.ccActiveStale = true;
+  }
+
+  /**
+   * Rows of the flows whose sender is under congestion control (cc.active), in row order. Only
+   * an update (runCongestionControl) changes that state and only a compaction moves rows, so the
+   * list is rebuilt after either, not on every scheduling decision; finished rows are skipped
+   * by the reader.
+   */
+  private ccActiveRows(): Int32Array {
+    if (!this.ccActiveStale) return this.ccActive;
+    this.ccActiveStale = false;
+    if (this.ccActive.length < this.flows.length) this.ccActive = new Int32Array(this.fBase.length);
+    this.ccActiveCount = 0;
+    for (let fi = 0; fi < this.flows.length; fi++) if (this.flows[fi]!.cc?.active) this.ccActive[this.ccActiveCount++] = fi;
+    return this.ccActive;
   }
 
   /**
@@ -898,10 +1093,11 @@ export class FluidFabric {
     // (its increases matter to the queues), the long one for the tail where little but α changes.
     let recovering = false;
     let nearLine = true;
-    for (let fi = 0; fi < this.flows.length; fi++) {
-      const f = this.flows[fi]!;
+    const ccRows = this.ccActiveRows();
+    for (let i = 0; i < this.ccActiveCount; i++) {
+      const f = this.flows[ccRows[i]!]!;
       const cc = f.cc;
-      if (!cc?.active) continue;
+      if (!cc?.active || f.done) continue;
       recovering = true;
       if (cc.rate < this.p.ccNearLineShare * f.lineRate) {
         nearLine = false;
@@ -927,6 +1123,7 @@ export class FluidFabric {
   }
 
   private startCongestionControl(): void {
+    this.syncFlows();
     this.lastCcUs = this.now;
     for (let i = 0; i < this.markedCount; i++) {
       const p = this.markedPorts[i]!;
@@ -962,6 +1159,7 @@ export class FluidFabric {
   }
 
   private recompute(): void {
+    this.syncFlows();
     this.dirty = false;
     const flows = this.flows;
     const ep = ++this.epoch;
@@ -973,9 +1171,8 @@ export class FluidFabric {
     const nextPaused = this.spareList(prevPaused);
     this.buildPauses(prevPaused, prevPausedCount, nextPaused);
 
-    // 2. Active ports: on some flow's path, holding a queue, pausing or paused. Arrival rates
-    // of the previous active set are cleared (no other port carries any).
-    for (let i = 0; i < this.activeCount; i++) this.lam[this.activePorts[i]!] = 0;
+    // 2. Active ports: on some flow's path, holding a queue, pausing or paused. (Arrival rates
+    // are kept by the rate passes: a port that leaves every path is recomputed to zero.)
     this.nextActiveCount = 0;
     if (this.levelsStale) this.rebuildLevels();
     for (let i = 0; i < this.pathPortCount; i++) this.touch(this.pathPorts[i]!);
@@ -998,11 +1195,11 @@ export class FluidFabric {
 
     // 3. Rates, twice when ring senders sit at their window (their pace is the ring's) or held
     // queues re-balance their pause shares (the second pass uses the new shares).
-    const anyGroup = this.computeRates(false);
+    const anyGroup = this.solveRates(false, false);
     if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
       this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
-      this.computeRates(true);
-    } else if (anyGroup) this.computeRates(true);
+      this.solveRates(true, true);
+    } else this.solveRates(anyGroup, true);
     const nextPausedCount = this.nextPausedCount;
     // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
     for (let i = 0; i < prevPausedCount; i++) {
@@ -1018,7 +1215,7 @@ export class FluidFabric {
     this.pausedPorts = nextPaused;
     this.pausedCount = nextPausedCount;
 
-    // 4. Queue slopes, device usage, next event.
+    // 4. Queue slopes, device usage, next events.
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       const d = this.deviceOf[p]!;
@@ -1026,12 +1223,36 @@ export class FluidFabric {
       this.devUsage[d]! += this.queue[p]!;
       this.devSlope[d]! += this.dq[p]!;
     }
-    this.nextEventUs = this.now + this.nextEventDelay();
+    this.nextRateEventUs = this.now + this.rateEventDelay();
+    this.nextCrossingUs = this.now + this.crossingDelay();
     // Marking just began: the senders' rates changed with the update that closed recovery.
     if (this.scheduleCongestionControl()) this.recompute();
   }
 
   private nextPausedCount = 0;
+
+  /**
+   * After an event that changed no rate (a queue crossed Kmin, Kmax or its PFC threshold): the
+   * device usages follow the queues, the next crossing is planned, and congestion control may
+   * start or close its recovery window (then rates change after all).
+   */
+  private replanCrossings(): void {
+    for (let i = 0; i < this.activeCount; i++) this.devUsage[this.deviceOf[this.activePorts[i]!]!] = 0;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      this.devUsage[this.deviceOf[p]!]! += this.queue[p]!;
+    }
+    this.nextCrossingUs = this.now + this.crossingDelay();
+    if (this.scheduleCongestionControl()) this.dirty = true;
+  }
+
+  /** Moves every flow from flowsAtUs to now (rates have not changed meanwhile). */
+  private syncFlows(): void {
+    const dt = this.now - this.flowsAtUs;
+    this.flowsAtUs = this.now;
+    if (dt <= 0) return;
+    for (let fi = 0; fi < this.flows.length; fi++) if (!this.fDead[fi]) this.advanceFlow(fi, dt);
+  }
 
   /**
    * Fills `list` with the paused ports and their shares, after clearing the shares of the `clear`
@@ -1052,9 +1273,9 @@ export class FluidFabric {
     if (this.xoffSeenCount === 0) return;
     if (this.levelsStale) this.rebuildLevels();
     const edges = this.pauseEdges;
-    for (let i = 0; i < this.pauseEdgeCount; i += 2) {
+    for (let i = 0; i < this.pauseEdgeCount; i += 3) {
       const p = edges[i]!;
-      if (!this.xoffSeen[p]) continue;
+      if (!this.xoffSeen[p] || this.fDead[edges[i + 2]!]) continue;
       const to = edges[i + 1]!;
       if (to >= 0) this.pausePort(to, list, this.heldShare[p]!);
       else this.pauseNic(-to - 1, this.heldShare[p]!);
@@ -1077,15 +1298,15 @@ export class FluidFabric {
   }
 
   /**
-   * PFC equilibrium: scales each held queue's pause share so that its arrivals (as the last
-   * rate pass computed them) equal its drain. Returns true when some share changed.
+   * PFC equilibrium: scales each held queue's pause share so that its arrivals (as the
+   * unwindowed rate pass computed them) equal its drain. Returns true when some share changed.
    */
   private balanceHeldShares(): boolean {
     let changed = false;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (!this.xoffSeen[p] || this.isScaleUp[p]) continue;
-      const l = this.lam[p]!;
+      const l = this.lamA[p]!;
       const c = this.cap[p]! * (1 - this.pauseShare[p]!);
       const pass = 1 - this.heldShare[p]!;
       const next = l > 0 ? Math.min(1, Math.max(MIN_PASS, (pass * c) / l)) : 1;
@@ -1102,24 +1323,82 @@ export class FluidFabric {
     return inUse === this.pausedA ? this.pausedB : this.pausedA;
   }
 
-  /** Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks). */
-  private computeRates(windowed: boolean): boolean {
-    const flows = this.flows;
-    const lam = this.lam;
+  /** One rate pass (see computeRates), checked against a pass from scratch when verifyRatePasses is set. */
+  private solveRates(windowed: boolean, final: boolean): boolean {
+    const anyWindowed = this.computeRates(windowed, final);
+    if (!this.verifyRatePasses) return anyWindowed;
+    const lam = final ? this.lam : this.lamA;
+    const hopOut = final ? this.hopOut : this.hopOutA;
+    const lamBefore = lam.slice();
+    const outBefore = hopOut.slice(0, this.hopCount);
+    (final ? this.sendB : this.sendA).fill(NaN, 0, this.flows.length);
+    const stale = this.allRatesStale;
+    this.allRatesStale = true;
+    this.computeRates(windowed, final);
+    if (!final) this.allRatesStale = stale;
+    const pass = final ? 'final' : 'unwindowed';
+    const off = (a: number, b: number): boolean => Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+    for (let i = 0; i < this.pathPortCount; i++) {
+      const p = this.pathPorts[i]!;
+      if (off(lamBefore[p]!, lam[p]!)) {
+        throw new Error(`${pass} rate pass at ${this.now} µs left ${this.names[p]} stale: arrival ${lamBefore[p]} bytes/µs, ${lam[p]} from scratch`);
+      }
+    }
+    for (let e = 0; e < this.hopCount; e++) {
+      if (off(outBefore[e]!, hopOut[e]!)) {
+        throw new Error(`${pass} rate pass at ${this.now} µs left a hop at ${this.names[this.hopPort[e]!]} stale: output ${outBefore[e]} bytes/µs, ${hopOut[e]} from scratch`);
+      }
+    }
+    return anyWindowed;
+  }
+
+  /** Queues port p for recomputation in the running rate pass. */
+  private markDirty(p: number): void {
+    if (this.dirtyStamp[p] === this.dirtyGen) return;
+    this.dirtyStamp[p] = this.dirtyGen;
+    const L = this.level[p]!;
+    this.dirtyAtLevel[L]![this.dirtyCount[L]!++] = p;
+  }
+
+  /**
+   * Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks), in the
+   * unwindowed pass (`final` false: variant A tables, ring paces) or the final one (variant B:
+   * lam/hopIn/hopOut, service rates). Only ports whose inputs changed since the same pass last
+   * ran are recomputed (see lamA); every flow's sender rate is still checked, which is cheap.
+   */
+  private computeRates(windowed: boolean, final: boolean): boolean {
+    const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv, nicPauseShare, xoffSeen, heldShare } = this;
+    const lam = final ? lamB : lamA;
+    const capNow = final ? capNowB : capNowA;
+    const queued = final ? this.queuedB : this.queuedA;
+    const sent = final ? this.sendB : this.sendA;
     const active = this.activePorts;
     const n = this.activeCount;
-    if (windowed) for (let i = 0; i < n; i++) lam[active[i]!] = 0;
-    // Capacity left by the pause shares, for this pass.
+    if (this.levelsStale) this.rebuildLevels();
+    const hopIn = final ? this.hopIn : this.hopInA;
+    const hopOut = final ? this.hopOut : this.hopOutA;
+    const { hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
+    this.dirtyGen++;
+    dirtyCount.fill(0);
+    // What changed since this pass last ran: capacities left by the pause shares, queue states,
+    // and the ports whose hops changed.
     for (let i = 0; i < n; i++) {
       const p = active[i]!;
-      this.capNow[p] = this.cap[p]! * (1 - this.pauseShare[p]!);
+      const c = cap[p]! * (1 - pauseShare[p]!);
+      if (c !== capNow[p]) {
+        capNow[p] = c;
+        this.markDirty(p);
+      }
+      const qd = queue[p]! > 0 && !isScaleUp[p] ? 1 : 0;
+      if (qd !== queued[p]) {
+        queued[p] = qd;
+        this.markDirty(p);
+      }
     }
-    if (this.levelsStale) this.rebuildLevels();
-    const hopIn = this.hopIn;
-    const hopOut = this.hopOut;
-    const hopPort = this.hopPort;
+    for (let i = 0; i < this.portsChangedCount; i++) this.markDirty(this.portsChanged[i]!);
+    if (this.allRatesStale) for (let i = 0; i < this.pathPortCount; i++) this.markDirty(this.pathPorts[i]!);
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
-    const nFlows = flows.length;
+    const nFlows = this.flows.length;
     let anyWindowed = false;
     for (let fi = 0; fi < nFlows; fi++) {
       let s = 0;
@@ -1127,8 +1406,8 @@ export class FluidFabric {
       if (remaining > 0) {
         s = fRateCap[fi]!;
         const nic = fSrcNic[fi]!;
-        if (nic >= 0) s *= 1 - this.nicPauseShare[nic]!;
-        else if (fExternal[fi] && this.xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - this.heldShare[hopPort[fBase[fi]!]!]!;
+        if (nic >= 0) s *= 1 - nicPauseShare[nic]!;
+        else if (fExternal[fi] && xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - heldShare[hopPort[fBase[fi]!]!]!;
         const g = fGroup[fi]!;
         if (fWindow[fi] !== Infinity && g >= 0) {
           const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
@@ -1138,72 +1417,92 @@ export class FluidFabric {
           }
         }
       }
-      fSend[fi] = s;
-      hopIn[fBase[fi]!] = s;
-    }
-    const hopBacklog = this.hopBacklog;
-    const hopLast = this.hopLast;
-    for (let L = 0; L <= 2; L++) {
-      const list = this.levelHops[L]!;
-      const count = this.levelCount[L]!;
-      for (let i = 0; i < count; i++) {
-        const e = list[i]!;
-        lam[hopPort[e]!]! += hopIn[e]!;
-      }
-      for (let i = 0; i < count; i++) {
-        const e = list[i]!;
-        const out = this.flowOut(hopPort[e]!, hopIn[e]!, hopBacklog[e]!);
-        hopOut[e] = out;
-        if (hopLast[e] === 0) hopIn[e + 1] = out;
-      }
-    }
-    groupCap.fill(Infinity, 0, this.groupCount);
-    for (let fi = 0; fi < nFlows; fi++) {
+      if (final) fSend[fi] = s;
       const base = fBase[fi]!;
-      // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
-      if (fScaleUp[fi]) {
-        fSend[fi] = hopOut[base]!;
-        hopIn[base] = fSend[fi]!;
+      hopIn[base] = s;
+      if (s !== sent[fi]) {
+        sent[fi] = s;
+        this.markDirty(hopPort[base]!);
+        if (final) this.fRateStamp[fi] = this.dirtyGen;
       }
-      // Ring pace: the slowest live member's delivered rate.
-      const g = fGroup[fi]!;
-      if (g >= 0 && fRemaining[fi]! > 0) groupCap[g] = Math.min(groupCap[g]!, hopOut[base + fHops[fi]! - 1]!);
     }
-    for (let i = 0; i < n; i++) {
-      const p = active[i]!;
-      const l = lam[p]!;
-      const c = this.capNow[p]!;
-      if (this.queue[p]! > 0 && !this.isScaleUp[p]) this.srv[p] = c;
-      else this.srv[p] = Math.min(l, c);
+    for (let L = 0; L <= 2; L++) {
+      const list = dirtyAtLevel[L]!;
+      // Later levels grow while this one runs (outputs flow downstream); this one does not.
+      for (let i = 0; i < dirtyCount[L]!; i++) {
+        const p = list[i]!;
+        const first = portHopFirst[p]!;
+        const end = first + portHopCount[p]!;
+        let l = 0;
+        for (let k = first; k < end; k++) l += hopIn[portHops[k]!]!;
+        lam[p] = l;
+        const c = capNow[p]!;
+        const q = queue[p]!;
+        const isQueued = q > 0 && !isScaleUp[p];
+        for (let k = first; k < end; k++) {
+          const e = portHops[k]!;
+          const inRate = hopIn[e]!;
+          let out: number;
+          if (c === 0) out = 0;
+          else if (isQueued) {
+            if (l >= c) out = l > 0 ? (inRate * c) / l : 0;
+            // Draining: the spare service goes to the bytes already queued, in their proportions.
+            else out = inRate + ((c - l) * hopBacklog[e]!) / q;
+          } else out = l > c ? (inRate * c) / l : inRate;
+          if (out !== hopOut[e]) {
+            hopOut[e] = out;
+            if (final) this.fRateStamp[this.hopRow[e]!] = this.dirtyGen;
+            if (hopLast[e] === 0) {
+              hopIn[e + 1] = out;
+              this.markDirty(hopPort[e + 1]!);
+            }
+          }
+        }
+      }
+    }
+    if (final) {
+      this.finalPassGen = this.dirtyGen;
+      for (let i = 0; i < this.portsChangedCount; i++) this.portChangedStamp[this.portsChanged[i]!] = 0;
+      this.portsChangedCount = 0;
+      this.allRatesStale = false;
+      for (let fi = 0; fi < nFlows; fi++) {
+        // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+        if (fScaleUp[fi]) {
+          const base = fBase[fi]!;
+          fSend[fi] = hopOut[base]!;
+          hopIn[base] = fSend[fi]!;
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const p = active[i]!;
+        const l = lam[p]!;
+        const c = capNow[p]!;
+        if (queue[p]! > 0 && !isScaleUp[p]) srv[p] = c;
+        else srv[p] = Math.min(l, c);
+      }
+    } else {
+      groupCap.fill(Infinity, 0, this.groupCount);
+      for (let fi = 0; fi < nFlows; fi++) {
+        // Ring pace: the slowest live member's delivered rate.
+        const g = fGroup[fi]!;
+        if (g >= 0 && fRemaining[fi]! > 0) {
+          const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
+          if (last < groupCap[g]!) groupCap[g] = last;
+        }
+      }
     }
     return anyWindowed && !windowed;
   }
 
-  /** Output rate at port p of a flow arriving at `inRate` with `backlog` bytes queued there. */
-  private flowOut(p: number, inRate: number, backlog: number): number {
-    const c = this.capNow[p]!;
-    if (c === 0) return 0;
-    const l = this.lam[p]!;
-    if (this.isScaleUp[p]) return l > c ? (inRate * c) / l : inRate;
-    const q = this.queue[p]!;
-    if (q > 0) {
-      if (l >= c) return l > 0 ? (inRate * c) / l : 0;
-      // Draining: the spare service goes to the bytes already queued, in their proportions.
-      return inRate + ((c - l) * backlog) / q;
-    }
-    return l > c ? (inRate * c) / l : inRate;
-  }
-
-  /** µs until the next queue crossing, sender end, window fill or delivery. */
-  private nextEventDelay(): number {
-    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes, pfcHoldBandBytes } = this.p;
+  /** µs until the next Kmin, Kmax or PFC threshold crossing of a queue. */
+  private crossingDelay(): number {
+    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
     let best = Infinity;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
-      if (s < 0 && q > 0) best = Math.min(best, q / -s);
       if (s > 0) {
         if (q < ecnKminBytes - EPS_BYTES) best = Math.min(best, (ecnKminBytes - q) / s);
         else if (q < ecnKmaxBytes - EPS_BYTES) best = Math.min(best, (ecnKmaxBytes - q) / s);
@@ -1217,15 +1516,40 @@ export class FluidFabric {
       const closing = s + pfcAlpha * this.devSlope[d]!;
       const target = this.xoff[p] ? gap - pfcXonOffsetBytes : gap;
       if (this.xoff[p] ? target < -EPS_BYTES && closing < 0 && !this.holding(p) : target > EPS_BYTES && closing > 0) best = Math.min(best, target / closing);
+    }
+    return best;
+  }
+
+  /** µs until the next queue emptying, held-queue re-balance, sender end, window fill or delivery. */
+  private rateEventDelay(): number {
+    const { pfcHoldBandBytes } = this.p;
+    let best = Infinity;
+    for (let i = 0; i < this.activeCount; i++) {
+      const p = this.activePorts[i]!;
+      if (this.isScaleUp[p]) continue;
+      const q = this.queue[p]!;
+      const s = this.dq[p]!;
+      if (s < 0 && q > 0) best = Math.min(best, q / -s);
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
-    const hopIn = this.hopIn;
-    const hopOut = this.hopOut;
-    const hopBacklog = this.hopBacklog;
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow } = this;
+    const { fNextUs, fRateStamp, fDead, finalPassGen } = this;
+    const now = this.now;
     const n = this.flows.length;
     for (let fi = 0; fi < n; fi++) {
+      if (fDead[fi]) continue;
+      if (fRateStamp[fi] === finalPassGen || fNextUs[fi]! <= now + 1e-9) fNextUs[fi] = now + this.flowEventDelay(fi);
+      const d = fNextUs[fi]! - now;
+      if (d < best) best = d;
+    }
+    return best;
+  }
+
+  /** µs until flow row fi's sender ends, a backlog of it empties, its window fills or it is delivered. */
+  private flowEventDelay(fi: number): number {
+    const { hopIn, hopOut, hopBacklog, fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow } = this;
+    let best = Infinity;
+    {
       const send = fSend[fi]!;
       const remaining = fRemaining[fi]!;
       if (send > 0 && remaining > 0) best = Math.min(best, remaining / send);
@@ -1309,12 +1633,6 @@ export class FluidFabric {
         }
       }
     }
-  }
-
-  /** Moves every flow `dt` µs along its rates. */
-  private advanceFlows(dt: number): void {
-    if (dt <= 0) return;
-    for (let fi = 0; fi < this.flows.length; fi++) this.advanceFlow(fi, dt);
   }
 
   /** Moves flow row fi `dt` µs along its rates: bytes injected, queued per hop, delivered. */
