@@ -141,6 +141,11 @@ export class Topology {
     }
   }
 
+  /** Every switch that exports port telemetry (leaves, spines, scale-up switches), each once. */
+  switches(): string[] {
+    return [...new Set([...this.ports.values()].map((p) => p.device))];
+  }
+
   /** Every GPU name in node order. */
   gpus(): string[] {
     const out: string[] = [];

@@ -72,6 +72,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const caughtUp = (stream: keyof typeof inputs) => () => inputs[stream]?.hasBacklog() === false;
   const portWatermark = new Watermark({ idleTimeoutMs: PORT_IDLE_TIMEOUT_MS, idleAllowed: caughtUp('port') });
   const gpuWatermark = new Watermark({ idleTimeoutMs: GPU_IDLE_TIMEOUT_MS, idleAllowed: caughtUp('gpu') });
+  // Partitions are read in no fixed order: a device first read after the others must not be late.
+  portWatermark.expect(topology.switches());
+  gpuWatermark.expect(topology.gpus());
   const portHistory = new RecentSamples<PortSample>((s) => s.ts_ms, HISTORY_RETENTION_MS);
   const gpuHistory = new RecentSamples<GpuSample>((s) => s.ts_ms, HISTORY_RETENTION_MS);
   const episodes = new EpisodeTracker();

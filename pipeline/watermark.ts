@@ -10,6 +10,10 @@
  * (`idleAllowed`): a partition being replayed or lagging behind the others is waited for, so
  * the decisions do not depend on how fast each partition was read.
  *
+ * Expected sources: sources named up front (the topology's switches and GPUs) hold the watermark
+ * back before they first speak, so a source whose partition is read after the others' is not
+ * judged late for being read late; one that never speaks is left out like an idle one.
+ *
  * Late-data policy: a record older than the current watermark is "late". Late records are still
  * counted and stored (the sink sees every record), but analysis decisions already taken at that
  * watermark (closed episodes, decided calls, published stalls) are never revised.
@@ -30,6 +34,11 @@ export class Watermark {
   private lateCount = 0;
 
   constructor(private readonly options: WatermarkOptions) {}
+
+  /** Names sources known to exist before any of them speaks (see the class comment). */
+  expect(sources: Iterable<string>): void {
+    for (const source of sources) if (!this.latest.has(source)) this.latest.set(source, Number.NEGATIVE_INFINITY);
+  }
 
   /**
    * Records that `source` produced a record at `ts`. Returns true when the record is late,
@@ -65,9 +74,9 @@ export class Watermark {
     return this.newest;
   }
 
-  /** Whether any source has ever been seen on this stream. */
+  /** Whether any source has ever been seen on this stream (expected sources do not count). */
   get seen(): boolean {
-    return this.latest.size > 0;
+    return this.newest !== Number.NEGATIVE_INFINITY;
   }
 
   get late(): number {

@@ -53,4 +53,27 @@ describe('Watermark', () => {
     expect(wm.current()).toBe(9000);
     expect(wm.idleSources()).toEqual(['replayed']);
   });
+
+  it('does not call an expected source late when its partition is read after the others', () => {
+    let waiting = true;
+    const wm = new Watermark({ idleTimeoutMs: 5000, idleAllowed: () => !waiting });
+    wm.expect(['leaf-0', 'leaf-1', 'spine-0']);
+    expect(wm.seen).toBe(false);
+    // One partition read far ahead before the one holding leaf-1 is read at all.
+    for (const t of [100, 200, 3000, 8000]) {
+      wm.observe('leaf-0', t);
+      wm.observe('spine-0', t);
+    }
+    expect(wm.seen).toBe(true);
+    expect(wm.current()).toBe(Number.NEGATIVE_INFINITY);
+    expect(wm.observe('leaf-1', 100)).toBe(false);
+    expect(wm.current()).toBe(100);
+    // A switch that never speaks is left out once nothing waits, like an idle one.
+    const quiet = new Watermark({ idleTimeoutMs: 5000, idleAllowed: () => !waiting });
+    quiet.expect(['leaf-0', 'dead']);
+    quiet.observe('leaf-0', 8000);
+    expect(quiet.current()).toBe(Number.NEGATIVE_INFINITY);
+    waiting = false;
+    expect(quiet.current()).toBe(8000);
+  });
 });
