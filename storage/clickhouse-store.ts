@@ -53,6 +53,7 @@ import {
 } from './series-queries.js';
 import { gpuPointsOf, jobPointOf, portPointOf } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
+import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
 
 /**
  * Natural order of names, so node-2/gpu-0 comes before node-10/gpu-0. One collator for every
@@ -76,7 +77,16 @@ export interface ClickHouseStoreOptions {
   layout?: SchemaLayout;
   /** Embedded chDB's direct insert path (clickhouse-connection.ts); without it, inserts go through the client. */
   rawInsert?: RawJsonInsert;
+  /**
+   * Keep read answers in memory (result-cache.ts). Only where this store is the only writer of
+   * its data (embedded chDB): invalidation comes from this store's own inserts.
+   */
+  resultCache?: ResultCacheOptions;
 }
+
+/** How many items (rows, points, ranks) an answer holds: what the result cache budgets. */
+const stallItems = (s: Stall | undefined): number => (s ? 1 + s.ranks.length : 1);
+const listItems = (list: readonly unknown[]): number => Math.max(1, list.length);
 
 export class ClickHouseStore implements QueryStore {
   readonly describe: string;
@@ -88,6 +98,7 @@ export class ClickHouseStore implements QueryStore {
   private readonly retention: RetentionDays;
   private readonly layout: SchemaLayout;
   private readonly rawInsert?: RawJsonInsert;
+  private readonly cache?: ResultCache;
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
     this.client = client;
@@ -99,6 +110,12 @@ export class ClickHouseStore implements QueryStore {
     this.retention = resolveRetention(options.retentionDays);
     this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
     this.rawInsert = options.rawInsert;
+    if (options.resultCache) this.cache = new ResultCache(options.resultCache);
+  }
+
+  /** Hits and misses of the result cache; undefined when this store keeps none. */
+  resultCacheStats(): ResultCacheStats | undefined {
+    return this.cache?.stats();
   }
 
   async migrate(): Promise<void> {
@@ -106,10 +123,22 @@ export class ClickHouseStore implements QueryStore {
       await runMigrations(this.client, { logger: this.logger, layout: this.layout });
       await applyRetention(this.client, this.retention, { logger: this.logger, layout: this.layout });
     });
+    this.cache?.clear();
   }
 
   async insert<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
+    const cache = this.cache;
+    if (!cache) return this.write(topic, rows, options);
+    cache.writeStarted(topic);
+    try {
+      await this.write(topic, rows, options);
+    } finally {
+      cache.writeEnded(topic);
+    }
+  }
+
+  private async write<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions): Promise<void> {
     const values = rowsOf(topic, rows, this.nextVersion());
     // With a token, ClickHouse drops a block it has already stored under that token (the
     // deduplication windows of migration 0005, or a replicated table's own), and so do the
@@ -136,11 +165,13 @@ export class ClickHouseStore implements QueryStore {
   }
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {
-    return this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter))).map(stallOf));
+    return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), () =>
+      this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter))).map(stallOf)),
+    );
   }
 
   async getStall(id: string): Promise<Stall | undefined> {
-    return this.run('getStall', async () => {
+    return this.cached('getStall', [id], ['stalls'], stallItems, () => this.run('getStall', async () => {
       // The newest version of the one id, from the lookup sorted by id in small granules
       // (migration 0006): one granule of ranks is read, not a granule of the listing order.
       const rows = await this.select<StallRow>({
@@ -148,11 +179,11 @@ export class ClickHouseStore implements QueryStore {
         query_params: { id },
       });
       return rows[0] ? stallOf(rows[0]) : undefined;
-    });
+    }));
   }
 
   async listAlerts(filter: AlertFilter): Promise<Alert[]> {
-    return this.run('listAlerts', async () => {
+    return this.cached('listAlerts', [filter], ['alerts'], listItems, () => this.run('listAlerts', async () => {
       const params: Record<string, unknown> = { limit: filter.limit };
       let where = '';
       if (filter.state !== undefined) {
@@ -164,11 +195,11 @@ export class ClickHouseStore implements QueryStore {
         query_params: params,
       });
       return rows.map(alertOf);
-    });
+    }));
   }
 
   async listGpus(): Promise<GpuView[]> {
-    return this.run('listGpus', async () => {
+    return this.cached('listGpus', [], ['gpu_samples'], (gpus) => gpus.reduce((n, g) => n + 1 + Object.keys(g.metrics).length, 1), () => this.run('listGpus', async () => {
       // Latest sample per GPU: argMax by timestamp, one pass over the samples.
       const rows = await this.select<GpuRow>({
         query: `SELECT gpu AS id,
@@ -182,44 +213,53 @@ export class ClickHouseStore implements QueryStore {
         query_params: {},
       });
       return rows.map(gpuOf).sort((a, b) => naturalOrder(a.id, b.id));
-    });
+    }));
   }
 
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
-    return this.run('topRootCauses', async () => {
+    const items = (top: TopRootCauses) => 1 + top.by_stalls.length + top.by_gpu_seconds_lost.length;
+    return this.cached('topRootCauses', [filter], ['stalls'], items, () => this.run('topRootCauses', async () => {
       const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter));
       return {
         by_stalls: (rankings?.by_stalls ?? []).map(rootCauseOf),
         by_gpu_seconds_lost: (rankings?.by_gpu_seconds_lost ?? []).map(rootCauseOf),
       };
-    });
+    }));
   }
 
   async portSeries(port: string, window: SeriesWindow): Promise<PortSeries> {
-    return this.run('portSeries', async () => {
+    return this.cached('portSeries', [port, window], ['port_samples'], (s) => listItems(s.points), () => this.run('portSeries', async () => {
       const resolution = seriesResolutionFor(window);
       const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
       return { resolution, points: rows.map(portPointOf) };
-    });
+    }));
   }
 
   async gpuSeries(gpu: string, window: SeriesWindow, fields?: string[]): Promise<GpuSeriesPoint[]> {
-    return this.run('gpuSeries', async () => gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields))));
+    const items = (points: GpuSeriesPoint[]) => points.reduce((n, p) => n + 1 + Object.keys(p.metrics).length, 1);
+    return this.cached('gpuSeries', [gpu, window, fields], ['gpu_samples'], items, () =>
+      this.run('gpuSeries', async () => gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields)))),
+    );
   }
 
   async jobSeries(job: string, window: SeriesWindow): Promise<JobSeriesPoint[]> {
-    return this.run('jobSeries', async () => (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf));
+    return this.cached('jobSeries', [job, window], ['collective_events'], listItems, () =>
+      this.run('jobSeries', async () => (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf)),
+    );
   }
 
   async portStates(window: TimeWindow): Promise<PortState[]> {
-    return this.run('portStates', async () => {
+    return this.cached('portStates', [window], ['port_samples'], listItems, () => this.run('portStates', async () => {
       const rows = await this.select<PortStateRow>(portStatesQuery(window));
       return rows.map(portStateOf).sort((a, b) => naturalOrder(a.port, b.port));
-    });
+    }));
   }
 
   async listJobs(window: TimeWindow): Promise<JobView[]> {
-    return this.run('listJobs', async () => (await this.select<JobRow>(jobsQuery(window))).map(jobOf));
+    const items = (jobs: JobView[]) => jobs.reduce((n, j) => n + 1 + j.placement.length, 1);
+    return this.cached('listJobs', [window], ['collective_events'], items, () =>
+      this.run('listJobs', async () => (await this.select<JobRow>(jobsQuery(window))).map(jobOf)),
+    );
   }
 
   async counts(): Promise<Record<Topic, number>> {
@@ -243,6 +283,21 @@ export class ClickHouseStore implements QueryStore {
 
   async close(): Promise<void> {
     await this.run('close', () => this.client.close());
+  }
+
+  /**
+   * A read answered from the result cache when this store keeps one (the key is the operation
+   * and its arguments; `tables` are the topics whose inserts change the answer), else run.
+   */
+  private cached<R>(
+    operation: string,
+    args: unknown[],
+    tables: readonly Topic[],
+    items: (value: R) => number,
+    read: () => Promise<R>,
+  ): Promise<R> {
+    if (!this.cache) return read();
+    return this.cache.get(`${operation}:${JSON.stringify(args)}`, tables, read, items);
   }
 
   /** Every read goes through here: read-only, time- and size-limited, values bound. */

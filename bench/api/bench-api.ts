@@ -24,7 +24,7 @@ interface Mode {
 }
 
 /** --quick: two hours of data and a few seconds per endpoint (for `npm run bench -- --quick`). */
-const MODES: Record<'full' | 'quick', Mode> = {
+export const MODES: Record<'full' | 'quick', Mode> = {
   full: {
     plan: { hours: 24, port_interval_s: 10, gpu_interval_s: 10, collective_interval_s: 30, stalls: 3000 },
     load: { clients: 12, seconds: 15, warmup_s: 2 },
@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Mode {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Each endpoint's i-th request, varied deterministically over jobs, windows, ports and ids. */
-function requestMakers(base: string, plan: ClusterPlan, stallIds: string[]): Record<Endpoint, (i: number) => string> {
+export function requestMakers(base: string, plan: ClusterPlan, stallIds: string[]): Record<Endpoint, (i: number) => string> {
   const span = plan.hours * 3_600_000;
   const ports = portNames();
   // A window of `width` ms somewhere in the loaded day, on a whole minute.
@@ -96,7 +96,7 @@ function requestMakers(base: string, plan: ClusterPlan, stallIds: string[]): Rec
 }
 
 /** Up to `max` stall ids, read through the API's own pagination. */
-async function stallIdsOf(base: string, max: number): Promise<string[]> {
+export async function stallIdsOf(base: string, max: number): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
