@@ -38,7 +38,7 @@ export interface StoreOptions {
 }
 
 /** How long a kept answer may outlive rows that TTL retention removed meanwhile. */
-const RESULT_CACHE_MAX_AGE_MS = 60_000;
+export const RESULT_CACHE_MAX_AGE_MS = 60_000;
 
 /** The schema layout the options ask for, or a ConfigError naming the setting that is wrong. */
 export function layoutOf(options: StoreOptions): SchemaLayout {

@@ -6,8 +6,12 @@
  * the stall list, one stall, the top root causes and a port series — each request varying
  * its job, window, port or id, so no answer is served from one hot spot.
  *
- * Prints one line per endpoint (p50/p95/p99, req/s, errors) and, as the LAST line, one JSON
- * object `{"<endpoint>": {"p50_ms", "p95_ms", "rps"}, …}`. The goal is p95 < 100 ms each.
+ * Each endpoint is measured twice over the same data: without the store's result cache
+ * (`result_cache_items` 0), then with it (the default), whose hit ratio is printed beside it.
+ *
+ * Prints one line per endpoint and mode (p50/p95/p99, req/s, errors) and, as the LAST line, one
+ * JSON object `{"<endpoint>": {"p50_ms", "p95_ms", "rps", "cache_hit_ratio"}, …,
+ * "<endpoint>_uncached": {"p50_ms", "p95_ms", "rps"}, …}`. The goal is p95 < 100 ms each.
  * Figures are noisy on a shared machine; the load average is printed beside them.
  */
 import { rmSync } from 'node:fs';
@@ -37,7 +41,12 @@ export const MODES: Record<'full' | 'quick', Mode> = {
 
 export const ENDPOINTS = ['stalls', 'stall', 'root_causes', 'port_series'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
-export type ApiBenchResult = Record<Endpoint, { p50_ms: number; p95_ms: number; rps: number }>;
+export type ApiBenchResult = Record<string, { p50_ms: number; p95_ms: number; rps: number; cache_hit_ratio?: number }>;
+
+interface CacheStats {
+  hits: number;
+  misses: number;
+}
 
 function parseArgs(argv: string[]): Mode {
   let mode = MODES.full;
@@ -127,31 +136,59 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
     const readyLine = await child.waitForLine((l) => l.text.startsWith('{"ready"'), 60 * 60_000);
     const ready = (
       JSON.parse(readyLine.text) as {
-        ready: { url: string; load_s: number; rows_per_s: number; merge_wait_s: number; parts: Record<string, number>; counts: Record<string, number> };
+        ready: { url: string; uncached_url: string; load_s: number; rows_per_s: number; merge_wait_s: number; parts: Record<string, number>; counts: Record<string, number> };
       }
     ).ready;
     progress('api', `loaded in ${ready.load_s} s (${ready.rows_per_s} rows/s): ${JSON.stringify(ready.counts)}`);
     progress('api', `background merges settled after ${ready.merge_wait_s} s; active parts ${JSON.stringify(ready.parts)}`);
-    const makers = requestMakers(ready.url, plan, await stallIdsOf(ready.url, 5000));
+    const stallIds = await stallIdsOf(ready.uncached_url, 5000);
+    const makers = requestMakers(ready.url, plan, stallIds);
+    const uncachedMakers = requestMakers(ready.uncached_url, plan, stallIds);
+    let statsAsked = 0;
+    const cacheStats = async (): Promise<CacheStats> => {
+      // Each answer is told apart by the lines before it: wait for the n-th.
+      const n = ++statsAsked;
+      child.send('stats');
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const lines = child.linesMatching((l) => l.text.startsWith('{"cache"'));
+        if (lines.length >= n) return (JSON.parse(lines[n - 1]!.text) as { cache: CacheStats }).cache;
+        if (Date.now() > deadline) throw new Error('the server child did not answer "stats"');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
     const figures = {} as Record<Endpoint, LoadFigures>;
+    const uncached = {} as Record<Endpoint, LoadFigures>;
+    const hitRatio = {} as Record<Endpoint, number>;
     for (const endpoint of ENDPOINTS) {
-      progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s`);
+      progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s, result cache off`);
+      uncached[endpoint] = await closedLoopLoad(uncachedMakers[endpoint], {}, load);
+      progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s, result cache on`);
+      const before = await cacheStats();
       figures[endpoint] = await closedLoopLoad(makers[endpoint], {}, load);
+      const after = await cacheStats();
+      const hits = after.hits - before.hits;
+      const lookups = hits + after.misses - before.misses;
+      hitRatio[endpoint] = lookups > 0 ? Math.round((hits / lookups) * 1000) / 1000 : 0;
     }
     process.stdout.write(
       `API latency, ${plan.hours} h of 1,024 GPUs (${Object.entries(ready.counts).map(([t, n]) => `${t} ${n}`).join(', ')}); ` +
         `${load.clients} clients × ${load.seconds} s per endpoint; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
     );
-    for (const endpoint of ENDPOINTS) {
-      const f = figures[endpoint];
+    const line = (label: string, f: LoadFigures, note: string) =>
       process.stdout.write(
-        `  ${endpoint.padEnd(12)} p50 ${String(f.p50_ms).padStart(7)} ms  p95 ${String(f.p95_ms).padStart(7)} ms  p99 ${String(f.p99_ms).padStart(7)} ms  ` +
-          `${String(f.rps).padStart(7)} req/s  ${f.requests} requests, ${f.errors} errors${f.first_error ? ` (first: ${f.first_error})` : ''}\n`,
+        `  ${label.padEnd(12)} p50 ${String(f.p50_ms).padStart(7)} ms  p95 ${String(f.p95_ms).padStart(7)} ms  p99 ${String(f.p99_ms).padStart(7)} ms  ` +
+          `${String(f.rps).padStart(7)} req/s  ${f.requests} requests, ${f.errors} errors${f.first_error ? ` (first: ${f.first_error})` : ''}${note}\n`,
       );
+    process.stdout.write('  result cache on (the default):\n');
+    for (const endpoint of ENDPOINTS) line(endpoint, figures[endpoint], `; cache hit ratio ${hitRatio[endpoint]}`);
+    process.stdout.write('  result cache off (result_cache_items 0):\n');
+    for (const endpoint of ENDPOINTS) line(endpoint, uncached[endpoint], '');
+    const result: ApiBenchResult = {};
+    for (const e of ENDPOINTS) {
+      result[e] = { p50_ms: figures[e].p50_ms, p95_ms: figures[e].p95_ms, rps: figures[e].rps, cache_hit_ratio: hitRatio[e] };
     }
-    const result = Object.fromEntries(
-      ENDPOINTS.map((e) => [e, { p50_ms: figures[e].p50_ms, p95_ms: figures[e].p95_ms, rps: figures[e].rps }]),
-    ) as ApiBenchResult;
+    for (const e of ENDPOINTS) result[`${e}_uncached`] = { p50_ms: uncached[e].p50_ms, p95_ms: uncached[e].p95_ms, rps: uncached[e].rps };
     return result;
   } finally {
     await child.stop();
