@@ -55,6 +55,7 @@ import {
 import { gpuPointsOf, jobPointOf, portBucketsOf, portPointOf } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
+import { LookupBatcher } from './lookup-batcher.js';
 
 /**
  * Natural order of names, so node-2/gpu-0 comes before node-10/gpu-0. One collator for every
@@ -70,6 +71,9 @@ const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
  * ranking), and chDB runs one bound query at a time, so there is no idle core to gain.
  */
 const ONE_THREAD = ', max_threads = 1';
+
+/** Stalls one lookup query may fetch: ~17 KB of ranks each, so a batch stays a few MB. */
+const STALL_LOOKUP_BATCH = 64;
 
 /** Tables whose rows are versions of one record (ReplacingMergeTree): read with FINAL. */
 const REPLACING: ReadonlySet<Topic> = new Set<Topic>(['congestion_episodes', 'stalls', 'alerts']);
@@ -108,6 +112,8 @@ export class ClickHouseStore implements QueryStore {
   private readonly layout: SchemaLayout;
   private readonly rawInsert?: RawJsonInsert;
   private readonly cache?: ResultCache;
+  /** Concurrent getStall calls share queries (lookup-batcher.ts). */
+  private readonly stallLookups = new LookupBatcher<string, Stall>((ids) => this.stallsById(ids), STALL_LOOKUP_BATCH);
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
     this.client = client;
@@ -180,15 +186,19 @@ export class ClickHouseStore implements QueryStore {
   }
 
   async getStall(id: string): Promise<Stall | undefined> {
-    return this.cached('getStall', [id], ['stalls'], stallItems, () => this.run('getStall', async () => {
-      // The newest version of the one id, from the lookup sorted by id in small granules
-      // (migration 0006): one granule of ranks is read, not a granule of the listing order.
-      const rows = await this.select<StallRow>({
-        query: `SELECT ${STALL_COLUMNS} FROM stalls_by_id WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
-        query_params: { id },
-      });
-      return rows[0] ? stallOf(rows[0]) : undefined;
-    }));
+    return this.cached('getStall', [id], ['stalls'], stallItems, () => this.run('getStall', () => this.stallLookups.get(id)));
+  }
+
+  /**
+   * The newest version of each id, from the lookup sorted by id in small granules (migration
+   * 0006): one granule of ranks per id is read, not a granule of the listing order.
+   */
+  private async stallsById(ids: string[]): Promise<Map<string, Stall>> {
+    const rows = await this.select<StallRow>({
+      query: `SELECT ${STALL_COLUMNS} FROM stalls_by_id WHERE id IN {ids:Array(String)} ORDER BY id, version DESC LIMIT 1 BY id`,
+      query_params: { ids },
+    });
+    return new Map(rows.map((r) => [r.id, stallOf(r)]));
   }
 
   async listAlerts(filter: AlertFilter): Promise<Alert[]> {

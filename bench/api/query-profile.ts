@@ -2,9 +2,10 @@
  * `node dist/bench/api/query-profile.js DATA_DIR [--quick]`: where one API request's time goes,
  * one request at a time (no concurrency), for the four endpoints `bench:api` loads. Loads the
  * synthetic day into DATA_DIR once (kept, so later runs start at once), serves it in this
- * process, and per endpoint prints the mean HTTP latency, the part spent in the store's chDB
- * calls, and the engine's own figures for those queries (elapsed, rows and bytes read) taken
- * by replaying each captured query on a second chDB session over the same data directory.
+ * process without the result cache, and per endpoint prints the mean HTTP latency, the CPU
+ * time this process spent per request (chDB's threads included: the least load-dependent
+ * figure), the part of the latency spent in the store's chDB calls, and the engine's own
+ * elapsed time, taken by replaying each captured query on a second chDB session.
  * A diagnostic for tuning query shapes, not a benchmark: the figures under load come from
  * bench-api.ts.
  */
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 5; i++) await (await fetch(makers[endpoint](i))).text();
       captured.length = 0;
       let httpMs = 0;
+      const cpu0 = process.cpuUsage();
       for (let i = 0; i < requests; i++) {
         const t0 = performance.now();
         const res = await fetch(makers[endpoint](i));
@@ -75,20 +77,18 @@ async function main(): Promise<void> {
         httpMs += performance.now() - t0;
         if (!res.ok) throw new Error(`${endpoint} request ${i} answered ${res.status}`);
       }
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       let engineS = 0;
-      let rows = 0;
-      let bytes = 0;
       for (const c of captured) {
         const r = await replay.queryBindAsync(c.query, c.query_params, { format: 'JSONEachRow' });
         engineS += r.elapsed;
-        rows += r.rowsRead;
-        bytes += r.bytesRead;
       }
       const storeMs = captured.reduce((a, c) => a + c.ms, 0);
       const per = (v: number) => (v / requests).toFixed(2);
       process.stdout.write(
-        `${endpoint.padEnd(12)} http ${per(httpMs)} ms/req, chDB calls ${per(storeMs)} ms/req (${(captured.length / requests).toFixed(1)} queries), ` +
-          `engine elapsed ${per(engineS * 1000)} ms/req, read ${Math.round(rows / requests)} rows / ${Math.round(bytes / requests / 1024)} KiB per req\n`,
+        `${endpoint.padEnd(12)} http ${per(httpMs)} ms/req, CPU ${per(cpuMs)} ms/req, chDB calls ${per(storeMs)} ms/req ` +
+          `(${(captured.length / requests).toFixed(1)} queries), engine elapsed ${per(engineS * 1000)} ms/req\n`,
       );
     }
   } finally {
