@@ -1,12 +1,18 @@
 /** Bucket sums from the series queries → the points the API serves (rates and fractions). */
 import type { GpuSeriesPoint, JobSeriesPoint, PortSeriesPoint } from '../core/store.js';
-import type { GpuFieldRow, JobBucketRow, PortBucketRow } from './series-queries.js';
+import { rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type PortBucketRow, type PortRollupRow, type RollupRead } from './series-queries.js';
 
 /** x / y, or 0 when nothing was covered (a first sample has interval 0). */
 const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
 /** Fractions can exceed 1 by counter jitter at interval edges; a fraction of time cannot. */
 const fraction = (x: number, y: number): number => Math.min(1, ratio(x, y));
 const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** The rows of one read among those a batched rollup query returned (the query's own window test). */
+export function rollupRowsOf(rows: readonly PortRollupRow[], read: RollupRead): PortRollupRow[] {
+  const { from_s, to_s } = rollupSecondsOf(read);
+  return rows.filter((r) => r.port === read.port && Number(r.t_ms) >= from_s * 1000 && Number(r.t_ms) < to_s * 1000);
+}
 
 /**
  * Rollup rows (one per port and second or minute, or several where parts are not merged yet)

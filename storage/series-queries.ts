@@ -45,16 +45,60 @@ const MAX_ROLLUP_ROWS_BUCKETED_IN_NODE = 4000;
 
 /**
  * Whether a port series is bucketed by ClickHouse (GROUP BY) or here from the rollup rows
- * themselves (portBucketsOf). For a window of a few thousand rollup rows, handing over the
- * rows costs the engine less than grouping them (measured ~7 vs ~15 ms a query under load, and
- * chDB runs one bound query at a time); beyond that the grouped answer is the smaller one.
+ * themselves (portRollupRowsQuery, then portBucketsOf). For a window of a few thousand rollup
+ * rows, handing over the rows costs the engine less than grouping them (measured ~7 vs ~15 ms
+ * a query under load, and chDB runs one bound query at a time), and the reads of concurrent
+ * requests can share one query; beyond that the grouped answer is the smaller one.
  */
 export function bucketsInClickHouse(w: SeriesWindow, resolution: SeriesResolution): boolean {
   if (resolution === 'raw') return true;
   return (w.to_ms - w.from_ms) / ROLLUP_ROW_MS[resolution] > MAX_ROLLUP_ROWS_BUCKETED_IN_NODE;
 }
 
-export function portSeriesQuery(port: string, w: SeriesWindow, resolution: SeriesResolution, grouped = bucketsInClickHouse(w, resolution)): BoundQuery {
+/** One port's rollup rows over a window: what portRollupRowsQuery reads for it. */
+export interface RollupRead {
+  port: string;
+  from_ms: number;
+  to_ms: number;
+}
+
+/** A rollup row of one port, as it is stored (t_ms: its own second or minute). */
+export interface PortRollupRow extends PortBucketRow {
+  port: string;
+}
+
+/** Rollup rows whose start lies in [from, to): whole seconds from the first at or after `from`. */
+export const rollupSecondsOf = (r: { from_ms: number; to_ms: number }) => ({
+  from_s: Math.floor((r.from_ms + 999) / 1000),
+  to_s: Math.floor((r.to_ms + 999) / 1000),
+});
+
+/**
+ * The rollup rows of several reads in one query: one condition per read on the key columns
+ * (the index narrows each to its own granules), rows told apart by port and time afterwards
+ * (rollupRowsOf). Parameter names carry the read's index.
+ */
+export function portRollupRowsQuery(resolution: Exclude<SeriesResolution, 'raw'>, reads: readonly RollupRead[]): BoundQuery {
+  const table = resolution === '1s' ? 'port_samples_1s' : 'port_samples_1m';
+  const params: Record<string, unknown> = {};
+  const conditions = reads.map((r, i) => {
+    params[`port_${i}`] = r.port;
+    params[`from_ms_${i}`] = r.from_ms;
+    params[`to_ms_${i}`] = r.to_ms;
+    return `(port = {port_${i}:String}
+        AND ts >= toDateTime(intDiv({from_ms_${i}:Int64} + 999, 1000), 'UTC')
+        AND ts < toDateTime(intDiv({to_ms_${i}:Int64} + 999, 1000), 'UTC'))`;
+  });
+  return {
+    query: `SELECT port, toInt64(toUnixTimestamp(ts)) * 1000 AS t_ms, samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes,
+       ecn_marked_pkts, pfc_tx_pause_frames, pfc_rx_pause_us, credit_stall_us, link_errors, down_samples
+     FROM ${table}
+     WHERE ${conditions.join('\n        OR ')}`,
+    query_params: params,
+  };
+}
+
+export function portSeriesQuery(port: string, w: SeriesWindow, resolution: SeriesResolution): BoundQuery {
   const params = { ...windowParams(w), port };
   if (resolution === 'raw') {
     return {
@@ -80,19 +124,6 @@ export function portSeriesQuery(port: string, w: SeriesWindow, resolution: Serie
   // Rollup rows are already sums per second or minute; sums of sums stay exact. Their `ts`
   // is a DateTime (seconds), widened so the same bucketing expression applies.
   const table = resolution === '1s' ? 'port_samples_1s' : 'port_samples_1m';
-  // Buckets whose start lies in [from, to), on the bare key column so the index applies.
-  const rollupWindow = `ts >= toDateTime(intDiv({from_ms:Int64} + 999, 1000), 'UTC')
-       AND ts < toDateTime(intDiv({to_ms:Int64} + 999, 1000), 'UTC')`;
-  if (!grouped) {
-    // The rollup rows as they are, each its own bucket for now (t_ms is its own second or minute).
-    return {
-      query: `SELECT toInt64(toUnixTimestamp(ts)) * 1000 AS t_ms, samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes,
-         ecn_marked_pkts, pfc_tx_pause_frames, pfc_rx_pause_us, credit_stall_us, link_errors, down_samples
-       FROM ${table}
-       WHERE port = {port:String} AND ${rollupWindow}`,
-      query_params: params,
-    };
-  }
   return {
     query: `SELECT ${bucketMs("toDateTime64(ts, 3, 'UTC')")} AS t_ms,
        sum(samples) AS samples,
@@ -107,7 +138,10 @@ export function portSeriesQuery(port: string, w: SeriesWindow, resolution: Serie
        sum(link_errors) AS link_errors,
        sum(down_samples) AS down_samples
      FROM ${table}
-     WHERE port = {port:String} AND ${rollupWindow}
+     WHERE port = {port:String}
+       -- buckets whose start lies in [from, to), on the bare key column so the index applies
+       AND ts >= toDateTime(intDiv({from_ms:Int64} + 999, 1000), 'UTC')
+       AND ts < toDateTime(intDiv({to_ms:Int64} + 999, 1000), 'UTC')
      GROUP BY t_ms
      ORDER BY t_ms`,
     query_params: params,
