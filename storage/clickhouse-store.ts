@@ -67,14 +67,6 @@ import { LookupBatcher } from './lookup-batcher.js';
  */
 const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
 
-/**
- * For a FINAL read of the stalls (a few thousand rows, a handful of granules): one thread.
- * The default fans the read out into parallel merging streams whose set-up costs more than it
- * saves at this size (measured ~8 vs ~12 ms for a listing, ~20 vs ~30 ms for the root-cause
- * ranking), and chDB runs one bound query at a time, so there is no idle core to gain.
- */
-const ONE_THREAD = ', max_threads = 1';
-
 /** Stalls one lookup query may fetch: ~17 KB of ranks each, so a batch stays a few MB. */
 const STALL_LOOKUP_BATCH = 64;
 
@@ -196,7 +188,7 @@ export class ClickHouseStore implements QueryStore {
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {
     return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), () =>
-      this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter), ONE_THREAD)).map(stallOf)),
+      this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter))).map(stallOf)),
     );
   }
 
@@ -266,7 +258,7 @@ export class ClickHouseStore implements QueryStore {
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
     const items = (top: TopRootCauses) => 1 + top.by_stalls.length + top.by_gpu_seconds_lost.length;
     return this.cached('topRootCauses', [filter], ['stalls'], items, () => this.run('topRootCauses', async () => {
-      const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter), ONE_THREAD);
+      const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter));
       return {
         by_stalls: (rankings?.by_stalls ?? []).map(rootCauseOf),
         by_gpu_seconds_lost: (rankings?.by_gpu_seconds_lost ?? []).map(rootCauseOf),
@@ -353,9 +345,9 @@ export class ClickHouseStore implements QueryStore {
   }
 
   /** Every read goes through here: read-only, time- and size-limited, values bound. */
-  private async select<R>(q: { query: string; query_params: Record<string, unknown> }, extraSettings = ''): Promise<R[]> {
+  private async select<R>(q: { query: string; query_params: Record<string, unknown> }): Promise<R[]> {
     const rs = await this.client.query({
-      query: `${q.query}\n${this.readSettings}${extraSettings}`,
+      query: `${q.query}\n${this.readSettings}`,
       query_params: q.query_params,
       format: 'JSONEachRow',
     });
