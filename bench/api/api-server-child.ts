@@ -9,7 +9,7 @@
  *
  * Usage: api-server-child.js DATA_DIR PLAN_JSON. Progress lines go to stderr; one line
  * `{"ready": {...}}` goes to stdout when the servers listen. A line `stats` on stdin is answered
- * by a line `{"cache": {...}}` (the cached store's hits and misses so far). SIGTERM stops it.
+ * by a line `{"cache": {...}}` (the cached store's hits and misses so far, and the JS heap in use). SIGTERM stops it.
  */
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   const uncachedApi = await createApiServer({ store: uncachedStore, logger, rateLimit: false }).listen('127.0.0.1', 0);
   const parts = await activeParts(client);
   createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line.trim() === 'stats') process.stdout.write(JSON.stringify({ cache: store.resultCacheStats() }) + '\n');
+    if (line.trim() !== 'stats') return;
+    const heap_mb = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    process.stdout.write(JSON.stringify({ cache: { ...store.resultCacheStats(), heap_mb } }) + '\n');
   });
   process.stdout.write(
     JSON.stringify({ ready: { url: api.url, uncached_url: uncachedApi.url, load_s: Math.round(load_s * 10) / 10, rows_per_s: Math.round(rows / load_s), merge_wait_s, parts, counts } }) + '\n',

@@ -46,6 +46,8 @@ export type ApiBenchResult = Record<string, { p50_ms: number; p95_ms: number; rp
 interface CacheStats {
   hits: number;
   misses: number;
+  items: number;
+  heap_mb: number;
 }
 
 function parseArgs(argv: string[]): Mode {
@@ -160,6 +162,7 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
     const figures = {} as Record<Endpoint, LoadFigures>;
     const uncached = {} as Record<Endpoint, LoadFigures>;
     const hitRatio = {} as Record<Endpoint, number>;
+    const heldAfter = {} as Record<Endpoint, CacheStats>;
     for (const endpoint of ENDPOINTS) {
       progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s, result cache off`);
       uncached[endpoint] = await closedLoopLoad(uncachedMakers[endpoint], {}, load);
@@ -167,6 +170,7 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
       const before = await cacheStats();
       figures[endpoint] = await closedLoopLoad(makers[endpoint], {}, load);
       const after = await cacheStats();
+      heldAfter[endpoint] = after;
       const hits = after.hits - before.hits;
       const lookups = hits + after.misses - before.misses;
       hitRatio[endpoint] = lookups > 0 ? Math.round((hits / lookups) * 1000) / 1000 : 0;
@@ -181,7 +185,7 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
           `${String(f.rps).padStart(7)} req/s  ${f.requests} requests, ${f.errors} errors${f.first_error ? ` (first: ${f.first_error})` : ''}${note}\n`,
       );
     process.stdout.write('  result cache on (the default):\n');
-    for (const endpoint of ENDPOINTS) line(endpoint, figures[endpoint], `; cache hit ratio ${hitRatio[endpoint]}`);
+    for (const endpoint of ENDPOINTS) line(endpoint, figures[endpoint], `; cache hit ratio ${hitRatio[endpoint]}, holds ${heldAfter[endpoint].items} items, heap ${heldAfter[endpoint].heap_mb} MB`);
     process.stdout.write('  result cache off (result_cache_items 0):\n');
     for (const endpoint of ENDPOINTS) line(endpoint, uncached[endpoint], '');
     const result: ApiBenchResult = {};
