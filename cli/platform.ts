@@ -227,6 +227,7 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
     replicated: config.clickhouse_replicated,
     zookeeperPath: config.clickhouse_zookeeper_path,
     distributed: config.clickhouse_distributed,
+    resultCacheItems: config.result_cache_items,
     logger: logger.child('storage'),
   });
   await store.migrate();

@@ -9,6 +9,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
+/**
+ * What the embedded store's result cache may keep, in items (rows, points, ranks): ~10 MB of
+ * answers, enough for a dashboard's repeat queries without a heap that slows every GC.
+ */
+export const DEFAULT_RESULT_CACHE_ITEMS = 50_000;
+
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
@@ -33,6 +39,12 @@ export const configSchema = z
     clickhouse_zookeeper_path: z.string().default('/clickhouse/tables/fabricscope'),
     /** With clickhouse_cluster: rows in `<table>_local` per shard, read and written through Distributed `<table>`. */
     clickhouse_distributed: bool.default(false),
+    /**
+     * Items (rows, points, ranks) the embedded store may keep as answers to repeat queries,
+     * invalidated exactly by its own inserts (storage/result-cache.ts); 0 turns it off. A
+     * ClickHouse server (clickhouse set) never caches: other writers change its data.
+     */
+    result_cache_items: z.coerce.number().int().min(0).default(DEFAULT_RESULT_CACHE_ITEMS),
     kafka: csv.optional(),
     /** Partitions per topic when fabricscope creates the Kafka topics (real clusters). */
     kafka_partitions: z.coerce.number().int().positive().default(12),

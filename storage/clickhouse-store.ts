@@ -43,7 +43,11 @@ import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type Q
 import { stallListQuery } from './stall-query.js';
 import { topRootCausesQuery, type RootCauseRankingsRow, type RootCauseRow } from './root-cause-query.js';
 import {
+  bucketsInClickHouse,
   gpuSeriesQuery,
+  portRollupRowsQuery,
+  type PortRollupRow,
+  type RollupRead,
   jobSeriesQuery,
   portSeriesQuery,
   seriesResolutionFor,
@@ -51,8 +55,10 @@ import {
   type JobBucketRow,
   type PortBucketRow,
 } from './series-queries.js';
-import { gpuPointsOf, jobPointOf, portPointOf } from './series-points.js';
+import { gpuPointsOf, jobPointOf, portBucketsOf, portPointOf, rollupRowsOf } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
+import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
+import { LookupBatcher } from './lookup-batcher.js';
 
 /**
  * Natural order of names, so node-2/gpu-0 comes before node-10/gpu-0. One collator for every
@@ -63,6 +69,16 @@ const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
 
 /** The high-volume tables, whose rows are flat: written as JSONCompactEachRow on the raw path. */
 const COMPACT_ROWS: ReadonlySet<Topic> = new Set<Topic>(['port_samples', 'gpu_samples', 'collective_events']);
+
+/** Stalls one lookup query may fetch: ~17 KB of ranks each, so a batch stays a few MB. */
+const STALL_LOOKUP_BATCH = 64;
+
+/**
+ * Port series one rollup query may serve: each at most a few thousand rows (bucketsInClickHouse),
+ * so a batch stays well under the result-row limit. 12 series in one query took ~75 ms
+ * against ~23 ms for one alone.
+ */
+const ROLLUP_READ_BATCH = 16;
 
 /** Tables whose rows are versions of one record (ReplacingMergeTree): read with FINAL. */
 const REPLACING: ReadonlySet<Topic> = new Set<Topic>(['congestion_episodes', 'stalls', 'alerts']);
@@ -79,7 +95,16 @@ export interface ClickHouseStoreOptions {
   layout?: SchemaLayout;
   /** Embedded chDB's direct insert path (clickhouse-connection.ts); without it, inserts go through the client. */
   rawInsert?: RawJsonInsert;
+  /**
+   * Keep read answers in memory (result-cache.ts). Only where this store is the only writer of
+   * its data (embedded chDB): invalidation comes from this store's own inserts.
+   */
+  resultCache?: ResultCacheOptions;
 }
+
+/** How many items (rows, points, ranks) an answer holds: what the result cache budgets. */
+const stallItems = (s: Stall | undefined): number => (s ? 1 + s.ranks.length : 1);
+const listItems = (list: readonly unknown[]): number => Math.max(1, list.length);
 
 export class ClickHouseStore implements QueryStore {
   readonly describe: string;
@@ -91,6 +116,14 @@ export class ClickHouseStore implements QueryStore {
   private readonly retention: RetentionDays;
   private readonly layout: SchemaLayout;
   private readonly rawInsert?: RawJsonInsert;
+  private readonly cache?: ResultCache;
+  /** Concurrent getStall calls share queries (lookup-batcher.ts). */
+  private readonly stallLookups = new LookupBatcher<string, Stall>((ids) => this.stallsById(ids), STALL_LOOKUP_BATCH);
+  /** Concurrent port series over rollups share queries too, one batcher per rollup table. */
+  private readonly rollupReads = {
+    '1s': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1s', keys), ROLLUP_READ_BATCH),
+    '1m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1m', keys), ROLLUP_READ_BATCH),
+  };
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
     this.client = client;
@@ -102,6 +135,12 @@ export class ClickHouseStore implements QueryStore {
     this.retention = resolveRetention(options.retentionDays);
     this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
     this.rawInsert = options.rawInsert;
+    if (options.resultCache) this.cache = new ResultCache(options.resultCache);
+  }
+
+  /** Hits and misses of the result cache; undefined when this store keeps none. */
+  resultCacheStats(): ResultCacheStats | undefined {
+    return this.cache?.stats();
   }
 
   async migrate(): Promise<void> {
@@ -109,10 +148,22 @@ export class ClickHouseStore implements QueryStore {
       await runMigrations(this.client, { logger: this.logger, layout: this.layout });
       await applyRetention(this.client, this.retention, { logger: this.logger, layout: this.layout });
     });
+    this.cache?.clear();
   }
 
   async insert<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
+    const cache = this.cache;
+    if (!cache) return this.write(topic, rows, options);
+    cache.writeStarted(topic);
+    try {
+      await this.write(topic, rows, options);
+    } finally {
+      cache.writeEnded(topic);
+    }
+  }
+
+  private async write<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions): Promise<void> {
     const values = rowsOf(topic, rows, this.nextVersion());
     // With a token, ClickHouse drops a block it has already stored under that token (the
     // deduplication windows of migration 0005, or a replicated table's own), and so do the
@@ -147,23 +198,42 @@ export class ClickHouseStore implements QueryStore {
   }
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {
-    return this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter))).map(stallOf));
+    return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), () =>
+      this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter))).map(stallOf)),
+    );
   }
 
   async getStall(id: string): Promise<Stall | undefined> {
-    return this.run('getStall', async () => {
-      // The newest version of the one id, from the lookup sorted by id in small granules
-      // (migration 0006): one granule of ranks is read, not a granule of the listing order.
-      const rows = await this.select<StallRow>({
-        query: `SELECT ${STALL_COLUMNS} FROM stalls_by_id WHERE id = {id:String} ORDER BY version DESC LIMIT 1`,
-        query_params: { id },
-      });
-      return rows[0] ? stallOf(rows[0]) : undefined;
+    return this.cached('getStall', [id], ['stalls'], stallItems, () => this.run('getStall', () => this.stallLookups.get(id)));
+  }
+
+  /** The rollup rows of several reads (keys: JSON of a RollupRead) from one query. */
+  private async rollupRows(resolution: '1s' | '1m', keys: string[]): Promise<Map<string, PortRollupRow[]>> {
+    const reads = keys.map((k) => JSON.parse(k) as RollupRead);
+    const rows = await this.select<PortRollupRow>(portRollupRowsQuery(resolution, reads));
+    const byPort = new Map<string, PortRollupRow[]>();
+    for (const r of rows) {
+      const list = byPort.get(r.port);
+      if (list) list.push(r);
+      else byPort.set(r.port, [r]);
+    }
+    return new Map(keys.map((k, i) => [k, rollupRowsOf(byPort.get(reads[i]!.port) ?? [], reads[i]!)]));
+  }
+
+  /**
+   * The newest version of each id, from the lookup sorted by id in small granules (migration
+   * 0006): one granule of ranks per id is read, not a granule of the listing order.
+   */
+  private async stallsById(ids: string[]): Promise<Map<string, Stall>> {
+    const rows = await this.select<StallRow>({
+      query: `SELECT ${STALL_COLUMNS} FROM stalls_by_id WHERE id IN {ids:Array(String)} ORDER BY id, version DESC LIMIT 1 BY id`,
+      query_params: { ids },
     });
+    return new Map(rows.map((r) => [r.id, stallOf(r)]));
   }
 
   async listAlerts(filter: AlertFilter): Promise<Alert[]> {
-    return this.run('listAlerts', async () => {
+    return this.cached('listAlerts', [filter], ['alerts'], listItems, () => this.run('listAlerts', async () => {
       const params: Record<string, unknown> = { limit: filter.limit };
       let where = '';
       if (filter.state !== undefined) {
@@ -175,11 +245,11 @@ export class ClickHouseStore implements QueryStore {
         query_params: params,
       });
       return rows.map(alertOf);
-    });
+    }));
   }
 
   async listGpus(): Promise<GpuView[]> {
-    return this.run('listGpus', async () => {
+    return this.cached('listGpus', [], ['gpu_samples'], (gpus) => gpus.reduce((n, g) => n + 1 + Object.keys(g.metrics).length, 1), () => this.run('listGpus', async () => {
       // Latest sample per GPU: argMax by timestamp, one pass over the samples.
       const rows = await this.select<GpuRow>({
         query: `SELECT gpu AS id,
@@ -193,44 +263,58 @@ export class ClickHouseStore implements QueryStore {
         query_params: {},
       });
       return rows.map(gpuOf).sort((a, b) => naturalOrder(a.id, b.id));
-    });
+    }));
   }
 
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
-    return this.run('topRootCauses', async () => {
+    const items = (top: TopRootCauses) => 1 + top.by_stalls.length + top.by_gpu_seconds_lost.length;
+    return this.cached('topRootCauses', [filter], ['stalls'], items, () => this.run('topRootCauses', async () => {
       const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter));
       return {
         by_stalls: (rankings?.by_stalls ?? []).map(rootCauseOf),
         by_gpu_seconds_lost: (rankings?.by_gpu_seconds_lost ?? []).map(rootCauseOf),
       };
-    });
+    }));
   }
 
   async portSeries(port: string, window: SeriesWindow): Promise<PortSeries> {
-    return this.run('portSeries', async () => {
+    return this.cached('portSeries', [port, window], ['port_samples'], (s) => listItems(s.points), () => this.run('portSeries', async () => {
       const resolution = seriesResolutionFor(window);
-      const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
-      return { resolution, points: rows.map(portPointOf) };
-    });
+      if (resolution === 'raw' || bucketsInClickHouse(window, resolution)) {
+        const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
+        return { resolution, points: rows.map(portPointOf) };
+      }
+      const read: RollupRead = { port, from_ms: window.from_ms, to_ms: window.to_ms };
+      const rows = (await this.rollupReads[resolution].get(JSON.stringify(read))) ?? [];
+      return { resolution, points: portBucketsOf(rows, window.step_ms).map(portPointOf) };
+    }));
   }
 
   async gpuSeries(gpu: string, window: SeriesWindow, fields?: string[]): Promise<GpuSeriesPoint[]> {
-    return this.run('gpuSeries', async () => gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields))));
+    const items = (points: GpuSeriesPoint[]) => points.reduce((n, p) => n + 1 + Object.keys(p.metrics).length, 1);
+    return this.cached('gpuSeries', [gpu, window, fields], ['gpu_samples'], items, () =>
+      this.run('gpuSeries', async () => gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields)))),
+    );
   }
 
   async jobSeries(job: string, window: SeriesWindow): Promise<JobSeriesPoint[]> {
-    return this.run('jobSeries', async () => (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf));
+    return this.cached('jobSeries', [job, window], ['collective_events'], listItems, () =>
+      this.run('jobSeries', async () => (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf)),
+    );
   }
 
   async portStates(window: TimeWindow): Promise<PortState[]> {
-    return this.run('portStates', async () => {
+    return this.cached('portStates', [window], ['port_samples'], listItems, () => this.run('portStates', async () => {
       const rows = await this.select<PortStateRow>(portStatesQuery(window));
       return rows.map(portStateOf).sort((a, b) => naturalOrder(a.port, b.port));
-    });
+    }));
   }
 
   async listJobs(window: TimeWindow): Promise<JobView[]> {
-    return this.run('listJobs', async () => (await this.select<JobRow>(jobsQuery(window))).map(jobOf));
+    const items = (jobs: JobView[]) => jobs.reduce((n, j) => n + 1 + j.placement.length, 1);
+    return this.cached('listJobs', [window], ['collective_events'], items, () =>
+      this.run('listJobs', async () => (await this.select<JobRow>(jobsQuery(window))).map(jobOf)),
+    );
   }
 
   async counts(): Promise<Record<Topic, number>> {
@@ -254,6 +338,21 @@ export class ClickHouseStore implements QueryStore {
 
   async close(): Promise<void> {
     await this.run('close', () => this.client.close());
+  }
+
+  /**
+   * A read answered from the result cache when this store keeps one (the key is the operation
+   * and its arguments; `tables` are the topics whose inserts change the answer), else run.
+   */
+  private cached<R>(
+    operation: string,
+    args: unknown[],
+    tables: readonly Topic[],
+    items: (value: R) => number,
+    read: () => Promise<R>,
+  ): Promise<R> {
+    if (!this.cache) return read();
+    return this.cache.get(`${operation}:${JSON.stringify(args)}`, tables, read, items);
   }
 
   /** Every read goes through here: read-only, time- and size-limited, values bound. */

@@ -6,9 +6,11 @@ import type { Logger } from '../core/log.js';
 import { openClickHouse } from './clickhouse-connection.js';
 import { ClickHouseStore } from './clickhouse-store.js';
 import type { QueryLimits } from './query-limits.js';
+import type { ResultCacheOptions } from './result-cache.js';
 import type { RetentionDays } from './schema/retention.js';
 import { DEFAULT_ZOOKEEPER_PATH, SchemaLayout } from './schema/layout.js';
 import { ConfigError } from '../core/errors.js';
+import { DEFAULT_RESULT_CACHE_ITEMS } from '../core/config.js';
 
 export interface StoreOptions {
   /** Data directory of embedded chDB (default `data`). Ignored when `clickhouse` is set. */
@@ -27,7 +29,16 @@ export interface StoreOptions {
   zookeeperPath?: string;
   /** With `cluster`: local tables per shard behind Distributed ones (config `clickhouse_distributed`). */
   distributed?: boolean;
+  /**
+   * Items (rows, points, ranks) embedded chDB's result cache may keep (config
+   * `result_cache_items`, default DEFAULT_RESULT_CACHE_ITEMS); 0 keeps none. A server gets no
+   * cache whatever this says: other writers change its data without this store knowing.
+   */
+  resultCacheItems?: number;
 }
+
+/** How long a kept answer may outlive rows that TTL retention removed meanwhile. */
+export const RESULT_CACHE_MAX_AGE_MS = 60_000;
 
 /** The schema layout the options ask for, or a ConfigError naming the setting that is wrong. */
 export function layoutOf(options: StoreOptions): SchemaLayout {
@@ -71,5 +82,12 @@ export function createStore(options: StoreOptions = {}): ClickHouseStore {
     retentionDays: options.retentionDays,
     layout,
     rawInsert,
+    resultCache: resultCacheOf(options),
   });
+}
+
+function resultCacheOf(options: StoreOptions): ResultCacheOptions | undefined {
+  const items = options.resultCacheItems ?? DEFAULT_RESULT_CACHE_ITEMS;
+  if (options.clickhouse || items <= 0) return undefined;
+  return { max_items: items, max_age_ms: RESULT_CACHE_MAX_AGE_MS };
 }

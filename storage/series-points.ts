@@ -1,12 +1,52 @@
 /** Bucket sums from the series queries → the points the API serves (rates and fractions). */
 import type { GpuSeriesPoint, JobSeriesPoint, PortSeriesPoint } from '../core/store.js';
-import type { GpuFieldRow, JobBucketRow, PortBucketRow } from './series-queries.js';
+import { rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type PortBucketRow, type PortRollupRow, type RollupRead } from './series-queries.js';
 
 /** x / y, or 0 when nothing was covered (a first sample has interval 0). */
 const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
 /** Fractions can exceed 1 by counter jitter at interval edges; a fraction of time cannot. */
 const fraction = (x: number, y: number): number => Math.min(1, ratio(x, y));
 const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** The rows of one read among those a batched rollup query returned (the query's own window test). */
+export function rollupRowsOf(rows: readonly PortRollupRow[], read: RollupRead): PortRollupRow[] {
+  const { from_s, to_s } = rollupSecondsOf(read);
+  return rows.filter((r) => r.port === read.port && Number(r.t_ms) >= from_s * 1000 && Number(r.t_ms) < to_s * 1000);
+}
+
+/**
+ * Rollup rows (one per port and second or minute, or several where parts are not merged yet)
+ * into buckets of `step_ms` starting at epoch-aligned multiples of the step, in time order:
+ * what the grouped query computes, sums and maxima alike.
+ */
+export function portBucketsOf(rows: PortBucketRow[], step_ms: number): PortBucketRow[] {
+  const n = (v: number | string) => Number(v);
+  const buckets = new Map<number, PortBucketRow>();
+  for (const row of rows) {
+    const t_ms = Math.floor(n(row.t_ms) / step_ms) * step_ms;
+    const b = buckets.get(t_ms);
+    if (!b) {
+      buckets.set(t_ms, { ...row, t_ms });
+      continue;
+    }
+    b.queue_bytes_max = Math.max(n(b.queue_bytes_max), n(row.queue_bytes_max));
+    for (const key of SUMMED) b[key] = n(b[key]) + n(row[key]);
+  }
+  return [...buckets.values()].sort((a, b) => n(a.t_ms) - n(b.t_ms));
+}
+
+const SUMMED = [
+  'samples',
+  'interval_ms',
+  'queue_bytes_sum',
+  'tx_bytes',
+  'ecn_marked_pkts',
+  'pfc_tx_pause_frames',
+  'pfc_rx_pause_us',
+  'credit_stall_us',
+  'link_errors',
+  'down_samples',
+] as const satisfies ReadonlyArray<keyof PortBucketRow>;
 
 export function portPointOf(row: PortBucketRow): PortSeriesPoint {
   const n = (v: number | string) => Number(v);

@@ -3,17 +3,23 @@
  * not counted in the server's latencies: loads the synthetic cluster into embedded chDB
  * (chDB binds one data directory per process, so the process that loads is the one that
  * serves), then runs the real API server on loopback over it, with the rate limit off (the
- * benchmark is one client address sending far more than a user would).
+ * benchmark is one client address sending far more than a user would). Two servers, over two
+ * stores on the one chDB engine: one with the result cache (the default configuration), one
+ * without (`result_cache_items` 0), so both are measured over the same data.
  *
  * Usage: api-server-child.js DATA_DIR PLAN_JSON. Progress lines go to stderr; one line
- * `{"ready": {...}}` goes to stdout when the server listens. SIGTERM stops it.
+ * `{"ready": {...}}` goes to stdout when the servers listen. A line `stats` on stdin is answered
+ * by a line `{"cache": {...}}` (the cached store's hits and misses so far, and the JS heap in use). SIGTERM stops it.
  */
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createLogger } from '../../core/log.js';
 import { createApiServer } from '../../api/server.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import { ClickHouseStore } from '../../storage/clickhouse-store.js';
+import { RESULT_CACHE_MAX_AGE_MS } from '../../storage/create-store.js';
+import { DEFAULT_RESULT_CACHE_ITEMS } from '../../core/config.js';
 import { loadCluster, type ClusterPlan } from './synthetic-cluster.js';
 
 /** Waits (at most `limitS`) until no background merge runs; returns the seconds waited. */
@@ -42,7 +48,12 @@ async function main(): Promise<void> {
   const plan = JSON.parse(planJson) as ClusterPlan;
   const logger = createLogger('warn');
   const { client, describe } = openClickHouse({ kind: 'embedded', dataDir });
-  const store = new ClickHouseStore(client, { describe, logger });
+  const store = new ClickHouseStore(client, {
+    describe,
+    logger,
+    resultCache: { max_items: DEFAULT_RESULT_CACHE_ITEMS, max_age_ms: RESULT_CACHE_MAX_AGE_MS },
+  });
+  const uncachedStore = new ClickHouseStore(client, { describe, logger });
   await store.migrate();
 
   const started = performance.now();
@@ -56,13 +67,20 @@ async function main(): Promise<void> {
   const merge_wait_s = await mergesSettled(client, 15 * 60);
 
   const api = await createApiServer({ store, logger, rateLimit: false }).listen('127.0.0.1', 0);
+  const uncachedApi = await createApiServer({ store: uncachedStore, logger, rateLimit: false }).listen('127.0.0.1', 0);
   const parts = await activeParts(client);
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() !== 'stats') return;
+    const heap_mb = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    process.stdout.write(JSON.stringify({ cache: { ...store.resultCacheStats(), heap_mb } }) + '\n');
+  });
   process.stdout.write(
-    JSON.stringify({ ready: { url: api.url, load_s: Math.round(load_s * 10) / 10, rows_per_s: Math.round(rows / load_s), merge_wait_s, parts, counts } }) + '\n',
+    JSON.stringify({ ready: { url: api.url, uncached_url: uncachedApi.url, load_s: Math.round(load_s * 10) / 10, rows_per_s: Math.round(rows / load_s), merge_wait_s, parts, counts } }) + '\n',
   );
 
   const stop = async () => {
     await api.close();
+    await uncachedApi.close();
     await store.close();
     process.exit(0);
   };

@@ -6,8 +6,12 @@
  * the stall list, one stall, the top root causes and a port series — each request varying
  * its job, window, port or id, so no answer is served from one hot spot.
  *
- * Prints one line per endpoint (p50/p95/p99, req/s, errors) and, as the LAST line, one JSON
- * object `{"<endpoint>": {"p50_ms", "p95_ms", "rps"}, …}`. The goal is p95 < 100 ms each.
+ * Each endpoint is measured twice over the same data: without the store's result cache
+ * (`result_cache_items` 0), then with it (the default), whose hit ratio is printed beside it.
+ *
+ * Prints one line per endpoint and mode (p50/p95/p99, req/s, errors) and, as the LAST line, one
+ * JSON object `{"<endpoint>": {"p50_ms", "p95_ms", "rps", "cache_hit_ratio"}, …,
+ * "<endpoint>_uncached": {"p50_ms", "p95_ms", "rps"}, …}`. The goal is p95 < 100 ms each.
  * Figures are noisy on a shared machine; the load average is printed beside them.
  */
 import { rmSync } from 'node:fs';
@@ -24,7 +28,7 @@ interface Mode {
 }
 
 /** --quick: two hours of data and a few seconds per endpoint (for `npm run bench -- --quick`). */
-const MODES: Record<'full' | 'quick', Mode> = {
+export const MODES: Record<'full' | 'quick', Mode> = {
   full: {
     plan: { hours: 24, port_interval_s: 10, gpu_interval_s: 10, collective_interval_s: 30, stalls: 3000 },
     load: { clients: 12, seconds: 15, warmup_s: 2 },
@@ -37,7 +41,14 @@ const MODES: Record<'full' | 'quick', Mode> = {
 
 export const ENDPOINTS = ['stalls', 'stall', 'root_causes', 'port_series'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
-export type ApiBenchResult = Record<Endpoint, { p50_ms: number; p95_ms: number; rps: number }>;
+export type ApiBenchResult = Record<string, { p50_ms: number; p95_ms: number; rps: number; cache_hit_ratio?: number }>;
+
+interface CacheStats {
+  hits: number;
+  misses: number;
+  items: number;
+  heap_mb: number;
+}
 
 function parseArgs(argv: string[]): Mode {
   let mode = MODES.full;
@@ -60,7 +71,7 @@ function parseArgs(argv: string[]): Mode {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Each endpoint's i-th request, varied deterministically over jobs, windows, ports and ids. */
-function requestMakers(base: string, plan: ClusterPlan, stallIds: string[]): Record<Endpoint, (i: number) => string> {
+export function requestMakers(base: string, plan: ClusterPlan, stallIds: string[]): Record<Endpoint, (i: number) => string> {
   const span = plan.hours * 3_600_000;
   const ports = portNames();
   // A window of `width` ms somewhere in the loaded day, on a whole minute.
@@ -96,7 +107,7 @@ function requestMakers(base: string, plan: ClusterPlan, stallIds: string[]): Rec
 }
 
 /** Up to `max` stall ids, read through the API's own pagination. */
-async function stallIdsOf(base: string, max: number): Promise<string[]> {
+export async function stallIdsOf(base: string, max: number): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
@@ -127,31 +138,61 @@ export async function runApiBench(mode: Mode): Promise<ApiBenchResult> {
     const readyLine = await child.waitForLine((l) => l.text.startsWith('{"ready"'), 60 * 60_000);
     const ready = (
       JSON.parse(readyLine.text) as {
-        ready: { url: string; load_s: number; rows_per_s: number; merge_wait_s: number; parts: Record<string, number>; counts: Record<string, number> };
+        ready: { url: string; uncached_url: string; load_s: number; rows_per_s: number; merge_wait_s: number; parts: Record<string, number>; counts: Record<string, number> };
       }
     ).ready;
     progress('api', `loaded in ${ready.load_s} s (${ready.rows_per_s} rows/s): ${JSON.stringify(ready.counts)}`);
     progress('api', `background merges settled after ${ready.merge_wait_s} s; active parts ${JSON.stringify(ready.parts)}`);
-    const makers = requestMakers(ready.url, plan, await stallIdsOf(ready.url, 5000));
+    const stallIds = await stallIdsOf(ready.uncached_url, 5000);
+    const makers = requestMakers(ready.url, plan, stallIds);
+    const uncachedMakers = requestMakers(ready.uncached_url, plan, stallIds);
+    let statsAsked = 0;
+    const cacheStats = async (): Promise<CacheStats> => {
+      // Each answer is told apart by the lines before it: wait for the n-th.
+      const n = ++statsAsked;
+      child.send('stats');
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const lines = child.linesMatching((l) => l.text.startsWith('{"cache"'));
+        if (lines.length >= n) return (JSON.parse(lines[n - 1]!.text) as { cache: CacheStats }).cache;
+        if (Date.now() > deadline) throw new Error('the server child did not answer "stats"');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
     const figures = {} as Record<Endpoint, LoadFigures>;
+    const uncached = {} as Record<Endpoint, LoadFigures>;
+    const hitRatio = {} as Record<Endpoint, number>;
+    const heldAfter = {} as Record<Endpoint, CacheStats>;
     for (const endpoint of ENDPOINTS) {
-      progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s`);
+      progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s, result cache off`);
+      uncached[endpoint] = await closedLoopLoad(uncachedMakers[endpoint], {}, load);
+      progress('api', `${endpoint}: ${load.clients} clients for ${load.seconds} s, result cache on`);
+      const before = await cacheStats();
       figures[endpoint] = await closedLoopLoad(makers[endpoint], {}, load);
+      const after = await cacheStats();
+      heldAfter[endpoint] = after;
+      const hits = after.hits - before.hits;
+      const lookups = hits + after.misses - before.misses;
+      hitRatio[endpoint] = lookups > 0 ? Math.round((hits / lookups) * 1000) / 1000 : 0;
     }
     process.stdout.write(
       `API latency, ${plan.hours} h of 1,024 GPUs (${Object.entries(ready.counts).map(([t, n]) => `${t} ${n}`).join(', ')}); ` +
         `${load.clients} clients × ${load.seconds} s per endpoint; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
     );
-    for (const endpoint of ENDPOINTS) {
-      const f = figures[endpoint];
+    const line = (label: string, f: LoadFigures, note: string) =>
       process.stdout.write(
-        `  ${endpoint.padEnd(12)} p50 ${String(f.p50_ms).padStart(7)} ms  p95 ${String(f.p95_ms).padStart(7)} ms  p99 ${String(f.p99_ms).padStart(7)} ms  ` +
-          `${String(f.rps).padStart(7)} req/s  ${f.requests} requests, ${f.errors} errors${f.first_error ? ` (first: ${f.first_error})` : ''}\n`,
+        `  ${label.padEnd(12)} p50 ${String(f.p50_ms).padStart(7)} ms  p95 ${String(f.p95_ms).padStart(7)} ms  p99 ${String(f.p99_ms).padStart(7)} ms  ` +
+          `${String(f.rps).padStart(7)} req/s  ${f.requests} requests, ${f.errors} errors${f.first_error ? ` (first: ${f.first_error})` : ''}${note}\n`,
       );
+    process.stdout.write('  result cache on (the default):\n');
+    for (const endpoint of ENDPOINTS) line(endpoint, figures[endpoint], `; cache hit ratio ${hitRatio[endpoint]}, holds ${heldAfter[endpoint].items} items, heap ${heldAfter[endpoint].heap_mb} MB`);
+    process.stdout.write('  result cache off (result_cache_items 0):\n');
+    for (const endpoint of ENDPOINTS) line(endpoint, uncached[endpoint], '');
+    const result: ApiBenchResult = {};
+    for (const e of ENDPOINTS) {
+      result[e] = { p50_ms: figures[e].p50_ms, p95_ms: figures[e].p95_ms, rps: figures[e].rps, cache_hit_ratio: hitRatio[e] };
     }
-    const result = Object.fromEntries(
-      ENDPOINTS.map((e) => [e, { p50_ms: figures[e].p50_ms, p95_ms: figures[e].p95_ms, rps: figures[e].rps }]),
-    ) as ApiBenchResult;
+    for (const e of ENDPOINTS) result[`${e}_uncached`] = { p50_ms: uncached[e].p50_ms, p95_ms: uncached[e].p95_ms, rps: uncached[e].rps };
     return result;
   } finally {
     await child.stop();
