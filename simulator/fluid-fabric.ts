@@ -6,10 +6,11 @@
  * emptying or crossing its dynamic PFC XOFF/XON threshold (α × free shared buffer, itself linear
  * in time) or Kmin when congestion control must react then, a sender finishing, a ring sender
  * filling its window, a flow delivered, a PAUSE/RESUME reaching the upstream port one link delay
- * after it was sent, or the congestion-control interval (only while some sender is rate-limited). Rates are recomputed at events only,
- * so quiet periods (compute phases) cost nothing. Counters accrue in closed form over each
- * interval: ECN marks integrate the RED probability over the linear queue, watermarks are the
- * exact maxima, egress-buffer histograms the exact time spent in each bin.
+ * after it was sent, or the congestion-control interval (only while some sender is rate-limited).
+ * Rates are recomputed at events only, so quiet periods (compute phases) cost nothing. Counters
+ * accrue in closed form over each interval: ECN marks integrate the RED probability over the
+ * linear queue, watermarks are the exact maxima, egress-buffer histograms the exact time spent
+ * in each bin.
  *
  * PFC in equilibrium: once a queue's PAUSE has reached its upstream ports, the queue is held and
  * the upstream ports (or NICs) are paused for the share of time that makes its arrivals equal its
