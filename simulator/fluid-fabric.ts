@@ -233,6 +233,7 @@ export class FluidFabric {
   private readonly markedStamp: Uint8Array;
   private readonly markedPorts: Int32Array;
   private markedCount = 0;
+  private readonly markShare: Float64Array;
   private ccActive = new Int32Array(256);
   private ccActiveCount = 0;
   private ccActiveStale = true;
@@ -445,6 +446,7 @@ export class FluidFabric {
     this.nicPausedList = new Int32Array(nicCount);
     this.markedStamp = new Uint8Array(n);
     this.markedPorts = new Int32Array(n);
+    this.markShare = new Float64Array(n);
     this.pathPorts = new Int32Array(n);
     this.pathPortStamp = new Int32Array(n);
     this.lamA = new Float64Array(n);
@@ -1012,6 +1014,14 @@ export class FluidFabric {
     if (dt <= 0) return;
     const marked = this.markedPorts;
     const anyMarks = this.markedCount > 0;
+    // Each marking port's share of the interval marked, read per hop below (zero elsewhere).
+    const markShare = this.markShare;
+    for (let i = 0; i < this.markedCount; i++) {
+      const p = marked[i]!;
+      const m = this.markIntegral[p]! - this.markIntegralAtCc[p]!;
+      if (m > 0) markShare[p] = m / dt;
+    }
+    const { fBase, fHops, hopPort } = this;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const cc = f.cc;
@@ -1019,10 +1029,10 @@ export class FluidFabric {
       let mark = 0;
       if (anyMarks) {
         let pass = 1;
-        for (let h = 0; h < f.path.length; h++) {
-          const p = f.path[h]!;
-          const m = this.markIntegral[p]! - this.markIntegralAtCc[p]!;
-          if (m > 0) pass *= 1 - m / dt;
+        const base = fBase[fi]!;
+        for (let e = base; e < base + fHops[fi]!; e++) {
+          const share = markShare[hopPort[e]!]!;
+          if (share > 0) pass *= 1 - share;
         }
         mark = 1 - pass;
       }
@@ -1036,6 +1046,7 @@ export class FluidFabric {
       const p = marked[i]!;
       this.markIntegralAtCc[p] = this.markIntegral[p]!;
       this.markedStamp[p] = 0;
+      markShare[p] = 0;
     }
     this.markedCount = 0;
     this.ccActiveStale = true;
