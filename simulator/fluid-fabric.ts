@@ -662,12 +662,14 @@ export class FluidFabric {
     const { fDead, fNextUs } = this;
     for (let fi = 0; fi < n; fi++) {
       if (fDead[fi]) continue;
-      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
       // Only a flow with an event of its own within the batch window has anything to check
       // (its sender's end, a backlog emptying, its window or its delivery); one without any
       // planned event is checked too, in case it stopped short of done.
       const next = fNextUs[fi]!;
-      if (next > t + batchUs + 1e-9 && next !== Infinity) continue;
+      if (next > t + completionBatchUs + 1e-9 && next !== Infinity) {
+        if (next > t + completionBatchShare * (t - fStartUs[fi]!) + 1e-9) continue;
+      }
+      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
       this.syncFlow(fi);
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
