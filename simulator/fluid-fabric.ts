@@ -3,13 +3,14 @@
  *
  * Every egress queue holds fluid: between two events its arrival and service rates are constant,
  * so its length is linear in time. The next event is therefore computed, not stepped: a queue
- * emptying or crossing Kmin, Kmax, its dynamic PFC XOFF/XON threshold (α × free shared buffer,
- * itself linear in time), a sender finishing, a ring sender filling its window, a flow delivered,
- * a PAUSE/RESUME reaching the upstream port one link delay after it was sent, or the congestion-
- * control interval (only while some sender is rate-limited). Rates are recomputed at events only,
- * so quiet periods (compute phases) cost nothing. Counters accrue in closed form over each
- * interval: ECN marks integrate the RED probability over the linear queue, watermarks are the
- * exact maxima, egress-buffer histograms the exact time spent in each bin.
+ * emptying or crossing its dynamic PFC XOFF/XON threshold (α × free shared buffer, itself linear
+ * in time) or Kmin when congestion control must react then, a sender finishing, a ring sender
+ * filling its window, a flow delivered, a PAUSE/RESUME reaching the upstream port one link delay
+ * after it was sent, or the congestion-control interval (only while some sender is rate-limited).
+ * Rates are recomputed at events only, so quiet periods (compute phases) cost nothing. Counters
+ * accrue in closed form over each interval: ECN marks integrate the RED probability over the
+ * linear queue, watermarks are the exact maxima, egress-buffer histograms the exact time spent
+ * in each bin.
  *
  * PFC in equilibrium: once a queue's PAUSE has reached its upstream ports, the queue is held and
  * the upstream ports (or NICs) are paused for the share of time that makes its arrivals equal its
@@ -232,6 +233,7 @@ export class FluidFabric {
   private readonly markedStamp: Uint8Array;
   private readonly markedPorts: Int32Array;
   private markedCount = 0;
+  private readonly markShare: Float64Array;
   private ccActive = new Int32Array(256);
   private ccActiveCount = 0;
   private ccActiveStale = true;
@@ -333,6 +335,12 @@ export class FluidFabric {
    */
   private fNextUs = new Float64Array(256);
   private fRateStamp = new Int32Array(256);
+  /**
+   * Simulated µs each flow's bytes were last moved to. A rate event moves only the flows it
+   * concerns: the ones due (fNextUs), the ones re-rated, and the hops of a draining port whose
+   * backlogs set the shares; the rest keep moving linearly and are caught up when read.
+   */
+  private fAtUs = new Float64Array(256);
   /** Distinct ports on the live flows' paths, in first-use order (rebuilt with the levels). */
   private readonly pathPorts: Int32Array;
   private pathPortCount = 0;
@@ -349,11 +357,10 @@ export class FluidFabric {
    * Next event that changes some rate (a flow's own event, a queue emptying, a held queue's
    * re-balance), and next queue crossing (Kmin, Kmax, XOFF/XON threshold), which changes no
    * rate: a crossing alone moves the ports and re-plans crossings and congestion control; the
-   * flows stay where they are (they are advanced, all at once, from flowsAtUs when next needed).
+   * flows stay where they are (each is advanced from its fAtUs when next read or re-rated).
    */
   private nextRateEventUs = Infinity;
   private nextCrossingUs = Infinity;
-  private flowsAtUs = 0;
   private nextCcUs = Infinity;
   private lastCcUs = 0;
   private timeCountersAtUs = 0;
@@ -439,6 +446,7 @@ export class FluidFabric {
     this.nicPausedList = new Int32Array(nicCount);
     this.markedStamp = new Uint8Array(n);
     this.markedPorts = new Int32Array(n);
+    this.markShare = new Float64Array(n);
     this.pathPorts = new Int32Array(n);
     this.pathPortStamp = new Int32Array(n);
     this.lamA = new Float64Array(n);
@@ -597,7 +605,7 @@ export class FluidFabric {
   // ---- events -------------------------------------------------------------------------------
 
   /**
-   * Handles what is due at `now`, after the ports moved on. The flows move (from flowsAtUs) and
+   * Handles what is due at `now`, after the ports moved on. The flows due about now move and
    * are checked only when some rate is to change, i.e. when the fabric is dirty.
    */
   private processEvents(): Flow[] {
@@ -651,13 +659,18 @@ export class FluidFabric {
     const ccDue = this.nextCcUs <= t + 1e-9;
     if (ccDue) this.dirty = true;
     if (!this.dirty) return NO_FLOWS;
-    const dt = t - this.flowsAtUs;
-    this.flowsAtUs = t;
-    const moved = dt > 0;
-    const fDead = this.fDead;
+    const { fDead, fNextUs } = this;
     for (let fi = 0; fi < n; fi++) {
       if (fDead[fi]) continue;
-      if (moved) this.advanceFlow(fi, dt);
+      // Only a flow with an event of its own within the batch window has anything to check
+      // (its sender's end, a backlog emptying, its window or its delivery); one without any
+      // planned event is checked too, in case it stopped short of done.
+      const next = fNextUs[fi]!;
+      if (next > t + completionBatchUs + 1e-9 && next !== Infinity) {
+        if (next > t + completionBatchShare * (t - fStartUs[fi]!) + 1e-9) continue;
+      }
+      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
+      this.syncFlow(fi);
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
       for (let e = base; e < base + hops; e++) {
@@ -678,7 +691,6 @@ export class FluidFabric {
       if (fWindow[fi] !== Infinity && size - remaining - delivered >= fWindow[fi]! - EPS_BYTES) this.dirty = true;
       const last = hopOut[base + hops - 1]!;
       const left = size - delivered;
-      const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
       // A sender still injecting its last bytes counts as finished when they go out in the window.
       const injected = remaining === 0 || (send > 0 && remaining / send <= batchUs);
       if (left < 1 || (injected && last > 0 && left / last <= batchUs && this.backlogOnlyAtLast(base, hops))) {
@@ -859,6 +871,7 @@ export class FluidFabric {
     this.sendB[w] = this.sendB[r]!;
     this.fNextUs[w] = this.fNextUs[r]!;
     this.fRateStamp[w] = this.fRateStamp[r]!;
+    this.fAtUs[w] = this.fAtUs[r]!;
   }
 
   /** Fills row `flow.slot` (the end of the tables) for a new flow whose hops start at `base`. */
@@ -890,6 +903,7 @@ export class FluidFabric {
       this.sendB = grow(this.sendB);
       this.fNextUs = grow(this.fNextUs);
       this.fRateStamp = grow(this.fRateStamp);
+      this.fAtUs = grow(this.fAtUs);
     }
     this.fBase[row] = base;
     this.fHops[row] = flow.path.length;
@@ -908,6 +922,7 @@ export class FluidFabric {
     this.sendA[row] = NaN;
     this.sendB[row] = NaN;
     this.fNextUs[row] = -Infinity;
+    this.fAtUs[row] = this.now;
     const g = flow.group;
     if (g) {
       if (g.owner !== this || g.slot === undefined) {
@@ -1001,6 +1016,14 @@ export class FluidFabric {
     if (dt <= 0) return;
     const marked = this.markedPorts;
     const anyMarks = this.markedCount > 0;
+    // Each marking port's share of the interval marked, read per hop below (zero elsewhere).
+    const markShare = this.markShare;
+    for (let i = 0; i < this.markedCount; i++) {
+      const p = marked[i]!;
+      const m = this.markIntegral[p]! - this.markIntegralAtCc[p]!;
+      if (m > 0) markShare[p] = m / dt;
+    }
+    const { fBase, fHops, hopPort } = this;
     for (let fi = 0; fi < this.flows.length; fi++) {
       const f = this.flows[fi]!;
       const cc = f.cc;
@@ -1008,10 +1031,10 @@ export class FluidFabric {
       let mark = 0;
       if (anyMarks) {
         let pass = 1;
-        for (let h = 0; h < f.path.length; h++) {
-          const p = f.path[h]!;
-          const m = this.markIntegral[p]! - this.markIntegralAtCc[p]!;
-          if (m > 0) pass *= 1 - m / dt;
+        const base = fBase[fi]!;
+        for (let e = base; e < base + fHops[fi]!; e++) {
+          const share = markShare[hopPort[e]!]!;
+          if (share > 0) pass *= 1 - share;
         }
         mark = 1 - pass;
       }
@@ -1025,6 +1048,7 @@ export class FluidFabric {
       const p = marked[i]!;
       this.markIntegralAtCc[p] = this.markIntegral[p]!;
       this.markedStamp[p] = 0;
+      markShare[p] = 0;
     }
     this.markedCount = 0;
     this.ccActiveStale = true;
@@ -1116,6 +1140,17 @@ export class FluidFabric {
     return false;
   }
 
+  /**
+   * Whether a queue rising at `rise` bytes/µs that starts marking would make
+   * scheduleCongestionControl act at that instant: start updates, close the recovery window, or
+   * bring the next marking update forward. Otherwise the update already planned takes its marks.
+   */
+  private ccReactsToMarking(rise: number): boolean {
+    if (!this.ccMarking) return true;
+    const interval = Math.min(this.p.ccIntervalUs, Math.max(this.p.ccFirstReactionUs, this.p.ccMarkingRiseBytes / rise));
+    return this.nextCcUs > this.lastCcUs + interval;
+  }
+
   /** The first multiple of `step` µs after now. */
   private nextOnGrid(step: number): number {
     const t = Math.ceil(this.now / step) * step;
@@ -1159,7 +1194,6 @@ export class FluidFabric {
   }
 
   private recompute(): void {
-    this.syncFlows();
     this.dirty = false;
     const flows = this.flows;
     const ep = ++this.epoch;
@@ -1224,34 +1258,37 @@ export class FluidFabric {
       this.devSlope[d]! += this.dq[p]!;
     }
     this.nextRateEventUs = this.now + this.rateEventDelay();
-    this.nextCrossingUs = this.now + this.crossingDelay();
     // Marking just began: the senders' rates changed with the update that closed recovery.
-    if (this.scheduleCongestionControl()) this.recompute();
+    if (this.scheduleCongestionControl()) {
+      this.recompute();
+      return;
+    }
+    // After the schedule: which Kmin crossings are events depends on it.
+    this.nextCrossingUs = this.now + this.crossingDelay();
   }
 
   private nextPausedCount = 0;
 
   /**
-   * After an event that changed no rate (a queue crossed Kmin, Kmax or its PFC threshold): the
-   * device usages follow the queues, the next crossing is planned, and congestion control may
-   * start or close its recovery window (then rates change after all).
+   * After an event that changed no rate (a queue crossed Kmin or its PFC threshold): congestion
+   * control may start or close its recovery window (then rates change after all); else the next
+   * crossing is planned. The device usages follow the queues in advancePorts.
    */
   private replanCrossings(): void {
-    for (let i = 0; i < this.activeCount; i++) this.devUsage[this.deviceOf[this.activePorts[i]!]!] = 0;
-    for (let i = 0; i < this.activeCount; i++) {
-      const p = this.activePorts[i]!;
-      this.devUsage[this.deviceOf[p]!]! += this.queue[p]!;
-    }
-    this.nextCrossingUs = this.now + this.crossingDelay();
     if (this.scheduleCongestionControl()) this.dirty = true;
+    else this.nextCrossingUs = this.now + this.crossingDelay();
   }
 
-  /** Moves every flow from flowsAtUs to now (rates have not changed meanwhile). */
+  /** Moves every flow to now (rates have not changed since each was last moved). */
   private syncFlows(): void {
-    const dt = this.now - this.flowsAtUs;
-    this.flowsAtUs = this.now;
-    if (dt <= 0) return;
-    for (let fi = 0; fi < this.flows.length; fi++) if (!this.fDead[fi]) this.advanceFlow(fi, dt);
+    for (let fi = 0; fi < this.flows.length; fi++) if (!this.fDead[fi]) this.syncFlow(fi);
+  }
+
+  /** Moves flow row fi to now along its rates, before they are read or changed. */
+  private syncFlow(fi: number): void {
+    const dt = this.now - this.fAtUs[fi]!;
+    this.fAtUs[fi] = this.now;
+    if (dt > 0) this.advanceFlow(fi, dt);
   }
 
   /**
@@ -1417,8 +1454,12 @@ export class FluidFabric {
           }
         }
       }
-      if (final) fSend[fi] = s;
       const base = fBase[fi]!;
+      if (final) {
+        // (A scale-up sender's fSend and first hop hold its credit-bound rate, not s.)
+        if (s !== fSend[fi] || s !== hopIn[base]) this.syncFlow(fi);
+        fSend[fi] = s;
+      }
       hopIn[base] = s;
       if (s !== sent[fi]) {
         sent[fi] = s;
@@ -1439,6 +1480,8 @@ export class FluidFabric {
         const c = capNow[p]!;
         const q = queue[p]!;
         const isQueued = q > 0 && !isScaleUp[p];
+        // A draining queue shares its spare service by the hops' backlogs as of now.
+        if (isQueued && l < c && c !== 0) for (let k = first; k < end; k++) this.syncFlow(this.hopRow[portHops[k]!]!);
         for (let k = first; k < end; k++) {
           const e = portHops[k]!;
           const inRate = hopIn[e]!;
@@ -1450,8 +1493,11 @@ export class FluidFabric {
             else out = inRate + ((c - l) * hopBacklog[e]!) / q;
           } else out = l > c ? (inRate * c) / l : inRate;
           if (out !== hopOut[e]) {
+            if (final) {
+              this.syncFlow(this.hopRow[e]!);
+              this.fRateStamp[this.hopRow[e]!] = this.dirtyGen;
+            }
             hopOut[e] = out;
-            if (final) this.fRateStamp[this.hopRow[e]!] = this.dirtyGen;
             if (hopLast[e] === 0) {
               hopIn[e + 1] = out;
               this.markDirty(hopPort[e + 1]!);
@@ -1494,21 +1540,22 @@ export class FluidFabric {
     return anyWindowed && !windowed;
   }
 
-  /** µs until the next Kmin, Kmax or PFC threshold crossing of a queue. */
+  /**
+   * µs until the next queue crossing that must be an event: a PFC XOFF/XON threshold, or Kmin
+   * from below when congestion control would react at that instant. Other ECN crossings change
+   * no rate and the mark integral is exact across them (advancePorts), so they are not events.
+   */
   private crossingDelay(): number {
-    const { ecnKminBytes, ecnKmaxBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
+    const { ecnKminBytes, pfcAlpha, sharedBufferBytes, pfcXonOffsetBytes } = this.p;
     let best = Infinity;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
-      if (s > 0) {
-        if (q < ecnKminBytes - EPS_BYTES) best = Math.min(best, (ecnKminBytes - q) / s);
-        else if (q < ecnKmaxBytes - EPS_BYTES) best = Math.min(best, (ecnKmaxBytes - q) / s);
-      } else if (s < 0) {
-        if (q > ecnKmaxBytes + EPS_BYTES) best = Math.min(best, (q - ecnKmaxBytes) / -s);
-        else if (q > ecnKminBytes + EPS_BYTES) best = Math.min(best, (q - ecnKminBytes) / -s);
+      if (s > 0 && q < ecnKminBytes - EPS_BYTES) {
+        const d = (ecnKminBytes - q) / s;
+        if (d < best && this.ccReactsToMarking(s)) best = d;
       }
       // Dynamic threshold T(t) = α (B − U(t)): solve q(t) = T(t) (XOFF) or q(t) = T(t) − offset (XON).
       const d = this.deviceOf[p]!;
@@ -1538,7 +1585,10 @@ export class FluidFabric {
     const n = this.flows.length;
     for (let fi = 0; fi < n; fi++) {
       if (fDead[fi]) continue;
-      if (fRateStamp[fi] === finalPassGen || fNextUs[fi]! <= now + 1e-9) fNextUs[fi] = now + this.flowEventDelay(fi);
+      if (fRateStamp[fi] === finalPassGen || fNextUs[fi]! <= now + 1e-9) {
+        this.syncFlow(fi);
+        fNextUs[fi] = now + this.flowEventDelay(fi);
+      }
       const d = fNextUs[fi]! - now;
       if (d < best) best = d;
     }
@@ -1580,6 +1630,28 @@ export class FluidFabric {
     return q <= ecnKminBytes ? 0 : q >= ecnKmaxBytes ? 1 : (ecnPmax * (q - ecnKminBytes)) / (ecnKmaxBytes - ecnKminBytes);
   }
 
+  /**
+   * Mean RED marking probability over a queue moving linearly from q0 to q1. The probability is
+   * linear in q on each side of Kmin and Kmax, so within one piece the mean of its ends is exact;
+   * across Kmin or Kmax (no longer events) it is the integral of the pieces over the span.
+   */
+  private meanMarkProbability(q0: number, q1: number): number {
+    const { ecnKminBytes, ecnKmaxBytes } = this.p;
+    const piece0 = q0 <= ecnKminBytes ? 0 : q0 >= ecnKmaxBytes ? 2 : 1;
+    const piece1 = q1 <= ecnKminBytes ? 0 : q1 >= ecnKmaxBytes ? 2 : 1;
+    if (piece0 === piece1) return (this.markProbability(q0) + this.markProbability(q1)) / 2;
+    return (this.markProbabilityIntegral(q1) - this.markProbabilityIntegral(q0)) / (q1 - q0);
+  }
+
+  /** ∫₀^q of the RED marking probability (bytes). */
+  private markProbabilityIntegral(q: number): number {
+    const { ecnKminBytes, ecnKmaxBytes, ecnPmax } = this.p;
+    if (q <= ecnKminBytes) return 0;
+    const span = ecnKmaxBytes - ecnKminBytes;
+    if (q < ecnKmaxBytes) return (ecnPmax * (q - ecnKminBytes) ** 2) / (2 * span);
+    return (ecnPmax * span) / 2 + (q - ecnKmaxBytes);
+  }
+
   /** Moves every active queue `dt` µs along its slope, accruing its counters. */
   private advancePorts(dt: number): void {
     if (dt <= 0) return;
@@ -1600,9 +1672,11 @@ export class FluidFabric {
       }
       const q1 = Math.max(0, q0 + this.dq[p]! * dt);
       this.queue[p] = q1;
+      // The PFC thresholds read the shared-buffer usage at every event, crossings or not.
+      this.devUsage[this.deviceOf[p]!]! += q1 - q0;
       if (q1 > this.watermark[p]!) this.watermark[p] = q1;
       if (q0 > 0 || q1 > 0) {
-        const pm = (this.markProbability(q0) + this.markProbability(q1)) / 2;
+        const pm = this.meanMarkProbability(q0, q1);
         if (pm > 0) {
           this.markIntegral[p]! += pm * dt;
           this.ecnMarked[p]! += (sent / mtu) * pm;

@@ -6,7 +6,9 @@
  * some port's arrival or some hop's output stale, and the fabric throws naming it.
  */
 import { describe, expect, it } from 'vitest';
+import { Topology } from '../../core/topology.js';
 import { SimulationEngine } from '../../simulator/engine.js';
+import { FABRIC_DEFAULTS, FluidFabric } from '../../simulator/fluid-fabric.js';
 import { parseScenario } from '../../simulator/scenario.js';
 
 const SCENARIO = `
@@ -39,5 +41,28 @@ describe('fluid fabric incremental rate passes', () => {
     expect(fabric.events).toBeGreaterThan(10_000);
     // The run must actually build queues (else the comparison proves little).
     expect(queued).toBeGreaterThan(100);
+  });
+});
+
+describe('fluid fabric ECN marks', () => {
+  it('integrate the RED probability exactly across Kmin and Kmax, which are not events', () => {
+    // Two line-rate senders into one NIC with congestion control too slow to act: the queue rises
+    // at one line rate, past Kmin (CC starts: an event) and Kmax (no event) before PFC fires.
+    const topo = new Topology({ nodes: 3, gpus_per_node: 1, leaves: 1, spines: 1, link_gbps: 400 });
+    const fabric = new FluidFabric(topo, 3, { ccFirstReactionUs: 1e6, ccIntervalUs: 1e6 });
+    const port = fabric.portIndex('leaf-0/p0');
+    const line = fabric.nominalRate(port);
+    for (const nic of [1, 2]) fabric.addFlow(['leaf-0/p0'], nic, Infinity, line);
+    const { ecnKminBytes: kmin, ecnKmaxBytes: kmax, ecnPmax, mtuBytes } = FABRIC_DEFAULTS;
+    const endUs = (kmax + 200 * 1024) / line;
+    fabric.runUntil(endUs);
+    expect(fabric.queue[port]).toBeCloseTo(line * endUs, 3);
+    expect(fabric.counters(port).pfc_tx_pause_frames).toBe(0);
+    // ∫ p(q(t)) dt with q = line × t: the ramp from Kmin to Kmax, then probability 1 above Kmax.
+    const rampUs = (kmax - kmin) / line;
+    const markedUs = (ecnPmax * rampUs) / 2 + (endUs - kmax / line);
+    expect(fabric.ecnMarked[port]! / ((line / mtuBytes) * markedUs)).toBeCloseTo(1, 9);
+    // Events: the Kmin crossing that starts congestion control; nothing at Kmax.
+    expect(fabric.events).toBe(1);
   });
 });
