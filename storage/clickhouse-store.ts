@@ -198,13 +198,13 @@ export class ClickHouseStore implements QueryStore {
   }
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {
-    return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), () =>
-      this.run('listStalls', async () => (await this.select<StallRow>(stallListQuery(filter))).map(stallOf)),
+    return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), async () =>
+      (await this.select<StallRow>(stallListQuery(filter))).map(stallOf),
     );
   }
 
   async getStall(id: string): Promise<Stall | undefined> {
-    return this.cached('getStall', [id], ['stalls'], stallItems, () => this.run('getStall', () => this.stallLookups.get(id)));
+    return this.cached('getStall', [id], ['stalls'], stallItems, () => this.stallLookups.get(id));
   }
 
   /** The rollup rows of several reads (keys: JSON of a RollupRead) from one query. */
@@ -233,7 +233,7 @@ export class ClickHouseStore implements QueryStore {
   }
 
   async listAlerts(filter: AlertFilter): Promise<Alert[]> {
-    return this.cached('listAlerts', [filter], ['alerts'], listItems, () => this.run('listAlerts', async () => {
+    return this.cached('listAlerts', [filter], ['alerts'], listItems, async () => {
       const params: Record<string, unknown> = { limit: filter.limit };
       let where = '';
       if (filter.state !== undefined) {
@@ -245,11 +245,11 @@ export class ClickHouseStore implements QueryStore {
         query_params: params,
       });
       return rows.map(alertOf);
-    }));
+    });
   }
 
   async listGpus(): Promise<GpuView[]> {
-    return this.cached('listGpus', [], ['gpu_samples'], (gpus) => gpus.reduce((n, g) => n + 1 + Object.keys(g.metrics).length, 1), () => this.run('listGpus', async () => {
+    return this.cached('listGpus', [], ['gpu_samples'], (gpus) => gpus.reduce((n, g) => n + 1 + Object.keys(g.metrics).length, 1), async () => {
       // Latest sample per GPU: argMax by timestamp, one pass over the samples.
       const rows = await this.select<GpuRow>({
         query: `SELECT gpu AS id,
@@ -263,22 +263,22 @@ export class ClickHouseStore implements QueryStore {
         query_params: {},
       });
       return rows.map(gpuOf).sort((a, b) => naturalOrder(a.id, b.id));
-    }));
+    });
   }
 
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
     const items = (top: TopRootCauses) => 1 + top.by_stalls.length + top.by_gpu_seconds_lost.length;
-    return this.cached('topRootCauses', [filter], ['stalls'], items, () => this.run('topRootCauses', async () => {
+    return this.cached('topRootCauses', [filter], ['stalls'], items, async () => {
       const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter));
       return {
         by_stalls: (rankings?.by_stalls ?? []).map(rootCauseOf),
         by_gpu_seconds_lost: (rankings?.by_gpu_seconds_lost ?? []).map(rootCauseOf),
       };
-    }));
+    });
   }
 
   async portSeries(port: string, window: SeriesWindow): Promise<PortSeries> {
-    return this.cached('portSeries', [port, window], ['port_samples'], (s) => listItems(s.points), () => this.run('portSeries', async () => {
+    return this.cached('portSeries', [port, window], ['port_samples'], (s) => listItems(s.points), async () => {
       const resolution = seriesResolutionFor(window);
       if (resolution === 'raw' || bucketsInClickHouse(window, resolution)) {
         const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
@@ -287,33 +287,33 @@ export class ClickHouseStore implements QueryStore {
       const read: RollupRead = { port, from_ms: window.from_ms, to_ms: window.to_ms };
       const rows = (await this.rollupReads[resolution].get(JSON.stringify(read))) ?? [];
       return { resolution, points: portBucketsOf(rows, window.step_ms).map(portPointOf) };
-    }));
+    });
   }
 
   async gpuSeries(gpu: string, window: SeriesWindow, fields?: string[]): Promise<GpuSeriesPoint[]> {
     const items = (points: GpuSeriesPoint[]) => points.reduce((n, p) => n + 1 + Object.keys(p.metrics).length, 1);
-    return this.cached('gpuSeries', [gpu, window, fields], ['gpu_samples'], items, () =>
-      this.run('gpuSeries', async () => gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields)))),
+    return this.cached('gpuSeries', [gpu, window, fields], ['gpu_samples'], items, async () =>
+      gpuPointsOf(await this.select<GpuFieldRow>(gpuSeriesQuery(gpu, window, fields))),
     );
   }
 
   async jobSeries(job: string, window: SeriesWindow): Promise<JobSeriesPoint[]> {
-    return this.cached('jobSeries', [job, window], ['collective_events'], listItems, () =>
-      this.run('jobSeries', async () => (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf)),
+    return this.cached('jobSeries', [job, window], ['collective_events'], listItems, async () =>
+      (await this.select<JobBucketRow>(jobSeriesQuery(job, window))).map(jobPointOf),
     );
   }
 
   async portStates(window: TimeWindow): Promise<PortState[]> {
-    return this.cached('portStates', [window], ['port_samples'], listItems, () => this.run('portStates', async () => {
+    return this.cached('portStates', [window], ['port_samples'], listItems, async () => {
       const rows = await this.select<PortStateRow>(portStatesQuery(window));
       return rows.map(portStateOf).sort((a, b) => naturalOrder(a.port, b.port));
-    }));
+    });
   }
 
   async listJobs(window: TimeWindow): Promise<JobView[]> {
     const items = (jobs: JobView[]) => jobs.reduce((n, j) => n + 1 + j.placement.length, 1);
-    return this.cached('listJobs', [window], ['collective_events'], items, () =>
-      this.run('listJobs', async () => (await this.select<JobRow>(jobsQuery(window))).map(jobOf)),
+    return this.cached('listJobs', [window], ['collective_events'], items, async () =>
+      (await this.select<JobRow>(jobsQuery(window))).map(jobOf),
     );
   }
 
@@ -351,8 +351,9 @@ export class ClickHouseStore implements QueryStore {
     items: (value: R) => number,
     read: () => Promise<R>,
   ): Promise<R> {
-    if (!this.cache) return read();
-    return this.cache.get(`${operation}:${JSON.stringify(args)}`, tables, read, items);
+    const run = () => this.run(operation, read);
+    if (!this.cache) return run();
+    return this.cache.get(`${operation}:${JSON.stringify(args)}`, tables, run, items);
   }
 
   /** Every read goes through here: read-only, time- and size-limited, values bound. */

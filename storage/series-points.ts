@@ -20,19 +20,18 @@ export function rollupRowsOf(rows: readonly PortRollupRow[], read: RollupRead): 
  * what the grouped query computes, sums and maxima alike.
  */
 export function portBucketsOf(rows: PortBucketRow[], step_ms: number): PortBucketRow[] {
-  const n = (v: number | string) => Number(v);
   const buckets = new Map<number, PortBucketRow>();
   for (const row of rows) {
-    const t_ms = Math.floor(n(row.t_ms) / step_ms) * step_ms;
+    const t_ms = Math.floor(Number(row.t_ms) / step_ms) * step_ms;
     const b = buckets.get(t_ms);
     if (!b) {
       buckets.set(t_ms, { ...row, t_ms });
       continue;
     }
-    b.queue_bytes_max = Math.max(n(b.queue_bytes_max), n(row.queue_bytes_max));
-    for (const key of SUMMED) b[key] = n(b[key]) + n(row[key]);
+    b.queue_bytes_max = Math.max(Number(b.queue_bytes_max), Number(row.queue_bytes_max));
+    for (const key of SUMMED) b[key] = Number(b[key]) + Number(row[key]);
   }
-  return [...buckets.values()].sort((a, b) => n(a.t_ms) - n(b.t_ms));
+  return [...buckets.values()].sort((a, b) => Number(a.t_ms) - Number(b.t_ms));
 }
 
 const SUMMED = [
