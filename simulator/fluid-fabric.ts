@@ -609,7 +609,6 @@ export class FluidFabric {
    * are checked only when some rate is to change, i.e. when the fabric is dirty.
    */
   private processEvents(): Flow[] {
-    const { ecnKminBytes, ecnKmaxBytes } = this.p;
     const t = this.now;
     // Queues that reached a level: snap tiny residues, decide XOFF/XON.
     const active = this.activePorts;
@@ -1195,7 +1194,6 @@ export class FluidFabric {
 
   private recompute(): void {
     this.dirty = false;
-    const flows = this.flows;
     const ep = ++this.epoch;
     // 1. Who is paused, and for what share of the time: the upstream of every port whose XOFF
     // has arrived (its equilibrium share), storms and storming NICs (all the time).
