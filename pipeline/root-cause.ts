@@ -115,6 +115,8 @@ export interface PortWindow {
   score: number;
   /** The bars the rate signals were judged against (fixed, or raised to the port's normal level). */
   bars: { queue: number; ecn: number; pfc_tx: number; pfc_rx: number };
+  /** The port's learned normal levels, when it had history (SummarizeOptions.normal). */
+  normal?: PortNormal;
 }
 
 export interface SummarizeOptions {
@@ -178,6 +180,7 @@ export function summarizePort(info: PortInfo, samples: readonly PortSample[], op
     parts: { queue: 0, ecn: 0, pfc_tx: 0, pfc_rx: 0, credit: 0, errors: 0, down: 0 },
     score: 0,
     bars,
+    normal: options.normal,
   };
   const part = (v: number, threshold: number) => {
     const r = v / threshold;
@@ -536,7 +539,7 @@ function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined 
     // With a learned normal the heavy uplink must mark above it; without one, any marking will do.
     const samples = input.portSamples(im.heavy);
     const marks = samples.reduce((a, s) => a + s.ecn_marked_pkts, 0);
-    if (im.shift !== undefined ? w.parts.ecn === 0 && w.parts.queue === 0 && !marksRose(input, im.heavy, marks, spanOf(samples)) : marks === 0) continue;
+    if (im.shift !== undefined ? w.parts.ecn === 0 && w.parts.queue === 0 && !marksRose(w, marks, spanOf(samples)) : marks === 0) continue;
     if (!best || (im.shift ?? im.ratio) > (best.im.shift ?? best.im.ratio)) best = { im, w };
   }
   if (!best) return undefined;
@@ -549,9 +552,8 @@ function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined 
 }
 
 /** Whether an uplink marked over the window at ECMP_ECN_RISE × its normal rate (and above the floor). */
-function marksRose(input: AttributionInput, port: string, marks: number, spanMs: number): boolean {
-  const history = input.portHistory?.(port);
-  const normal = history ? learnPortNormal(history) : undefined;
+function marksRose(w: PortWindow, marks: number, spanMs: number): boolean {
+  const normal = w.normal;
   if (!normal || spanMs <= 0) return false;
   const perS = (marks * 1000) / spanMs;
   return perS >= Math.max(ECN_DEVIATION_FLOOR_PER_S, ECMP_ECN_RISE * normal.ecn_per_s.median);
