@@ -388,7 +388,7 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
       // The peer is a NIC or GPU (no telemetry of its own): pausing this much, it is storming.
       if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.75, evidence: [...ev, trail] };
     } else {
-      const behind = traceSwitch(ctx, deviceOfPort(peer), hops);
+      const behind = traceSwitch(ctx, deviceOfPort(peer), hops, egressesFedBy(w.info));
       if (behind) return { ...behind, evidence: [...behind.evidence, trail] };
       // Nothing on the peer's switch explains the pauses: the peer port itself is storming.
       if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.7, evidence: [...ev, trail] };
@@ -398,7 +398,7 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
     // An incast's senders arrive through the spines: with DCQCN holding them in the marking band
     // at both hops, the spine downlink queues their overflow while the leaf port they converge on
     // is the cause (a congested spine downlink fits no fault of its own).
-    const behind = traceSwitch(ctx, deviceOfPort(w.info.peer), hops);
+    const behind = traceSwitch(ctx, deviceOfPort(w.info.peer), hops, egressesFedBy(w.info));
     if (behind?.kind === 'incast_congestion') {
       const trail: Evidence = { signal: 'queue_bytes', location: w.port, value: w.peak_queue_bytes, unit: 'bytes', note: `${w.port} queues traffic bound for ${behind.location}` };
       return { ...behind, evidence: [...behind.evidence, trail] };
@@ -416,14 +416,32 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
 }
 
 /**
- * Why a switch is pausing its neighbours: the port on it that is congested, faulty or itself
- * paused. The job's own ports are preferred; a port off the job's paths is followed only for a
- * fault signal or further pauses — its congestion is another tenant's and is never blamed.
+ * The egress ports on the next switch that traffic leaving `from` can take: what comes down from
+ * a spine only leaves the leaf towards its hosts, what goes up from a leaf only leaves the spine
+ * towards the other leaves. A queue elsewhere on that switch holds none of this traffic, so it
+ * can neither pause `from` nor be what `from` queues for.
  */
-function traceSwitch(ctx: FabricContext, device: string, hops: number): Verdict | undefined {
+function egressesFedBy(from: PortInfo): (p: PortInfo) => boolean {
+  switch (from.role) {
+    case 'spine_downlink':
+      return (p) => p.role === 'leaf_downlink';
+    case 'leaf_uplink':
+      return (p) => p.role === 'spine_downlink' && deviceOfPort(p.peer) !== from.device;
+    default:
+      return () => true;
+  }
+}
+
+/**
+ * Why a switch is pausing its neighbours: the port on it (among those `reachable`) that is
+ * congested, faulty or itself paused. The job's own ports are preferred; a port off the job's
+ * paths is followed only for a fault signal or further pauses — its congestion is another
+ * tenant's and is never blamed.
+ */
+function traceSwitch(ctx: FabricContext, device: string, hops: number, reachable: (p: PortInfo) => boolean = () => true): Verdict | undefined {
   if (hops >= MAX_PAUSE_HOPS) return undefined;
   const next = [...ctx.input.topology.ports.values()]
-    .filter((p) => p.device === device && !ctx.seen.has(p.name))
+    .filter((p) => p.device === device && !ctx.seen.has(p.name) && reachable(p))
     .map((p) => windowOf(ctx.input, p.name))
     .filter((w): w is PortWindow => {
       if (!w) return false;

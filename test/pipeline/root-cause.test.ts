@@ -113,6 +113,22 @@ describe('attribute', () => {
     expect(alone).toMatchObject({ kind: 'unknown', location: 'spine-0/p1' });
   });
 
+  it('looks behind a spine downlink only at the leaf ports its traffic can leave by', () => {
+    // Traffic coming down from a spine leaves the leaf towards its hosts: a busier uplink on that
+    // leaf holds none of it, so it neither explains the spine's queue nor the pauses it received.
+    const rc = attribute({
+      stall: stall(12_000),
+      topology: topo,
+      ...telemetry({
+        'spine-0/p1': { queue_bytes: 3_000_000, ecn_marked_pkts: 20_000, pfc_rx_pause_us: 2_000 },
+        'leaf-1/p1': { queue_bytes: 1_200_000, ecn_marked_pkts: 8000, pfc_tx_pause_frames: 2 },
+        'leaf-1/p8': { queue_bytes: 2_000_000, ecn_marked_pkts: 12_000 },
+        'leaf-1/p9': { queue_bytes: 2_000_000, ecn_marked_pkts: 12_000 },
+      }),
+    });
+    expect(rc).toMatchObject({ kind: 'incast_congestion', location: 'leaf-1/p1' });
+  });
+
   it('follows pauses back to the switch port asserting them when nothing behind it is congested', () => {
     const rc = attribute({
       stall: stall(12_000),
