@@ -143,9 +143,14 @@ export class Platform {
           // speed also let the pipeline catch up, so results are those of a real-time run.
           afterInterval: async (_eventMs, kind) => {
             if (kind !== 'gpu') return;
+            if (!lockstep) {
+              // A stall is judged once both its calls and the GPUs' next scrape are in: read both at once.
+              await Promise.all([collectors.scrapeNow(), collectors.pollNcclNow()]);
+              return;
+            }
             await collectors.scrapeNow();
             await collectors.pollNcclNow();
-            if (lockstep) await bus.drain();
+            await bus.drain();
           },
         },
       });
