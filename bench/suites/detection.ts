@@ -98,11 +98,11 @@ export async function detectionBenchmark(report: BenchReport, o: DetectionOption
       const open = [...occurrences.values()].filter((x) => x.rootCauseMs === undefined || (am && x.alertMs === undefined));
       if (open.length > 0) {
         const from = Math.min(...open.map((x) => x.start_ms)) - 1000;
-        const [stalls, alerts] = await Promise.all([
-          getJson<{ stalls: StallView[] }>(`${api}/api/v1/stalls?from=${from}&limit=200`, 5_000).catch(() => ({ stalls: [] })),
-          am ? am.alerts().catch(() => []) : Promise.resolve([]),
+        // Each answer is timed on its own: a slow Alertmanager must not delay when the API was seen to answer.
+        const [{ value: stalls, at: stallsSeenAt }, { value: alerts, at: alertsSeenAt }] = await Promise.all([
+          answeredAt(getJson<{ stalls: StallView[] }>(`${api}/api/v1/stalls?from=${from}&limit=200`, 5_000).catch(() => ({ stalls: [] }))),
+          answeredAt(am ? am.alerts().catch(() => []) : Promise.resolve([])),
         ]);
-        const seenAt = Date.now();
         for (const x of open) {
           const endMs = x.start_ms + o.every_s * 1000;
           const found = stalls.stalls.find((s) => {
@@ -110,7 +110,7 @@ export async function detectionBenchmark(report: BenchReport, o: DetectionOption
             return s.root_cause.kind === FAULT.kind && topology.sameLocation(s.root_cause.location, FAULT.target) && t >= x.start_ms - 1000 && t < endMs;
           });
           if (found && x.rootCauseMs === undefined) {
-            x.rootCauseMs = seenAt;
+            x.rootCauseMs = stallsSeenAt;
             x.first_stall_ms = Date.parse(found.start);
             x.eventAtRootCauseMs = await analysedThrough(api);
             progress(S, `fault ${x.id}: root cause visible in the API`);
@@ -120,7 +120,7 @@ export async function detectionBenchmark(report: BenchReport, o: DetectionOption
             return Object.values(a.labels).some((v) => topology.sameLocation(v, FAULT.target)) && t >= x.start_ms - 1000 && t < endMs;
           });
           if (alerted && x.alertMs === undefined) {
-            x.alertMs = seenAt;
+            x.alertMs = alertsSeenAt;
             progress(S, `fault ${x.id}: alert at Alertmanager`);
           }
         }
@@ -176,6 +176,12 @@ export async function detectionBenchmark(report: BenchReport, o: DetectionOption
     await am?.stop();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** A promise's value and the wall-clock time it arrived. */
+async function answeredAt<T>(p: Promise<T>): Promise<{ value: T; at: number }> {
+  const value = await p;
+  return { value, at: Date.now() };
 }
 
 /**
