@@ -27,10 +27,10 @@ interface Plan {
 /** --quick: under five minutes on an idle 2-CPU machine; the full plan takes about half an hour. */
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
-    ingest: { gpus: 64, simulated_s: 4, runs: 3, direct_reps: 3, timeoutMs: 120_000 },
+    ingest: { gpus: 64, simulated_s: 8, runs: 3, direct_reps: 3, timeoutMs: 120_000 },
     prometheus: { gpus: 64, interval_ms: 1000, warmup_s: 10, windows: 3, window_s: 10, query_reps: 5 },
-    detection: { gpus: 32, occurrences: 2, every_s: 15, first_start_s: 8, poll_ms: 100 },
-    scale: { sizes: [256, 1024, 4096], simulated_s: 1, runs: 1, timeoutMs: 45_000 },
+    detection: { gpus: 32, occurrences: 3, every_s: 15, first_start_s: 8, poll_ms: 100 },
+    scale: { sizes: [256, 1024, 4096], simulated_s: 0.5, runs: 1, timeoutMs: 120_000 },
     api: { quick: true, timeoutMs: 600_000 },
   },
   full: {

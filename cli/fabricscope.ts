@@ -75,12 +75,13 @@ async function runScenario(config: Config, logger: Logger): Promise<number> {
   if (!config.scenario) throw new ConfigError('a scenario is required', '--scenario');
   const platform = await Platform.start(config, logger, { withApi: false });
   const wallStart = Date.now();
+  const cpuStart = process.cpuUsage();
   try {
     const scenario = platform.parts.scenario!;
     if (scenario.duration_s === 0) throw new ConfigError(`scenario ${scenario.name} runs until stopped (duration_s: 0); run needs a finite one`, '--scenario');
     const play = await platform.play();
     await platform.finish();
-    const summary = await buildRunSummary(platform, play, (Date.now() - wallStart) / 1000);
+    const summary = await buildRunSummary(platform, play, (Date.now() - wallStart) / 1000, process.cpuUsage(cpuStart));
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   } finally {
     await platform.stop();

@@ -5,7 +5,7 @@ Infrastructure (default: everything embedded in this process):
   --data DIR              chDB data directory (default: data)
   --clickhouse URL        use a ClickHouse server instead of embedded chDB
   --sink-linger-ms N      embedded sink: gather telemetry rows up to N ms into one insert
-                          (default 1000; stalls, episodes and alerts are written at once)
+                          (default 3000; stalls, episodes and alerts are written at once)
   --clickhouse-cluster C  cluster mode on that server: DDL ON CLUSTER C; with
                           --clickhouse-replicated (Keeper path --clickhouse-zookeeper-path)
                           and --clickhouse-distributed (docs/deployment.md)

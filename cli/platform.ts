@@ -114,33 +114,45 @@ export class Platform {
       }
       return platform;
     }
+    // With an embedded emulator its GPU intervals drive the scrapes and NCCL reads (below): a
+    // timer of the same period, out of phase with the emulated nodes, would read each update up
+    // to one interval late, and a stall is judged only once every GPU's next scrape is in.
     parts.collectors = CollectorService.fromConfig(bus, { ...config, nccl_dir: ncclDir, scrape_interval_ms: scrapeInterval }, {
       logger,
       lockstep,
+      drivenByCaller: scenario !== undefined,
     });
     await parts.collectors.start();
 
     if (scenario) {
       const collectors = parts.collectors;
+      // In real time, t=0 is now, when the emulator starts, not when the file was first read (the
+      // store took about a second to open since): event time then keeps to the wall clock. A file
+      // that sets its own `start` reads the same again.
+      const played = lockstep ? scenario : await loadScenario(config.scenario ?? DEMO_SCENARIO);
+      parts.scenario = played;
       parts.player = new ScenarioPlayer({
-        scenario,
+        scenario: played,
         speed: config.speed,
         otlpUrl: collectors.otlpUrl,
         ncclDir,
         outDir: config.data,
         logger: logger.child('simulator'),
-        hooks: lockstep
-          ? {
-              // Full speed: read the nodes and the NCCL files in step with simulated time, and let
-              // the pipeline catch up, so results are those of a real-time run.
-              afterInterval: async (_eventMs, kind) => {
-                if (kind !== 'gpu') return;
-                await collectors.scrapeNow();
-                await collectors.pollNcclNow();
-                await bus.drain();
-              },
+        hooks: {
+          // Read the nodes and the NCCL files as soon as the emulator has updated them. At full
+          // speed also let the pipeline catch up, so results are those of a real-time run.
+          afterInterval: async (_eventMs, kind) => {
+            if (kind !== 'gpu') return;
+            if (!lockstep) {
+              // A stall is judged once both its calls and the GPUs' next scrape are in: read both at once.
+              await Promise.all([collectors.scrapeNow(), collectors.pollNcclNow()]);
+              return;
             }
-          : undefined,
+            await collectors.scrapeNow();
+            await collectors.pollNcclNow();
+            await bus.drain();
+          },
+        },
       });
       const { dcgmTargets } = await parts.player.start();
       collectors.addScrapeTargets(dcgmTargets);

@@ -9,7 +9,11 @@ import type { Platform } from './platform.js';
 /** Stalls read back to group root causes; a summary, not an export. */
 const ROOT_CAUSE_SAMPLE = 1000;
 
-export async function buildRunSummary(platform: Platform, play: PlaySummary, wallS: number) {
+/**
+ * @param wallS wall seconds from the end of start-up to everything stored
+ * @param cpu the process's CPU over the same span (start-up excluded: it does not grow with the data)
+ */
+export async function buildRunSummary(platform: Platform, play: PlaySummary, wallS: number, cpu: NodeJS.CpuUsage) {
   const { store, collectors, pipeline } = platform.parts;
   const records = await store.counts();
   const stalls = await store.listStalls({ limit: ROOT_CAUSE_SAMPLE });
@@ -32,6 +36,7 @@ export async function buildRunSummary(platform: Platform, play: PlaySummary, wal
     throughput: {
       telemetry_records_per_s: Math.round(telemetry / wallS),
       speedup_vs_real_time: round(play.simulated_s / wallS),
+      cpu_s: round((cpu.user + cpu.system) / 1e6),
     },
     rejected: {
       otlp: collectors?.stats().otlp?.rejected ?? 0,

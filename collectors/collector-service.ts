@@ -154,11 +154,14 @@ export class CollectorService {
   }
 
   /**
-   * Builds the service from the platform config. `lockstep` (default: when speed is "max")
-   * leaves scraping and NCCL polling to the caller.
+   * Builds the service from the platform config. `lockstep` (default: when speed is "max") is a
+   * full-speed replay; `drivenByCaller` (default: lockstep) leaves scraping and NCCL polling to
+   * the caller (NCCL Prometheus-mode scraping stays on its timer unless lockstep), e.g. an
+   * embedded emulator that says when its nodes and files have new data.
    */
-  static fromConfig(bus: Bus, config: Config, options: { logger?: Logger; lockstep?: boolean } = {}): CollectorService {
+  static fromConfig(bus: Bus, config: Config, options: { logger?: Logger; lockstep?: boolean; drivenByCaller?: boolean } = {}): CollectorService {
     const lockstep = options.lockstep ?? config.speed === 'max';
+    const driven = options.drivenByCaller ?? lockstep;
     return new CollectorService({
       bus,
       logger: options.logger,
@@ -170,11 +173,11 @@ export class CollectorService {
         targets: config.scrape,
         file: config.scrape_file,
         fileCheckIntervalMs: config.scrape_file_check_ms,
-        intervalMs: lockstep ? undefined : (config.scrape_interval_ms ?? 1_000),
+        intervalMs: driven ? undefined : (config.scrape_interval_ms ?? 1_000),
         maxBodyBytes: config.max_body_bytes,
       },
-      nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: lockstep ? undefined : NCCL_POLL_INTERVAL_MS } : undefined,
-      flightRecorder: config.flight_recorder_dir ? { dir: config.flight_recorder_dir, pollIntervalMs: lockstep ? undefined : 2_000 } : undefined,
+      nccl: config.nccl_dir ? { dir: config.nccl_dir, pollIntervalMs: driven ? undefined : NCCL_POLL_INTERVAL_MS } : undefined,
+      flightRecorder: config.flight_recorder_dir ? { dir: config.flight_recorder_dir, pollIntervalMs: driven ? undefined : 2_000 } : undefined,
       ncclScrape: config.nccl_scrape.length > 0
         ? { targets: config.nccl_scrape, intervalMs: lockstep ? undefined : config.nccl_scrape_interval_ms, windowMs: config.nccl_scrape_interval_ms, maxBodyBytes: config.max_body_bytes }
         : undefined,

@@ -37,6 +37,8 @@ export class EpisodeTracker {
   private lateSamples = 0;
   private opened = 0;
   private closedCount = 0;
+  /** The watermark of the last advance(). */
+  private advancedTo = Number.NaN;
 
   /** Applies samples; returns the episodes they closed. */
   ingest(samples: readonly PortSample[]): CongestionEpisode[] {
@@ -88,6 +90,10 @@ export class EpisodeTracker {
    * must still end its episode) and drops closed ones beyond retention.
    */
   advance(watermark: number): CongestionEpisode[] {
+    // Only a moved watermark can close or expire anything (samples that are not late are at or
+    // past it): the pass over every port is skipped for the many batches that leave it in place.
+    if (watermark === this.advancedTo) return [];
+    this.advancedTo = watermark;
     const closed: CongestionEpisode[] = [];
     for (const st of this.ports.values()) {
       if (st.open && watermark - st.open.end_ms >= CLOSE_GAP_MS) closed.push(this.close(st));

@@ -11,6 +11,8 @@ export interface RunSummary {
   wall_s: number;
   records: Record<string, number>;
   stalls: number;
+  /** cpu_s: the process's CPU from the end of start-up to everything stored. */
+  throughput: { cpu_s: number };
 }
 
 export interface E2eRun {
@@ -23,6 +25,8 @@ export interface E2eRun {
   port_rows_per_s: number;
   /** CPU of the whole process, start-up and shutdown included. */
   cpu_s: number | undefined;
+  /** CPU from the end of start-up to the last row stored (the process's own account). */
+  steady_cpu_s: number;
   process_wall_s: number;
   peak_rss_bytes: number | undefined;
 }
@@ -50,6 +54,7 @@ export async function e2eRun(scenarioFile: string, dataDir: string, timeoutMs: n
       rows_per_s: telemetry_rows / summary.wall_s,
       port_rows_per_s: port_rows / summary.wall_s,
       cpu_s: m.cpu_s,
+      steady_cpu_s: summary.throughput.cpu_s,
       process_wall_s: m.wall_s,
       peak_rss_bytes: m.peak_rss_bytes,
     },

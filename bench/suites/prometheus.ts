@@ -45,6 +45,8 @@ interface Side {
   name: 'prometheus' | 'fabricscope';
   pid: number;
   samples(): Promise<number>;
+  /** Everything ingested, where that is more than the samples (our NCCL per-rank records). */
+  allRecords?(): Promise<number>;
 }
 
 export async function prometheusBenchmark(report: BenchReport, o: PrometheusOptions): Promise<void> {
@@ -86,7 +88,12 @@ export async function prometheusBenchmark(report: BenchReport, o: PrometheusOpti
     const promUrl = prom.url;
     const sides: Side[] = [
       { name: 'prometheus', pid: prom.process.pid, samples: async () => sumMetric(await getText(`${promUrl}/metrics`), 'prometheus_tsdb_head_samples_appended_total') },
-      { name: 'fabricscope', pid: ours.pid, samples: async () => sumMetric(await getText(`${api}/metrics`), 'fabricscope_collector_received_total', FROM_SCRAPED_OR_PUSHED) },
+      {
+        name: 'fabricscope',
+        pid: ours.pid,
+        samples: async () => sumMetric(await getText(`${api}/metrics`), 'fabricscope_collector_received_total', FROM_SCRAPED_OR_PUSHED),
+        allRecords: async () => sumMetric(await getText(`${api}/metrics`), 'fabricscope_collector_received_total'),
+      },
     ];
     progress(S, `warming up ${o.warmup_s} s`);
     await sleep(o.warmup_s * 1000);
@@ -95,10 +102,13 @@ export async function prometheusBenchmark(report: BenchReport, o: PrometheusOpti
     const rssMb: Record<string, number[]> = { prometheus: [], fabricscope: [] };
     const samplesPerS: Record<string, number[]> = { prometheus: [], fabricscope: [] };
     const ratios: number[] = [];
+    const oursPerMillionRecords: number[] = [];
+    const oursRecordsPerS: number[] = [];
+    const probe = async (s: Side) => ({ cpu: cpuSecondsOf(s.pid), samples: await s.samples(), all: await s.allRecords?.() });
     for (let w = 0; w < o.windows; w++) {
-      const before = await Promise.all(sides.map(async (s) => ({ cpu: cpuSecondsOf(s.pid), samples: await s.samples() })));
+      const before = await Promise.all(sides.map(probe));
       await sleep(o.window_s * 1000);
-      const after = await Promise.all(sides.map(async (s) => ({ cpu: cpuSecondsOf(s.pid), samples: await s.samples() })));
+      const after = await Promise.all(sides.map(probe));
       const perSide: Record<string, number | undefined> = {};
       sides.forEach((s, i) => {
         const cpu = after[i]!.cpu! - before[i]!.cpu!;
@@ -108,16 +118,32 @@ export async function prometheusBenchmark(report: BenchReport, o: PrometheusOpti
         samplesPerS[s.name]!.push(n / o.window_s);
         const mem = memoryOf(s.pid);
         if (mem) rssMb[s.name]!.push(mem.rss_bytes / 2 ** 20);
+        const [allBefore, allAfter] = [before[i]!.all, after[i]!.all];
+        if (allBefore !== undefined && allAfter !== undefined) {
+          const all = perMillion(cpu, allAfter - allBefore);
+          if (all !== undefined) oursPerMillionRecords.push(all);
+          oursRecordsPerS.push((allAfter - allBefore) / o.window_s);
+        }
       });
       const r = ratio(perSide.fabricscope, perSide.prometheus);
       if (r !== undefined) ratios.push(r);
       progress(S, `window ${w + 1}/${o.windows}: CPU s per million samples — prometheus ${perSide.prometheus?.toFixed(2)}, fabricscope ${perSide.fabricscope?.toFixed(2)}`);
     }
     for (const side of ['prometheus', 'fabricscope']) {
-      report.record(`${side}.cpu_s_per_million_samples`, `${side}: CPU-seconds per million samples ingested`, 'CPU s', cpuPerM[side]!);
+      const what = side === 'prometheus'
+        ? 'prometheus: CPU-seconds per million samples appended'
+        : 'fabricscope: CPU-seconds per million dcgm + OTLP samples (the CPU also pays for NCCL tailing and the analysis)';
+      report.record(`${side}.cpu_s_per_million_samples`, what, 'CPU s', cpuPerM[side]!);
       report.record(`${side}.samples_per_s`, `${side}: samples ingested per second (its own count)`, 'samples/s', samplesPerS[side]!);
       report.record(`${side}.rss_mb`, `${side}: resident memory at the end of each window`, 'MiB', rssMb[side]!);
     }
+    report.record(
+      'fabricscope.cpu_s_per_million_records',
+      'fabricscope: CPU-seconds per million records of every kind ingested (samples plus NCCL per-rank records, which Prometheus does not get)',
+      'CPU s',
+      oursPerMillionRecords,
+    );
+    report.record('fabricscope.records_per_s', 'fabricscope: records of every kind ingested per second (its own count)', 'records/s', oursRecordsPerS);
     report.record('prometheus.cpu_ratio', 'fabricscope ÷ Prometheus CPU per million samples, per window (goal < 1)', '×', ratios);
 
     progress(S, `query latency, ${o.query_reps} times each`);

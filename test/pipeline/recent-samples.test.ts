@@ -29,4 +29,15 @@ describe('RecentSamples', () => {
     h.prune(5000);
     expect(h.size).toBe(0);
   });
+
+  it('passes over the keys again only once the cutoff has moved a tenth of the retention', () => {
+    const h = make();
+    for (const ts of [100, 650, 1500]) h.add('a', { ts });
+    h.prune(1600); // cutoff 600
+    expect(h.window('a', 0, 1e9).map((r) => r.ts)).toEqual([650, 1500]);
+    h.prune(1680); // cutoff 680: under a tenth of the retention further, nothing is read
+    expect(h.window('a', 0, 1e9).map((r) => r.ts)).toEqual([650, 1500]);
+    h.prune(1700); // cutoff 700
+    expect(h.window('a', 0, 1e9).map((r) => r.ts)).toEqual([1500]);
+  });
 });
