@@ -81,6 +81,12 @@ export const FABRIC_DEFAULTS = {
    * then complete in a few events instead of one each, shifting a completion by at most 0.2 %.
    */
   completionBatchShare: 0.002,
+  /**
+   * Queue crossings (PFC XOFF/XON thresholds, Kmin) and PAUSE/RESUME arrivals due this soon after
+   * an event are handled with it (µs): a phase start or end sends dozens of queues across their
+   * thresholds within a µs, and each would otherwise be an event (and its pause another) of its own.
+   */
+  eventBatchUs: 0.5,
 };
 export type FabricParams = typeof FABRIC_DEFAULTS;
 
@@ -615,25 +621,29 @@ export class FluidFabric {
     for (let i = 0; i < this.activeCount; i++) {
       const p = active[i]!;
       if (this.isScaleUp[p]) continue;
-      if (this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) {
-        // An emptied queue serves at its arrival rate from now on.
+      const draining = this.dq[p]! < 0 && this.queue[p]! <= -this.dq[p]! * this.p.eventBatchUs;
+      if ((this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) || draining) {
+        // An emptied queue (or one emptying within the batch window: its hops' last bytes go on
+        // below) serves at its arrival rate from now on.
         if (this.queue[p]! !== 0 || this.dq[p]! < 0) this.dirty = true;
         this.queue[p] = 0;
       }
       const q = this.queue[p]!;
       const thr = this.xoffThreshold(p);
-      if (!this.xoff[p] && q >= thr - EPS_BYTES && q > 0) {
+      // How far the queue closes on its threshold within the batch window (signed).
+      const closing = this.p.eventBatchUs * (this.dq[p]! + this.p.pfcAlpha * this.devSlope[this.deviceOf[p]!]!);
+      if (!this.xoff[p] && q >= thr - EPS_BYTES - Math.max(0, closing) && q > 0) {
         this.xoff[p] = 1;
         this.xoffSince[p] = t;
         this.pfcTx[p]! += 1;
         this.schedulePause(t + this.p.linkDelayUs, p, true);
-      } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
+      } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES + Math.max(0, -closing) || q === 0)) {
         this.countPauseRefresh(p, t);
         this.xoff[p] = 0;
         this.schedulePause(t + this.p.linkDelayUs, p, false);
       }
     }
-    while (this.pendingPause.length && this.pendingPause[0]!.t <= t + 1e-9) {
+    while (this.pendingPause.length && this.pendingPause[0]!.t <= t + this.p.eventBatchUs + 1e-9) {
       const e = this.pendingPause.shift()!;
       if (this.xoffSeen[e.port] !== (e.on ? 1 : 0)) this.xoffSeenCount += e.on ? 1 : -1;
       this.xoffSeen[e.port] = e.on ? 1 : 0;
@@ -648,7 +658,7 @@ export class FluidFabric {
     // Senders that finished injecting or filled their window change rates; flows whose last
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
-    const { completionBatchUs, completionBatchShare } = this.p;
+    const { completionBatchUs, completionBatchShare, eventBatchUs } = this.p;
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
@@ -665,7 +675,7 @@ export class FluidFabric {
       // (its sender's end, a backlog emptying, its window or its delivery); one without any
       // planned event is checked too, in case it stopped short of done.
       const next = fNextUs[fi]!;
-      if (next > t + completionBatchUs + 1e-9 && next !== Infinity) {
+      if (next > t + Math.max(completionBatchUs, eventBatchUs) + 1e-9 && next !== Infinity) {
         if (next > t + completionBatchShare * (t - fStartUs[fi]!) + 1e-9) continue;
       }
       const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
@@ -673,17 +683,33 @@ export class FluidFabric {
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
       for (let e = base; e < base + hops; e++) {
-        if (hopBacklog[e]! >= EPS_BYTES) continue;
-        if (hopBacklog[e]! > 0 && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+        const b = hopBacklog[e]!;
+        if (b >= EPS_BYTES) {
+          // Bytes queued at a queue that is empty (snapped above) or that drain within the batch
+          // window go on to the receiver now, instead of costing an event of their own.
+          const p = hopPort[e]!;
+          const net = hopIn[e]! - hopOut[e]!;
+          if (this.isScaleUp[p] || (this.queue[p]! > 0 && !(net < 0 && b <= -net * eventBatchUs))) continue;
+          this.queue[p] = Math.max(0, this.queue[p]! - b);
+          hopBacklog[e] = 0;
+          this.deliverAtOnce(fi, e - base, b);
+          this.dirty = true;
+        } else if (b > 0 && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
         // A hop whose queued bytes are gone loses its share of the spare service.
         if (hopIn[e]! < hopOut[e]!) this.portChanged(hopPort[e]!);
       }
       let remaining = fRemaining[fi]!;
+      const send = fSend[fi]!;
       if (remaining > 0 && remaining < EPS_BYTES) {
         remaining = fRemaining[fi] = 0;
         this.dirty = true;
+      } else if (remaining > 0 && send > 0 && remaining <= send * eventBatchUs && !this.fScaleUp[fi]) {
+        // The sender's last bytes (due within the batch window) go out now, straight through.
+        this.fCcSent[fi]! += remaining;
+        this.deliverAtOnce(fi, 0, remaining);
+        remaining = fRemaining[fi] = 0;
+        this.dirty = true;
       }
-      const send = fSend[fi]!;
       const size = fSize[fi]!;
       const delivered = fDelivered[fi]!;
       if (send > 0 && remaining <= send * 1e-9) this.dirty = true;
@@ -714,6 +740,17 @@ export class FluidFabric {
     this.compactIfSparse();
     this.dirty = true;
     return done;
+  }
+
+  /**
+   * Moves `bytes` of flow row fi from hop `fromHop` (the sender's, for bytes not yet injected)
+   * straight to the receiver: they were due within the batch window. Each port on the way counts
+   * them as sent.
+   */
+  private deliverAtOnce(fi: number, fromHop: number, bytes: number): void {
+    const base = this.fBase[fi]!;
+    for (let e = base + fromHop; e < base + this.fHops[fi]!; e++) this.txBytes[this.hopPort[e]!]! += bytes;
+    this.fDelivered[fi] = Math.min(this.fSize[fi]!, this.fDelivered[fi]! + bytes);
   }
 
   /** Queues a PAUSE/RESUME arrival, keeping the list in (time, port) order. */
@@ -1084,7 +1121,8 @@ export class FluidFabric {
       const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
-      if (q > ecnKminBytes + EPS_BYTES || (q >= ecnKminBytes - EPS_BYTES && this.dq[p]! > 0)) {
+      const dq = this.dq[p]!;
+      if (q > ecnKminBytes + EPS_BYTES || (dq > 0 && q >= ecnKminBytes - EPS_BYTES - this.p.eventBatchUs * dq)) {
         marking = true;
         rise = Math.max(rise, this.dq[p]!);
       }
@@ -1551,7 +1589,7 @@ export class FluidFabric {
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
-      if (s > 0 && q < ecnKminBytes - EPS_BYTES) {
+      if (s > 0 && q < ecnKminBytes - EPS_BYTES - this.p.eventBatchUs * s) {
         const d = (ecnKminBytes - q) / s;
         if (d < best && this.ccReactsToMarking(s)) best = d;
       }
