@@ -26,6 +26,7 @@ import { parseName } from '../core/names.js';
 import { advanceDcqcn, newDcqcnState, type DcqcnState } from './dcqcn.js';
 import { creditBoundBytesPerUs, healthyCreditLink, replaysPerByte, type CreditLinkState } from './credit-link.js';
 import { EGRESS_HISTOGRAM_BOUNDS, addLinearSegment } from './queue-histogram.js';
+import { RowHeap } from './row-heap.js';
 
 /** Fabric parameters: 400G defaults from fabric-modeling.md §1.4/§4 (SimAI/ASTRA-sim ns-3 configs). */
 export const FABRIC_DEFAULTS = {
@@ -341,6 +342,20 @@ export class FluidFabric {
    */
   private fNextUs = new Float64Array(256);
   private fRateStamp = new Int32Array(256);
+  /** The live rows by fNextUs (Infinity ones too; they are also listed in noEventRows). */
+  private readonly nextHeap = new RowHeap(this.fNextUs);
+  /** Rows the running final rate pass changed (fRateStamp = its dirtyGen). */
+  private reRated = new Int32Array(256);
+  private reRatedCount = 0;
+  /** Rows whose fNextUs was set to Infinity (flagged in noEventFlag; stale entries dropped when read). */
+  private noEventRows: number[] = [];
+  private noEventFlag = new Uint8Array(256);
+  /** Rows of live external senders (other tenants), in row order. */
+  private externalRows: number[] = [];
+  /** No live row before this one (rows die in any order; compaction resets it). */
+  private firstLiveRow = 0;
+  /** Flows processEvents checks at an event, by row. */
+  private candidates = new Int32Array(256);
   /**
    * Simulated µs each flow's bytes were last moved to. A rate event moves only the flows it
    * concerns: the ones due (fNextUs), the ones re-rated, and the hops of a draining port whose
@@ -663,14 +678,15 @@ export class FluidFabric {
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs, hopPort } = this;
-    const n = this.flows.length;
     // Congestion control reads the bytes sent: the flows move first.
     const ccDue = this.nextCcUs <= t + 1e-9;
     if (ccDue) this.dirty = true;
     if (!this.dirty) return NO_FLOWS;
     const { fDead, fNextUs } = this;
-    for (let fi = 0; fi < n; fi++) {
-      if (fDead[fi]) continue;
+    const count = this.collectCandidates(t);
+    const candidates = this.candidates;
+    for (let ci = 0; ci < count; ci++) {
+      const fi = candidates[ci]!;
       // Only a flow with an event of its own within the batch window has anything to check
       // (its sender's end, a backlog emptying, its window or its delivery); one without any
       // planned event is checked too, in case it stopped short of done.
@@ -743,6 +759,46 @@ export class FluidFabric {
   }
 
   /**
+   * Fills `candidates` with the live rows processEvents may have to check at t, in row order:
+   * every row whose next event falls within the widest batch window any live flow has (from
+   * the heap), rows without a planned event, and external senders (whose batch window grows
+   * with their long lives). The caller applies each row's own window.
+   */
+  private collectCandidates(t: number): number {
+    const { completionBatchUs, completionBatchShare, eventBatchUs } = this.p;
+    const n = this.flows.length;
+    if (this.candidates.length < n + this.externalRows.length) this.candidates = new Int32Array(2 * (n + this.externalRows.length));
+    const { fDead, fExternal, fNextUs, candidates } = this;
+    while (this.firstLiveRow < n && fDead[this.firstLiveRow]) this.firstLiveRow++;
+    let oldest = this.firstLiveRow;
+    while (oldest < n && (fDead[oldest] || fExternal[oldest])) oldest++;
+    const share = oldest < n ? completionBatchShare * (t - this.fStartUs[oldest]!) : 0;
+    let count = this.nextHeap.collectAtMost(t + Math.max(completionBatchUs, eventBatchUs, share) + 1e-9, candidates, 0);
+    let kept = 0;
+    for (const fi of this.noEventRows) {
+      if (fDead[fi] || fNextUs[fi] !== Infinity) this.noEventFlag[fi] = 0;
+      else {
+        this.noEventRows[kept++] = fi;
+        candidates[count++] = fi;
+      }
+    }
+    this.noEventRows.length = kept;
+    kept = 0;
+    for (const fi of this.externalRows) {
+      if (fDead[fi]) continue;
+      this.externalRows[kept++] = fi;
+      candidates[count++] = fi;
+    }
+    this.externalRows.length = kept;
+    if (count < 2) return count;
+    candidates.subarray(0, count).sort();
+    // An external sender may have come from the heap too.
+    let w = 1;
+    for (let i = 1; i < count; i++) if (candidates[i] !== candidates[w - 1]) candidates[w++] = candidates[i]!;
+    return w;
+  }
+
+  /**
    * Moves `bytes` of flow row fi from hop `fromHop` (the sender's, for bytes not yet injected)
    * straight to the receiver: they were due within the batch window. Each port on the way counts
    * them as sent.
@@ -785,6 +841,7 @@ export class FluidFabric {
     this.fRemaining[row] = 0;
     this.fSend[row] = 0;
     this.fDead[row] = 1;
+    this.nextHeap.remove(row);
     f.done = true;
     this.deadRows++;
     // Its hops stay in the level and port lists until the next rebuild: with zero rates they
@@ -841,9 +898,32 @@ export class FluidFabric {
     this.flows.length = w;
     this.hopCount = hw;
     this.deadRows = 0;
+    this.reindexRows();
     this.levelsStale = true;
     this.allRatesStale = true;
     this.ccActiveStale = true;
+  }
+
+  /** Rebuilds what is kept by row (next-event heap, row lists) after a compaction moved the rows. */
+  private reindexRows(): void {
+    const n = this.flows.length;
+    const rows = this.candidates;
+    this.noEventRows = [];
+    this.externalRows = [];
+    for (let r = 0; r < n; r++) {
+      rows[r] = r;
+      this.noEventFlag[r] = 0;
+      if (this.fNextUs[r] === Infinity) this.noteNoEvent(r);
+      if (this.fExternal[r]) this.externalRows.push(r);
+    }
+    this.nextHeap.rebuild(rows, n);
+    this.firstLiveRow = 0;
+  }
+
+  private noteNoEvent(row: number): void {
+    if (this.noEventFlag[row]) return;
+    this.noEventFlag[row] = 1;
+    this.noEventRows.push(row);
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
@@ -907,6 +987,7 @@ export class FluidFabric {
     this.sendB[w] = this.sendB[r]!;
     this.fNextUs[w] = this.fNextUs[r]!;
     this.fRateStamp[w] = this.fRateStamp[r]!;
+    this.noEventFlag[w] = 0;
     this.fAtUs[w] = this.fAtUs[r]!;
   }
 
@@ -938,6 +1019,10 @@ export class FluidFabric {
       this.sendA = grow(this.sendA);
       this.sendB = grow(this.sendB);
       this.fNextUs = grow(this.fNextUs);
+      this.nextHeap.keys = this.fNextUs;
+      this.reRated = grow(this.reRated);
+      this.noEventFlag = grow(this.noEventFlag);
+      this.candidates = grow(this.candidates);
       this.fRateStamp = grow(this.fRateStamp);
       this.fAtUs = grow(this.fAtUs);
     }
@@ -958,6 +1043,8 @@ export class FluidFabric {
     this.sendA[row] = NaN;
     this.sendB[row] = NaN;
     this.fNextUs[row] = -Infinity;
+    this.nextHeap.update(row);
+    if (flow.external) this.externalRows.push(row);
     this.fAtUs[row] = this.now;
     const g = flow.group;
     if (g) {
@@ -1425,6 +1512,13 @@ export class FluidFabric {
     return anyWindowed;
   }
 
+  /** Notes that the running final pass changed flow row fi's rates. */
+  private markReRated(fi: number): void {
+    if (this.fRateStamp[fi] === this.dirtyGen) return;
+    this.fRateStamp[fi] = this.dirtyGen;
+    this.reRated[this.reRatedCount++] = fi;
+  }
+
   /** Queues port p for recomputation in the running rate pass. */
   private markDirty(p: number): void {
     if (this.dirtyStamp[p] === this.dirtyGen) return;
@@ -1453,6 +1547,7 @@ export class FluidFabric {
     const { hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
     this.dirtyGen++;
     dirtyCount.fill(0);
+    if (final) this.reRatedCount = 0;
     // What changed since this pass last ran: capacities left by the pause shares, queue states,
     // and the ports whose hops changed.
     for (let i = 0; i < n; i++) {
@@ -1500,7 +1595,7 @@ export class FluidFabric {
       if (s !== sent[fi]) {
         sent[fi] = s;
         this.markDirty(hopPort[base]!);
-        if (final) this.fRateStamp[fi] = this.dirtyGen;
+        if (final) this.markReRated(fi);
       }
     }
     for (let L = 0; L <= 2; L++) {
@@ -1531,7 +1626,7 @@ export class FluidFabric {
           if (out !== hopOut[e]) {
             if (final) {
               this.syncFlow(this.hopRow[e]!);
-              this.fRateStamp[this.hopRow[e]!] = this.dirtyGen;
+              this.markReRated(this.hopRow[e]!);
             }
             hopOut[e] = out;
             if (hopLast[e] === 0) {
@@ -1544,6 +1639,7 @@ export class FluidFabric {
     }
     if (final) {
       this.finalPassGen = this.dirtyGen;
+      this.reRatedGen = this.dirtyGen;
       for (let i = 0; i < this.portsChangedCount; i++) this.portChangedStamp[this.portsChanged[i]!] = 0;
       this.portsChangedCount = 0;
       this.allRatesStale = false;
@@ -1616,19 +1712,41 @@ export class FluidFabric {
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
-    const { fNextUs, fRateStamp, fDead, finalPassGen } = this;
+    const { fNextUs, fRateStamp, fDead, finalPassGen, reRated } = this;
     const now = this.now;
-    const n = this.flows.length;
-    for (let fi = 0; fi < n; fi++) {
-      if (fDead[fi]) continue;
-      if (fRateStamp[fi] === finalPassGen || fNextUs[fi]! <= now + 1e-9) {
-        this.syncFlow(fi);
-        fNextUs[fi] = now + this.flowEventDelay(fi);
+    // New times for the flows the final pass re-rated (if it ran since the last call) and the
+    // flows whose time has come; the rest keep theirs.
+    if (this.finalPassGen === this.reRatedGen) {
+      for (let i = 0; i < this.reRatedCount; i++) {
+        const fi = reRated[i]!;
+        if (!fDead[fi]) this.planFlowEvent(fi);
       }
-      const d = fNextUs[fi]! - now;
+      this.reRatedGen = -1;
+    }
+    const due = this.candidates;
+    const dueCount = this.nextHeap.collectAtMost(now + 1e-9, due, 0);
+    for (let i = 0; i < dueCount; i++) {
+      const fi = due[i]!;
+      if (fRateStamp[fi] !== finalPassGen) this.planFlowEvent(fi);
+    }
+    const top = this.nextHeap.top();
+    if (top >= 0) {
+      const d = fNextUs[top]! - now;
       if (d < best) best = d;
     }
     return best;
+  }
+
+  /** dirtyGen of the final pass whose re-rated rows still await new event times (−1: none). */
+  private reRatedGen = -1;
+
+  /** Moves flow row fi to now and plans its next own event. */
+  private planFlowEvent(fi: number): void {
+    this.syncFlow(fi);
+    const next = this.now + this.flowEventDelay(fi);
+    this.fNextUs[fi] = next;
+    this.nextHeap.update(fi);
+    if (next === Infinity) this.noteNoEvent(fi);
   }
 
   /** µs until flow row fi's sender ends, a backlog of it empties, its window fills or it is delivered. */
