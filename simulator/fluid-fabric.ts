@@ -357,6 +357,33 @@ export class FluidFabric {
   /** Flows processEvents checks at an event, by row. */
   private candidates = new Int32Array(256);
   /**
+   * Rows whose sender rate each rate pass must recompute (bytes moved, rate limit or pause
+   * share changed, ring pace changed, added or finished), listed once each (stamp) but for rows
+   * marked again while a pass runs (hence room for twice the rows).
+   */
+  private senderDirtyA = new Int32Array(512);
+  private senderStampA = new Uint8Array(256);
+  private senderDirtyCountA = 0;
+  private senderDirtyB = new Int32Array(512);
+  private senderStampB = new Uint8Array(256);
+  private senderDirtyCountB = 0;
+  /** Whether the last final pass paced ring senders at their window (a switch re-rates every row). */
+  private windowedB = false;
+  /** 1 for a ring sender at its window as the unwindowed pass last saw it; how many are. */
+  private fAtWindow = new Uint8Array(256);
+  private atWindowCount = 0;
+  /** Rows of scale-up senders (finished ones until the next compaction). */
+  private scaleUpRows: number[] = [];
+  /** Rows sending from each NIC (finished ones until the next compaction). */
+  private nicRows: number[][];
+  private nicShareBefore: Float64Array;
+  private nicWasPaused: Int32Array;
+  /** Group rows whose ring pace the next unwindowed pass recomputes; the group of each row. */
+  private groupDirty = new Int32Array(64);
+  private groupDirtyStamp = new Uint8Array(64);
+  private groupDirtyCount = 0;
+  private groupOfRow: (FlowGroup | undefined)[] = [];
+  /**
    * Simulated µs each flow's bytes were last moved to. A rate event moves only the flows it
    * concerns: the ones due (fNextUs), the ones re-rated, and the hops of a draining port whose
    * backlogs set the shares; the rest keep moving linearly and are caught up when read.
@@ -465,6 +492,9 @@ export class FluidFabric {
     this.pausedPorts = this.pausedA;
     this.wasPaused = new Int32Array(n);
     this.nicPausedList = new Int32Array(nicCount);
+    this.nicRows = Array.from({ length: nicCount }, () => []);
+    this.nicShareBefore = new Float64Array(nicCount);
+    this.nicWasPaused = new Int32Array(nicCount);
     this.markedStamp = new Uint8Array(n);
     this.markedPorts = new Int32Array(n);
     this.markShare = new Float64Array(n);
@@ -718,6 +748,7 @@ export class FluidFabric {
       const send = fSend[fi]!;
       if (remaining > 0 && remaining < EPS_BYTES) {
         remaining = fRemaining[fi] = 0;
+        this.markSender(fi);
         this.dirty = true;
       } else if (remaining > 0 && send > 0 && remaining <= send * eventBatchUs && !this.fScaleUp[fi]) {
         // The sender's last bytes (due within the batch window) go out now, straight through.
@@ -807,6 +838,7 @@ export class FluidFabric {
     const base = this.fBase[fi]!;
     for (let e = base + fromHop; e < base + this.fHops[fi]!; e++) this.txBytes[this.hopPort[e]!]! += bytes;
     this.fDelivered[fi] = Math.min(this.fSize[fi]!, this.fDelivered[fi]! + bytes);
+    this.markSender(fi);
   }
 
   /** Queues a PAUSE/RESUME arrival, keeping the list in (time, port) order. */
@@ -842,6 +874,7 @@ export class FluidFabric {
     this.fSend[row] = 0;
     this.fDead[row] = 1;
     this.nextHeap.remove(row);
+    this.markSender(row);
     f.done = true;
     this.deadRows++;
     // Its hops stay in the level and port lists until the next rebuild: with zero rates they
@@ -910,11 +943,20 @@ export class FluidFabric {
     const rows = this.candidates;
     this.noEventRows = [];
     this.externalRows = [];
+    this.scaleUpRows = [];
+    for (const list of this.nicRows) list.length = 0;
+    // Both rate passes re-rate every row after a compaction: the dirty lists start empty.
+    for (let i = 0; i < this.senderDirtyCountA; i++) this.senderStampA[this.senderDirtyA[i]!] = 0;
+    for (let i = 0; i < this.senderDirtyCountB; i++) this.senderStampB[this.senderDirtyB[i]!] = 0;
+    this.senderDirtyCountA = 0;
+    this.senderDirtyCountB = 0;
     for (let r = 0; r < n; r++) {
       rows[r] = r;
       this.noEventFlag[r] = 0;
       if (this.fNextUs[r] === Infinity) this.noteNoEvent(r);
       if (this.fExternal[r]) this.externalRows.push(r);
+      if (this.fScaleUp[r]) this.scaleUpRows.push(r);
+      if (this.fSrcNic[r]! >= 0) this.nicRows[this.fSrcNic[r]!]!.push(r);
     }
     this.nextHeap.rebuild(rows, n);
     this.firstLiveRow = 0;
@@ -1023,6 +1065,11 @@ export class FluidFabric {
       this.reRated = grow(this.reRated);
       this.noEventFlag = grow(this.noEventFlag);
       this.candidates = grow(this.candidates);
+      this.senderDirtyA = growList(this.senderDirtyA, 2 * size);
+      this.senderStampA = grow(this.senderStampA);
+      this.senderDirtyB = growList(this.senderDirtyB, 2 * size);
+      this.senderStampB = grow(this.senderStampB);
+      this.fAtWindow = grow(this.fAtWindow);
       this.fRateStamp = grow(this.fRateStamp);
       this.fAtUs = grow(this.fAtUs);
     }
@@ -1045,6 +1092,9 @@ export class FluidFabric {
     this.fNextUs[row] = -Infinity;
     this.nextHeap.update(row);
     if (flow.external) this.externalRows.push(row);
+    if (flow.scaleUp) this.scaleUpRows.push(row);
+    if (flow.srcNic >= 0) this.nicRows[flow.srcNic]!.push(row);
+    this.fAtWindow[row] = 0;
     this.fAtUs[row] = this.now;
     const g = flow.group;
     if (g) {
@@ -1058,11 +1108,19 @@ export class FluidFabric {
           const live = new Int32Array(2 * this.groupLive.length);
           live.set(this.groupLive);
           this.groupLive = live;
+          const dirty = new Int32Array(2 * this.groupDirty.length);
+          dirty.set(this.groupDirty);
+          this.groupDirty = dirty;
+          const stamp = new Uint8Array(2 * this.groupDirtyStamp.length);
+          stamp.set(this.groupDirtyStamp);
+          this.groupDirtyStamp = stamp;
         }
       }
       this.groupLive[g.slot]!++;
     }
     this.fGroup[row] = g ? g.slot! : -1;
+    if (g) this.groupOfRow[g.slot!] = g;
+    this.markSender(row);
   }
 
   /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
@@ -1163,7 +1221,11 @@ export class FluidFabric {
       }
       if (mark > 0 || cc.active) {
         advanceDcqcn(cc, f.lineRate, mark, this.fCcSent[fi]!, dt);
-        this.fRateCap[fi] = Math.min(cc.rate, f.lineRate);
+        const cap = Math.min(cc.rate, f.lineRate);
+        if (cap !== this.fRateCap[fi]) {
+          this.fRateCap[fi] = cap;
+          this.markSender(fi);
+        }
       }
       this.fCcSent[fi] = 0;
     }
@@ -1411,7 +1473,94 @@ export class FluidFabric {
   private syncFlow(fi: number): void {
     const dt = this.now - this.fAtUs[fi]!;
     this.fAtUs[fi] = this.now;
-    if (dt > 0) this.advanceFlow(fi, dt);
+    if (dt > 0) {
+      // The move matters to the sender's rate only if it ends the sender or fills its window.
+      const live = this.fRemaining[fi]! > 0;
+      const atWindow = this.atWindow(fi);
+      this.advanceFlow(fi, dt);
+      if (this.fRemaining[fi]! > 0 !== live || this.atWindow(fi) !== atWindow) this.markSender(fi);
+    }
+  }
+
+  /** Whether flow row fi is a ring sender still sending with its window full. */
+  private atWindow(fi: number): boolean {
+    const remaining = this.fRemaining[fi]!;
+    const window = this.fWindow[fi]!;
+    return remaining > 0 && window !== Infinity && this.fGroup[fi]! >= 0 && this.fSize[fi]! - remaining - this.fDelivered[fi]! >= window - EPS_BYTES;
+  }
+
+  /** Flow row fi's sender rate must be recomputed by both rate passes (its ring's pace too). */
+  private markSender(fi: number): void {
+    if (!this.senderStampA[fi]) {
+      this.senderStampA[fi] = 1;
+      this.senderDirtyA[this.senderDirtyCountA++] = fi;
+    }
+    this.markSenderFinal(fi);
+    this.markGroup(this.fGroup[fi]!);
+  }
+
+  /** Flow row fi's sender rate must be recomputed by the final rate pass. */
+  private markSenderFinal(fi: number): void {
+    if (this.senderStampB[fi]) return;
+    this.senderStampB[fi] = 1;
+    this.senderDirtyB[this.senderDirtyCountB++] = fi;
+  }
+
+  /** Group row g's ring pace must be recomputed (−1: no group). */
+  private markGroup(g: number): void {
+    if (g < 0 || this.groupDirtyStamp[g]) return;
+    this.groupDirtyStamp[g] = 1;
+    this.groupDirty[this.groupDirtyCount++] = g;
+  }
+
+  /**
+   * One sender's rate in a rate pass (see computeRates): its rate limit, less the share of time
+   * its NIC (or an external sender's first port) is paused, held to its ring's pace at its
+   * window in a windowed pass.
+   */
+  private rateSender(fi: number, windowed: boolean, final: boolean): void {
+    const remaining = this.fRemaining[fi]!;
+    let s = 0;
+    let atWindow = 0;
+    if (remaining > 0) {
+      s = this.fRateCap[fi]!;
+      const nic = this.fSrcNic[fi]!;
+      if (nic >= 0) s *= 1 - this.nicPauseShare[nic]!;
+      else if (this.fExternal[fi]) {
+        const p0 = this.hopPort[this.fBase[fi]!]!;
+        if (this.xoffSeen[p0]) s *= 1 - this.heldShare[p0]!;
+      }
+      const g = this.fGroup[fi]!;
+      if (this.fWindow[fi] !== Infinity && g >= 0) {
+        const inFlight = this.fSize[fi]! - remaining - this.fDelivered[fi]!;
+        if (inFlight >= this.fWindow[fi]! - EPS_BYTES) {
+          atWindow = 1;
+          if (windowed) s = Math.min(s, this.groupCap[g]!);
+        }
+      }
+    }
+    const base = this.fBase[fi]!;
+    if (final) {
+      // (A scale-up sender's fSend and first hop hold its credit-bound rate, not s.)
+      if (s !== this.fSend[fi] || s !== this.hopIn[base]) this.syncFlow(fi);
+      this.fSend[fi] = s;
+      this.hopIn[base] = s;
+      if (s !== this.sendB[fi]) {
+        this.sendB[fi] = s;
+        this.markDirty(this.hopPort[base]!);
+        this.markReRated(fi);
+      }
+    } else {
+      if (atWindow !== this.fAtWindow[fi]) {
+        this.atWindowCount += atWindow ? 1 : -1;
+        this.fAtWindow[fi] = atWindow;
+      }
+      this.hopInA[base] = s;
+      if (s !== this.sendA[fi]) {
+        this.sendA[fi] = s;
+        this.markDirty(this.hopPort[base]!);
+      }
+    }
   }
 
   /**
@@ -1420,6 +1569,33 @@ export class FluidFabric {
    * largest of their shares.
    */
   private buildPauses(clear: Int32Array, clearCount: number, list: Int32Array): void {
+    const before = this.nicShareBefore;
+    const was = this.nicWasPaused;
+    const wasCount = this.nicPausedCount;
+    for (let i = 0; i < wasCount; i++) {
+      const k = this.nicPausedList[i]!;
+      was[i] = k;
+      before[k] = this.nicPauseShare[k]!;
+    }
+    this.collectPauses(clear, clearCount, list);
+    // Senders at NICs whose pause share changed re-rate.
+    for (let i = 0; i < this.nicPausedCount; i++) {
+      const k = this.nicPausedList[i]!;
+      if (this.nicPauseShare[k] !== before[k]) this.markNicSenders(k);
+    }
+    for (let i = 0; i < wasCount; i++) {
+      const k = was[i]!;
+      if (this.nicPauseShare[k] !== before[k]) this.markNicSenders(k);
+      before[k] = 0;
+    }
+  }
+
+  private markNicSenders(k: number): void {
+    for (const fi of this.nicRows[k]!) this.markSender(fi);
+  }
+
+  /** buildPauses without noting which NICs changed. */
+  private collectPauses(clear: Int32Array, clearCount: number, list: Int32Array): void {
     for (let i = 0; i < clearCount; i++) this.pauseShare[clear[i]!] = 0;
     for (let i = 0; i < this.nicPausedCount; i++) this.nicPauseShare[this.nicPausedList[i]!] = 0;
     this.nicPausedCount = 0;
@@ -1565,39 +1741,43 @@ export class FluidFabric {
     }
     for (let i = 0; i < this.portsChangedCount; i++) this.markDirty(this.portsChanged[i]!);
     if (this.allRatesStale) for (let i = 0; i < this.pathPortCount; i++) this.markDirty(this.pathPorts[i]!);
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
+    const { fBase, fHops, fRemaining, fSend, fScaleUp, fGroup, groupCap } = this;
     const nFlows = this.flows.length;
-    let anyWindowed = false;
-    for (let fi = 0; fi < nFlows; fi++) {
-      let s = 0;
-      const remaining = fRemaining[fi]!;
-      if (remaining > 0) {
-        s = fRateCap[fi]!;
-        const nic = fSrcNic[fi]!;
-        if (nic >= 0) s *= 1 - nicPauseShare[nic]!;
-        else if (fExternal[fi] && xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - heldShare[hopPort[fBase[fi]!]!]!;
-        const g = fGroup[fi]!;
-        if (fWindow[fi] !== Infinity && g >= 0) {
-          const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
-          if (inFlight >= fWindow[fi]! - EPS_BYTES) {
-            anyWindowed = true;
-            if (windowed) s = Math.min(s, groupCap[g]!);
-          }
-        }
+    // Sender rates: the rows whose inputs changed since this pass last ran (all of them after a
+    // compaction, or when the final pass switches between windowed and not), and the external
+    // and scale-up senders, whose rates follow state kept elsewhere.
+    const list = final ? this.senderDirtyB : this.senderDirtyA;
+    const stamp = final ? this.senderStampB : this.senderStampA;
+    let listed = final ? this.senderDirtyCountB : this.senderDirtyCountA;
+    if (this.allRatesStale || (final && windowed !== this.windowedB)) {
+      for (let i = 0; i < listed; i++) stamp[list[i]!] = 0;
+      listed = 0;
+      if (final) this.senderDirtyCountB = 0;
+      else this.senderDirtyCountA = 0;
+      if (!final) this.atWindowCount = 0;
+      for (let fi = 0; fi < nFlows; fi++) {
+        if (!final) this.fAtWindow[fi] = 0;
+        this.rateSender(fi, windowed, final);
       }
-      const base = fBase[fi]!;
-      if (final) {
-        // (A scale-up sender's fSend and first hop hold its credit-bound rate, not s.)
-        if (s !== fSend[fi] || s !== hopIn[base]) this.syncFlow(fi);
-        fSend[fi] = s;
+    } else {
+      for (let i = 0; i < listed; i++) {
+        const fi = list[i]!;
+        stamp[fi] = 0;
+        this.rateSender(fi, windowed, final);
       }
-      hopIn[base] = s;
-      if (s !== sent[fi]) {
-        sent[fi] = s;
-        this.markDirty(hopPort[base]!);
-        if (final) this.markReRated(fi);
-      }
+      for (const fi of this.externalRows) this.rateSender(fi, windowed, final);
+      if (final) for (const fi of this.scaleUpRows) this.rateSender(fi, windowed, final);
     }
+    // Rows marked while this pass ran (their own moves) wait for the next one.
+    if (final) {
+      list.copyWithin(0, listed, this.senderDirtyCountB);
+      this.senderDirtyCountB -= listed;
+      this.windowedB = windowed;
+    } else {
+      list.copyWithin(0, listed, this.senderDirtyCountA);
+      this.senderDirtyCountA -= listed;
+    }
+    const anyWindowed = this.atWindowCount > 0;
     for (let L = 0; L <= 2; L++) {
       const list = dirtyAtLevel[L]!;
       // Later levels grow while this one runs (outputs flow downstream); this one does not.
@@ -1627,7 +1807,7 @@ export class FluidFabric {
             if (final) {
               this.syncFlow(this.hopRow[e]!);
               this.markReRated(this.hopRow[e]!);
-            }
+            } else if (hopLast[e]) this.markGroup(fGroup[this.hopRow[e]!]!);
             hopOut[e] = out;
             if (hopLast[e] === 0) {
               hopIn[e + 1] = out;
@@ -1642,9 +1822,11 @@ export class FluidFabric {
       this.reRatedGen = this.dirtyGen;
       for (let i = 0; i < this.portsChangedCount; i++) this.portChangedStamp[this.portsChanged[i]!] = 0;
       this.portsChangedCount = 0;
-      this.allRatesStale = false;
-      for (let fi = 0; fi < nFlows; fi++) {
-        // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+      // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+      const scaleUpRows = this.allRatesStale ? null : this.scaleUpRows;
+      const count = scaleUpRows ? scaleUpRows.length : nFlows;
+      for (let i = 0; i < count; i++) {
+        const fi = scaleUpRows ? scaleUpRows[i]! : i;
         if (fScaleUp[fi]) {
           const base = fBase[fi]!;
           fSend[fi] = hopOut[base]!;
@@ -1658,7 +1840,8 @@ export class FluidFabric {
         if (queue[p]! > 0 && !isScaleUp[p]) srv[p] = c;
         else srv[p] = Math.min(l, c);
       }
-    } else {
+      this.allRatesStale = false;
+    } else if (this.allRatesStale) {
       groupCap.fill(Infinity, 0, this.groupCount);
       for (let fi = 0; fi < nFlows; fi++) {
         // Ring pace: the slowest live member's delivered rate.
@@ -1668,6 +1851,30 @@ export class FluidFabric {
           if (last < groupCap[g]!) groupCap[g] = last;
         }
       }
+      for (let i = 0; i < this.groupDirtyCount; i++) this.groupDirtyStamp[this.groupDirty[i]!] = 0;
+      this.groupDirtyCount = 0;
+    } else {
+      // Ring paces of the groups a member of which changed; their members' final rates follow.
+      for (let i = 0; i < this.groupDirtyCount; i++) {
+        const g = this.groupDirty[i]!;
+        this.groupDirtyStamp[g] = 0;
+        const group = this.groupOfRow[g];
+        let pace = Infinity;
+        if (group) {
+          for (const f of group.members) {
+            const fi = f.slot;
+            if (f.done || fRemaining[fi]! <= 0) continue;
+            const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
+            if (last < pace) pace = last;
+          }
+        }
+        if (pace !== groupCap[g]) {
+          groupCap[g] = pace;
+          // (Only a member at its window sends at the pace.)
+          if (group) for (const f of group.members) if (!f.done && this.atWindow(f.slot)) this.markSenderFinal(f.slot);
+        }
+      }
+      this.groupDirtyCount = 0;
     }
     return anyWindowed && !windowed;
   }
@@ -1952,4 +2159,11 @@ export class FluidFabric {
   rates(p: number): { arrival: number; service: number; capacity: number; paused: boolean } {
     return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.pauseShare[p]! > 0 };
   }
+}
+
+/** A copy of `list` with room for `size` entries. */
+function growList(list: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(size);
+  grown.set(list);
+  return grown;
 }
