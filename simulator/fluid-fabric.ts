@@ -748,13 +748,14 @@ export class FluidFabric {
       const send = fSend[fi]!;
       if (remaining > 0 && remaining < EPS_BYTES) {
         remaining = fRemaining[fi] = 0;
-        this.markSender(fi);
+        this.markSenderLive(fi);
         this.dirty = true;
       } else if (remaining > 0 && send > 0 && remaining <= send * eventBatchUs && !this.fScaleUp[fi]) {
         // The sender's last bytes (due within the batch window) go out now, straight through.
         this.fCcSent[fi]! += remaining;
         this.deliverAtOnce(fi, 0, remaining);
         remaining = fRemaining[fi] = 0;
+        this.markSenderLive(fi);
         this.dirty = true;
       }
       const size = fSize[fi]!;
@@ -874,7 +875,7 @@ export class FluidFabric {
     this.fSend[row] = 0;
     this.fDead[row] = 1;
     this.nextHeap.remove(row);
-    this.markSender(row);
+    this.markSenderLive(row);
     f.done = true;
     this.deadRows++;
     // Its hops stay in the level and port lists until the next rebuild: with zero rates they
@@ -1120,7 +1121,7 @@ export class FluidFabric {
     }
     this.fGroup[row] = g ? g.slot! : -1;
     if (g) this.groupOfRow[g.slot!] = g;
-    this.markSender(row);
+    this.markSenderLive(row);
   }
 
   /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
@@ -1478,7 +1479,8 @@ export class FluidFabric {
       const live = this.fRemaining[fi]! > 0;
       const atWindow = this.atWindow(fi);
       this.advanceFlow(fi, dt);
-      if (this.fRemaining[fi]! > 0 !== live || this.atWindow(fi) !== atWindow) this.markSender(fi);
+      if (this.fRemaining[fi]! > 0 !== live) this.markSenderLive(fi);
+      else if (this.atWindow(fi) !== atWindow) this.markSender(fi);
     }
   }
 
@@ -1489,13 +1491,18 @@ export class FluidFabric {
     return remaining > 0 && window !== Infinity && this.fGroup[fi]! >= 0 && this.fSize[fi]! - remaining - this.fDelivered[fi]! >= window - EPS_BYTES;
   }
 
-  /** Flow row fi's sender rate must be recomputed by both rate passes (its ring's pace too). */
+  /** Flow row fi's sender rate must be recomputed by both rate passes. */
   private markSender(fi: number): void {
     if (!this.senderStampA[fi]) {
       this.senderStampA[fi] = 1;
       this.senderDirtyA[this.senderDirtyCountA++] = fi;
     }
     this.markSenderFinal(fi);
+  }
+
+  /** Flow row fi's sender started or stopped: its rate and its ring's pace are recomputed. */
+  private markSenderLive(fi: number): void {
+    this.markSender(fi);
     this.markGroup(this.fGroup[fi]!);
   }
 
