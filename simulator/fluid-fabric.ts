@@ -674,6 +674,8 @@ export class FluidFabric {
         this.queue[p] = 0;
       }
       const q = this.queue[p]!;
+      // An empty queue sends no XOFF, and one not pausing sends no XON.
+      if (q === 0 && !this.xoff[p]) continue;
       const thr = this.xoffThreshold(p);
       // How far the queue closes on its threshold within the batch window (signed).
       const closing = this.p.eventBatchUs * (this.dq[p]! + this.p.pfcAlpha * this.devSlope[this.deviceOf[p]!]!);
@@ -750,7 +752,7 @@ export class FluidFabric {
         remaining = fRemaining[fi] = 0;
         this.markSenderLive(fi);
         this.dirty = true;
-      } else if (remaining > 0 && send > 0 && remaining <= send * eventBatchUs && !this.fScaleUp[fi]) {
+      } else if (remaining > 0 && send > 0 && remaining <= send * Math.max(eventBatchUs, batchUs)) {
         // The sender's last bytes (due within the batch window) go out now, straight through.
         this.fCcSent[fi]! += remaining;
         this.deliverAtOnce(fi, 0, remaining);
@@ -1899,6 +1901,8 @@ export class FluidFabric {
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
+      // An idle port crosses nothing unless its device's buffer fills (the threshold falls to 0).
+      if (s === 0 && q === 0 && !this.xoff[p] && this.devSlope[this.deviceOf[p]!]! <= 0) continue;
       if (s > 0 && q < ecnKminBytes - EPS_BYTES - this.p.eventBatchUs * s) {
         const d = (ecnKminBytes - q) / s;
         if (d < best && this.ccReactsToMarking(s)) best = d;
