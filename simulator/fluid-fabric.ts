@@ -83,9 +83,11 @@ export const FABRIC_DEFAULTS = {
    */
   completionBatchShare: 0.002,
   /**
-   * Queue crossings (PFC XOFF/XON thresholds, Kmin) and PAUSE/RESUME arrivals due this soon after
-   * an event are handled with it (µs): a phase start or end sends dozens of queues across their
-   * thresholds within a µs, and each would otherwise be an event (and its pause another) of its own.
+   * What falls due this soon after an event is handled with it (µs): queue crossings (PFC
+   * XOFF/XON thresholds, Kmin), PAUSE/RESUME arrivals, queues draining empty and senders'
+   * last bytes (both then go straight on to the receiver). A phase start or end sends dozens of
+   * queues across their thresholds and dozens of senders to their end within a µs, and each
+   * would otherwise be an event (and a pause another) of its own. Shifts each by at most this.
    */
   eventBatchUs: 0.5,
 };
@@ -714,7 +716,7 @@ export class FluidFabric {
     const ccDue = this.nextCcUs <= t + 1e-9;
     if (ccDue) this.dirty = true;
     if (!this.dirty) return NO_FLOWS;
-    const { fDead, fNextUs } = this;
+    const { fNextUs } = this;
     const count = this.collectCandidates(t);
     const candidates = this.candidates;
     for (let ci = 0; ci < count; ci++) {
@@ -1716,14 +1718,13 @@ export class FluidFabric {
    * Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks), in the
    * unwindowed pass (`final` false: variant A tables, ring paces) or the final one (variant B:
    * lam/hopIn/hopOut, service rates). Only ports whose inputs changed since the same pass last
-   * ran are recomputed (see lamA); every flow's sender rate is still checked, which is cheap.
+   * ran are recomputed (see lamA), and only senders whose inputs changed (see senderDirtyA).
    */
   private computeRates(windowed: boolean, final: boolean): boolean {
-    const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv, nicPauseShare, xoffSeen, heldShare } = this;
+    const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv } = this;
     const lam = final ? lamB : lamA;
     const capNow = final ? capNowB : capNowA;
     const queued = final ? this.queuedB : this.queuedA;
-    const sent = final ? this.sendB : this.sendA;
     const active = this.activePorts;
     const n = this.activeCount;
     if (this.levelsStale) this.rebuildLevels();
