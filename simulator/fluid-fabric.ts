@@ -1817,7 +1817,12 @@ export class FluidFabric {
             if (final) {
               this.syncFlow(this.hopRow[e]!);
               this.markReRated(this.hopRow[e]!);
-            } else if (hopLast[e]) this.markGroup(fGroup[this.hopRow[e]!]!);
+            } else if (hopLast[e]) {
+              // A ring's pace (its slowest delivered rate) changes only if this output undercuts
+              // it or was it.
+              const g = fGroup[this.hopRow[e]!]!;
+              if (g >= 0 && (out < groupCap[g]! || hopOut[e] === groupCap[g])) this.markGroup(g);
+            }
             hopOut[e] = out;
             if (hopLast[e] === 0) {
               hopIn[e + 1] = out;
