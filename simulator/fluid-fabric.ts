@@ -26,6 +26,7 @@ import { parseName } from '../core/names.js';
 import { advanceDcqcn, newDcqcnState, type DcqcnState } from './dcqcn.js';
 import { creditBoundBytesPerUs, healthyCreditLink, replaysPerByte, type CreditLinkState } from './credit-link.js';
 import { EGRESS_HISTOGRAM_BOUNDS, addLinearSegment } from './queue-histogram.js';
+import { RowHeap } from './row-heap.js';
 
 /** Fabric parameters: 400G defaults from fabric-modeling.md §1.4/§4 (SimAI/ASTRA-sim ns-3 configs). */
 export const FABRIC_DEFAULTS = {
@@ -81,6 +82,14 @@ export const FABRIC_DEFAULTS = {
    * then complete in a few events instead of one each, shifting a completion by at most 0.2 %.
    */
   completionBatchShare: 0.002,
+  /**
+   * What falls due this soon after an event is handled with it (µs): queue crossings (PFC
+   * XOFF/XON thresholds, Kmin), PAUSE/RESUME arrivals, queues draining empty and senders'
+   * last bytes (both then go straight on to the receiver). A phase start or end sends dozens of
+   * queues across their thresholds and dozens of senders to their end within a µs, and each
+   * would otherwise be an event (and a pause another) of its own. Shifts each by at most this.
+   */
+  eventBatchUs: 0.5,
 };
 export type FabricParams = typeof FABRIC_DEFAULTS;
 
@@ -335,6 +344,47 @@ export class FluidFabric {
    */
   private fNextUs = new Float64Array(256);
   private fRateStamp = new Int32Array(256);
+  /** The live rows by fNextUs (Infinity ones too; they are also listed in noEventRows). */
+  private readonly nextHeap = new RowHeap(this.fNextUs);
+  /** Rows the running final rate pass changed (fRateStamp = its dirtyGen). */
+  private reRated = new Int32Array(256);
+  private reRatedCount = 0;
+  /** Rows whose fNextUs was set to Infinity (flagged in noEventFlag; stale entries dropped when read). */
+  private noEventRows: number[] = [];
+  private noEventFlag = new Uint8Array(256);
+  /** Rows of live external senders (other tenants), in row order. */
+  private externalRows: number[] = [];
+  /** No live row before this one (rows die in any order; compaction resets it). */
+  private firstLiveRow = 0;
+  /** Flows processEvents checks at an event, by row. */
+  private candidates = new Int32Array(256);
+  /**
+   * Rows whose sender rate each rate pass must recompute (bytes moved, rate limit or pause
+   * share changed, ring pace changed, added or finished), listed once each (stamp) but for rows
+   * marked again while a pass runs (hence room for twice the rows).
+   */
+  private senderDirtyA = new Int32Array(512);
+  private senderStampA = new Uint8Array(256);
+  private senderDirtyCountA = 0;
+  private senderDirtyB = new Int32Array(512);
+  private senderStampB = new Uint8Array(256);
+  private senderDirtyCountB = 0;
+  /** Whether the last final pass paced ring senders at their window (a switch re-rates every row). */
+  private windowedB = false;
+  /** 1 for a ring sender at its window as the unwindowed pass last saw it; how many are. */
+  private fAtWindow = new Uint8Array(256);
+  private atWindowCount = 0;
+  /** Rows of scale-up senders (finished ones until the next compaction). */
+  private scaleUpRows: number[] = [];
+  /** Rows sending from each NIC (finished ones until the next compaction). */
+  private nicRows: number[][];
+  private nicShareBefore: Float64Array;
+  private nicWasPaused: Int32Array;
+  /** Group rows whose ring pace the next unwindowed pass recomputes; the group of each row. */
+  private groupDirty = new Int32Array(64);
+  private groupDirtyStamp = new Uint8Array(64);
+  private groupDirtyCount = 0;
+  private groupOfRow: (FlowGroup | undefined)[] = [];
   /**
    * Simulated µs each flow's bytes were last moved to. A rate event moves only the flows it
    * concerns: the ones due (fNextUs), the ones re-rated, and the hops of a draining port whose
@@ -444,6 +494,9 @@ export class FluidFabric {
     this.pausedPorts = this.pausedA;
     this.wasPaused = new Int32Array(n);
     this.nicPausedList = new Int32Array(nicCount);
+    this.nicRows = Array.from({ length: nicCount }, () => []);
+    this.nicShareBefore = new Float64Array(nicCount);
+    this.nicWasPaused = new Int32Array(nicCount);
     this.markedStamp = new Uint8Array(n);
     this.markedPorts = new Int32Array(n);
     this.markShare = new Float64Array(n);
@@ -615,25 +668,31 @@ export class FluidFabric {
     for (let i = 0; i < this.activeCount; i++) {
       const p = active[i]!;
       if (this.isScaleUp[p]) continue;
-      if (this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) {
-        // An emptied queue serves at its arrival rate from now on.
+      const draining = this.dq[p]! < 0 && this.queue[p]! <= -this.dq[p]! * this.p.eventBatchUs;
+      if ((this.queue[p]! < EPS_BYTES && this.dq[p]! <= 0) || draining) {
+        // An emptied queue (or one emptying within the batch window: its hops' last bytes go on
+        // below) serves at its arrival rate from now on.
         if (this.queue[p]! !== 0 || this.dq[p]! < 0) this.dirty = true;
         this.queue[p] = 0;
       }
       const q = this.queue[p]!;
+      // An empty queue sends no XOFF, and one not pausing sends no XON.
+      if (q === 0 && !this.xoff[p]) continue;
       const thr = this.xoffThreshold(p);
-      if (!this.xoff[p] && q >= thr - EPS_BYTES && q > 0) {
+      // How far the queue closes on its threshold within the batch window (signed).
+      const closing = this.p.eventBatchUs * (this.dq[p]! + this.p.pfcAlpha * this.devSlope[this.deviceOf[p]!]!);
+      if (!this.xoff[p] && q >= thr - EPS_BYTES - Math.max(0, closing) && q > 0) {
         this.xoff[p] = 1;
         this.xoffSince[p] = t;
         this.pfcTx[p]! += 1;
         this.schedulePause(t + this.p.linkDelayUs, p, true);
-      } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES || q === 0)) {
+      } else if (this.xoff[p] && !this.holding(p) && (q <= thr - this.p.pfcXonOffsetBytes + EPS_BYTES + Math.max(0, -closing) || q === 0)) {
         this.countPauseRefresh(p, t);
         this.xoff[p] = 0;
         this.schedulePause(t + this.p.linkDelayUs, p, false);
       }
     }
-    while (this.pendingPause.length && this.pendingPause[0]!.t <= t + 1e-9) {
+    while (this.pendingPause.length && this.pendingPause[0]!.t <= t + this.p.eventBatchUs + 1e-9) {
       const e = this.pendingPause.shift()!;
       if (this.xoffSeen[e.port] !== (e.on ? 1 : 0)) this.xoffSeenCount += e.on ? 1 : -1;
       this.xoffSeen[e.port] = e.on ? 1 : 0;
@@ -648,24 +707,25 @@ export class FluidFabric {
     // Senders that finished injecting or filled their window change rates; flows whose last
     // bytes arrive within the batch window complete together.
     let done: Flow[] | undefined;
-    const { completionBatchUs, completionBatchShare } = this.p;
+    const { completionBatchUs, completionBatchShare, eventBatchUs } = this.p;
     const hopIn = this.hopIn;
     const hopOut = this.hopOut;
     const hopBacklog = this.hopBacklog;
     const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fStartUs, hopPort } = this;
-    const n = this.flows.length;
     // Congestion control reads the bytes sent: the flows move first.
     const ccDue = this.nextCcUs <= t + 1e-9;
     if (ccDue) this.dirty = true;
     if (!this.dirty) return NO_FLOWS;
-    const { fDead, fNextUs } = this;
-    for (let fi = 0; fi < n; fi++) {
-      if (fDead[fi]) continue;
+    const { fNextUs } = this;
+    const count = this.collectCandidates(t);
+    const candidates = this.candidates;
+    for (let ci = 0; ci < count; ci++) {
+      const fi = candidates[ci]!;
       // Only a flow with an event of its own within the batch window has anything to check
       // (its sender's end, a backlog emptying, its window or its delivery); one without any
       // planned event is checked too, in case it stopped short of done.
       const next = fNextUs[fi]!;
-      if (next > t + completionBatchUs + 1e-9 && next !== Infinity) {
+      if (next > t + Math.max(completionBatchUs, eventBatchUs) + 1e-9 && next !== Infinity) {
         if (next > t + completionBatchShare * (t - fStartUs[fi]!) + 1e-9) continue;
       }
       const batchUs = Math.max(completionBatchUs, completionBatchShare * (t - fStartUs[fi]!));
@@ -673,17 +733,35 @@ export class FluidFabric {
       const hops = fHops[fi]!;
       const base = fBase[fi]!;
       for (let e = base; e < base + hops; e++) {
-        if (hopBacklog[e]! >= EPS_BYTES) continue;
-        if (hopBacklog[e]! > 0 && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
+        const b = hopBacklog[e]!;
+        if (b >= EPS_BYTES) {
+          // Bytes queued at a queue that is empty (snapped above) or that drain within the batch
+          // window go on to the receiver now, instead of costing an event of their own.
+          const p = hopPort[e]!;
+          const net = hopIn[e]! - hopOut[e]!;
+          if (this.isScaleUp[p] || (this.queue[p]! > 0 && !(net < 0 && b <= -net * eventBatchUs))) continue;
+          this.queue[p] = Math.max(0, this.queue[p]! - b);
+          hopBacklog[e] = 0;
+          this.deliverAtOnce(fi, e - base, b);
+          this.dirty = true;
+        } else if (b > 0 && hopIn[e]! <= hopOut[e]!) hopBacklog[e] = 0;
         // A hop whose queued bytes are gone loses its share of the spare service.
         if (hopIn[e]! < hopOut[e]!) this.portChanged(hopPort[e]!);
       }
       let remaining = fRemaining[fi]!;
+      const send = fSend[fi]!;
       if (remaining > 0 && remaining < EPS_BYTES) {
         remaining = fRemaining[fi] = 0;
+        this.markSenderLive(fi);
+        this.dirty = true;
+      } else if (remaining > 0 && send > 0 && remaining <= send * Math.max(eventBatchUs, batchUs)) {
+        // The sender's last bytes (due within the batch window) go out now, straight through.
+        this.fCcSent[fi]! += remaining;
+        this.deliverAtOnce(fi, 0, remaining);
+        remaining = fRemaining[fi] = 0;
+        this.markSenderLive(fi);
         this.dirty = true;
       }
-      const send = fSend[fi]!;
       const size = fSize[fi]!;
       const delivered = fDelivered[fi]!;
       if (send > 0 && remaining <= send * 1e-9) this.dirty = true;
@@ -714,6 +792,58 @@ export class FluidFabric {
     this.compactIfSparse();
     this.dirty = true;
     return done;
+  }
+
+  /**
+   * Fills `candidates` with the live rows processEvents may have to check at t, in row order:
+   * every row whose next event falls within the widest batch window any live flow has (from
+   * the heap), rows without a planned event, and external senders (whose batch window grows
+   * with their long lives). The caller applies each row's own window.
+   */
+  private collectCandidates(t: number): number {
+    const { completionBatchUs, completionBatchShare, eventBatchUs } = this.p;
+    const n = this.flows.length;
+    if (this.candidates.length < n + this.externalRows.length) this.candidates = new Int32Array(2 * (n + this.externalRows.length));
+    const { fDead, fExternal, fNextUs, candidates } = this;
+    while (this.firstLiveRow < n && fDead[this.firstLiveRow]) this.firstLiveRow++;
+    let oldest = this.firstLiveRow;
+    while (oldest < n && (fDead[oldest] || fExternal[oldest])) oldest++;
+    const share = oldest < n ? completionBatchShare * (t - this.fStartUs[oldest]!) : 0;
+    let count = this.nextHeap.collectAtMost(t + Math.max(completionBatchUs, eventBatchUs, share) + 1e-9, candidates, 0);
+    let kept = 0;
+    for (const fi of this.noEventRows) {
+      if (fDead[fi] || fNextUs[fi] !== Infinity) this.noEventFlag[fi] = 0;
+      else {
+        this.noEventRows[kept++] = fi;
+        candidates[count++] = fi;
+      }
+    }
+    this.noEventRows.length = kept;
+    kept = 0;
+    for (const fi of this.externalRows) {
+      if (fDead[fi]) continue;
+      this.externalRows[kept++] = fi;
+      candidates[count++] = fi;
+    }
+    this.externalRows.length = kept;
+    if (count < 2) return count;
+    candidates.subarray(0, count).sort();
+    // An external sender may have come from the heap too.
+    let w = 1;
+    for (let i = 1; i < count; i++) if (candidates[i] !== candidates[w - 1]) candidates[w++] = candidates[i]!;
+    return w;
+  }
+
+  /**
+   * Moves `bytes` of flow row fi from hop `fromHop` (the sender's, for bytes not yet injected)
+   * straight to the receiver: they were due within the batch window. Each port on the way counts
+   * them as sent.
+   */
+  private deliverAtOnce(fi: number, fromHop: number, bytes: number): void {
+    const base = this.fBase[fi]!;
+    for (let e = base + fromHop; e < base + this.fHops[fi]!; e++) this.txBytes[this.hopPort[e]!]! += bytes;
+    this.fDelivered[fi] = Math.min(this.fSize[fi]!, this.fDelivered[fi]! + bytes);
+    this.markSender(fi);
   }
 
   /** Queues a PAUSE/RESUME arrival, keeping the list in (time, port) order. */
@@ -748,6 +878,8 @@ export class FluidFabric {
     this.fRemaining[row] = 0;
     this.fSend[row] = 0;
     this.fDead[row] = 1;
+    this.nextHeap.remove(row);
+    this.markSenderLive(row);
     f.done = true;
     this.deadRows++;
     // Its hops stay in the level and port lists until the next rebuild: with zero rates they
@@ -804,9 +936,41 @@ export class FluidFabric {
     this.flows.length = w;
     this.hopCount = hw;
     this.deadRows = 0;
+    this.reindexRows();
     this.levelsStale = true;
     this.allRatesStale = true;
     this.ccActiveStale = true;
+  }
+
+  /** Rebuilds what is kept by row (next-event heap, row lists) after a compaction moved the rows. */
+  private reindexRows(): void {
+    const n = this.flows.length;
+    const rows = this.candidates;
+    this.noEventRows = [];
+    this.externalRows = [];
+    this.scaleUpRows = [];
+    for (const list of this.nicRows) list.length = 0;
+    // Both rate passes re-rate every row after a compaction: the dirty lists start empty.
+    for (let i = 0; i < this.senderDirtyCountA; i++) this.senderStampA[this.senderDirtyA[i]!] = 0;
+    for (let i = 0; i < this.senderDirtyCountB; i++) this.senderStampB[this.senderDirtyB[i]!] = 0;
+    this.senderDirtyCountA = 0;
+    this.senderDirtyCountB = 0;
+    for (let r = 0; r < n; r++) {
+      rows[r] = r;
+      this.noEventFlag[r] = 0;
+      if (this.fNextUs[r] === Infinity) this.noteNoEvent(r);
+      if (this.fExternal[r]) this.externalRows.push(r);
+      if (this.fScaleUp[r]) this.scaleUpRows.push(r);
+      if (this.fSrcNic[r]! >= 0) this.nicRows[this.fSrcNic[r]!]!.push(r);
+    }
+    this.nextHeap.rebuild(rows, n);
+    this.firstLiveRow = 0;
+  }
+
+  private noteNoEvent(row: number): void {
+    if (this.noEventFlag[row]) return;
+    this.noEventFlag[row] = 1;
+    this.noEventRows.push(row);
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
@@ -870,6 +1034,7 @@ export class FluidFabric {
     this.sendB[w] = this.sendB[r]!;
     this.fNextUs[w] = this.fNextUs[r]!;
     this.fRateStamp[w] = this.fRateStamp[r]!;
+    this.noEventFlag[w] = 0;
     this.fAtUs[w] = this.fAtUs[r]!;
   }
 
@@ -901,6 +1066,15 @@ export class FluidFabric {
       this.sendA = grow(this.sendA);
       this.sendB = grow(this.sendB);
       this.fNextUs = grow(this.fNextUs);
+      this.nextHeap.keys = this.fNextUs;
+      this.reRated = grow(this.reRated);
+      this.noEventFlag = grow(this.noEventFlag);
+      this.candidates = grow(this.candidates);
+      this.senderDirtyA = growList(this.senderDirtyA, 2 * size);
+      this.senderStampA = grow(this.senderStampA);
+      this.senderDirtyB = growList(this.senderDirtyB, 2 * size);
+      this.senderStampB = grow(this.senderStampB);
+      this.fAtWindow = grow(this.fAtWindow);
       this.fRateStamp = grow(this.fRateStamp);
       this.fAtUs = grow(this.fAtUs);
     }
@@ -921,6 +1095,11 @@ export class FluidFabric {
     this.sendA[row] = NaN;
     this.sendB[row] = NaN;
     this.fNextUs[row] = -Infinity;
+    this.nextHeap.update(row);
+    if (flow.external) this.externalRows.push(row);
+    if (flow.scaleUp) this.scaleUpRows.push(row);
+    if (flow.srcNic >= 0) this.nicRows[flow.srcNic]!.push(row);
+    this.fAtWindow[row] = 0;
     this.fAtUs[row] = this.now;
     const g = flow.group;
     if (g) {
@@ -934,11 +1113,19 @@ export class FluidFabric {
           const live = new Int32Array(2 * this.groupLive.length);
           live.set(this.groupLive);
           this.groupLive = live;
+          const dirty = new Int32Array(2 * this.groupDirty.length);
+          dirty.set(this.groupDirty);
+          this.groupDirty = dirty;
+          const stamp = new Uint8Array(2 * this.groupDirtyStamp.length);
+          stamp.set(this.groupDirtyStamp);
+          this.groupDirtyStamp = stamp;
         }
       }
       this.groupLive[g.slot]!++;
     }
     this.fGroup[row] = g ? g.slot! : -1;
+    if (g) this.groupOfRow[g.slot!] = g;
+    this.markSenderLive(row);
   }
 
   /** Lists each level's hop entries in flow order (the order the rate pass sums arrivals in). */
@@ -1039,7 +1226,11 @@ export class FluidFabric {
       }
       if (mark > 0 || cc.active) {
         advanceDcqcn(cc, f.lineRate, mark, this.fCcSent[fi]!, dt);
-        this.fRateCap[fi] = Math.min(cc.rate, f.lineRate);
+        const cap = Math.min(cc.rate, f.lineRate);
+        if (cap !== this.fRateCap[fi]) {
+          this.fRateCap[fi] = cap;
+          this.markSender(fi);
+        }
       }
       this.fCcSent[fi] = 0;
     }
@@ -1084,7 +1275,8 @@ export class FluidFabric {
       const p = this.activePorts[i]!;
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
-      if (q > ecnKminBytes + EPS_BYTES || (q >= ecnKminBytes - EPS_BYTES && this.dq[p]! > 0)) {
+      const dq = this.dq[p]!;
+      if (q > ecnKminBytes + EPS_BYTES || (dq > 0 && q >= ecnKminBytes - EPS_BYTES - this.p.eventBatchUs * dq)) {
         marking = true;
         rise = Math.max(rise, this.dq[p]!);
       }
@@ -1286,7 +1478,100 @@ export class FluidFabric {
   private syncFlow(fi: number): void {
     const dt = this.now - this.fAtUs[fi]!;
     this.fAtUs[fi] = this.now;
-    if (dt > 0) this.advanceFlow(fi, dt);
+    if (dt > 0) {
+      // The move matters to the sender's rate only if it ends the sender or fills its window.
+      const live = this.fRemaining[fi]! > 0;
+      const atWindow = this.atWindow(fi);
+      this.advanceFlow(fi, dt);
+      if (this.fRemaining[fi]! > 0 !== live) this.markSenderLive(fi);
+      else if (this.atWindow(fi) !== atWindow) this.markSender(fi);
+    }
+  }
+
+  /** Whether flow row fi is a ring sender still sending with its window full. */
+  private atWindow(fi: number): boolean {
+    const remaining = this.fRemaining[fi]!;
+    const window = this.fWindow[fi]!;
+    return remaining > 0 && window !== Infinity && this.fGroup[fi]! >= 0 && this.fSize[fi]! - remaining - this.fDelivered[fi]! >= window - EPS_BYTES;
+  }
+
+  /** Flow row fi's sender rate must be recomputed by both rate passes. */
+  private markSender(fi: number): void {
+    if (!this.senderStampA[fi]) {
+      this.senderStampA[fi] = 1;
+      this.senderDirtyA[this.senderDirtyCountA++] = fi;
+    }
+    this.markSenderFinal(fi);
+  }
+
+  /** Flow row fi's sender started or stopped: its rate and its ring's pace are recomputed. */
+  private markSenderLive(fi: number): void {
+    this.markSender(fi);
+    this.markGroup(this.fGroup[fi]!);
+  }
+
+  /** Flow row fi's sender rate must be recomputed by the final rate pass. */
+  private markSenderFinal(fi: number): void {
+    if (this.senderStampB[fi]) return;
+    this.senderStampB[fi] = 1;
+    this.senderDirtyB[this.senderDirtyCountB++] = fi;
+  }
+
+  /** Group row g's ring pace must be recomputed (−1: no group). */
+  private markGroup(g: number): void {
+    if (g < 0 || this.groupDirtyStamp[g]) return;
+    this.groupDirtyStamp[g] = 1;
+    this.groupDirty[this.groupDirtyCount++] = g;
+  }
+
+  /**
+   * One sender's rate in a rate pass (see computeRates): its rate limit, less the share of time
+   * its NIC (or an external sender's first port) is paused, held to its ring's pace at its
+   * window in a windowed pass.
+   */
+  private rateSender(fi: number, windowed: boolean, final: boolean): void {
+    const remaining = this.fRemaining[fi]!;
+    let s = 0;
+    let atWindow = 0;
+    if (remaining > 0) {
+      s = this.fRateCap[fi]!;
+      const nic = this.fSrcNic[fi]!;
+      if (nic >= 0) s *= 1 - this.nicPauseShare[nic]!;
+      else if (this.fExternal[fi]) {
+        const p0 = this.hopPort[this.fBase[fi]!]!;
+        if (this.xoffSeen[p0]) s *= 1 - this.heldShare[p0]!;
+      }
+      const g = this.fGroup[fi]!;
+      if (this.fWindow[fi] !== Infinity && g >= 0) {
+        const inFlight = this.fSize[fi]! - remaining - this.fDelivered[fi]!;
+        if (inFlight >= this.fWindow[fi]! - EPS_BYTES) {
+          atWindow = 1;
+          if (windowed) s = Math.min(s, this.groupCap[g]!);
+        }
+      }
+    }
+    const base = this.fBase[fi]!;
+    if (final) {
+      // (A scale-up sender's fSend and first hop hold its credit-bound rate, not s.)
+      if (s !== this.fSend[fi] || s !== this.hopIn[base]) this.syncFlow(fi);
+      this.fSend[fi] = s;
+      this.hopIn[base] = s;
+      if (s !== this.sendB[fi]) {
+        this.sendB[fi] = s;
+        this.markDirty(this.hopPort[base]!);
+        this.markReRated(fi);
+      }
+    } else {
+      if (atWindow !== this.fAtWindow[fi]) {
+        this.atWindowCount += atWindow ? 1 : -1;
+        this.fAtWindow[fi] = atWindow;
+      }
+      this.hopInA[base] = s;
+      if (s !== this.sendA[fi]) {
+        this.sendA[fi] = s;
+        this.markDirty(this.hopPort[base]!);
+      }
+    }
   }
 
   /**
@@ -1295,6 +1580,33 @@ export class FluidFabric {
    * largest of their shares.
    */
   private buildPauses(clear: Int32Array, clearCount: number, list: Int32Array): void {
+    const before = this.nicShareBefore;
+    const was = this.nicWasPaused;
+    const wasCount = this.nicPausedCount;
+    for (let i = 0; i < wasCount; i++) {
+      const k = this.nicPausedList[i]!;
+      was[i] = k;
+      before[k] = this.nicPauseShare[k]!;
+    }
+    this.collectPauses(clear, clearCount, list);
+    // Senders at NICs whose pause share changed re-rate.
+    for (let i = 0; i < this.nicPausedCount; i++) {
+      const k = this.nicPausedList[i]!;
+      if (this.nicPauseShare[k] !== before[k]) this.markNicSenders(k);
+    }
+    for (let i = 0; i < wasCount; i++) {
+      const k = was[i]!;
+      if (this.nicPauseShare[k] !== before[k]) this.markNicSenders(k);
+      before[k] = 0;
+    }
+  }
+
+  private markNicSenders(k: number): void {
+    for (const fi of this.nicRows[k]!) this.markSender(fi);
+  }
+
+  /** buildPauses without noting which NICs changed. */
+  private collectPauses(clear: Int32Array, clearCount: number, list: Int32Array): void {
     for (let i = 0; i < clearCount; i++) this.pauseShare[clear[i]!] = 0;
     for (let i = 0; i < this.nicPausedCount; i++) this.nicPauseShare[this.nicPausedList[i]!] = 0;
     this.nicPausedCount = 0;
@@ -1387,6 +1699,13 @@ export class FluidFabric {
     return anyWindowed;
   }
 
+  /** Notes that the running final pass changed flow row fi's rates. */
+  private markReRated(fi: number): void {
+    if (this.fRateStamp[fi] === this.dirtyGen) return;
+    this.fRateStamp[fi] = this.dirtyGen;
+    this.reRated[this.reRatedCount++] = fi;
+  }
+
   /** Queues port p for recomputation in the running rate pass. */
   private markDirty(p: number): void {
     if (this.dirtyStamp[p] === this.dirtyGen) return;
@@ -1399,14 +1718,13 @@ export class FluidFabric {
    * Per-flow, per-hop rates level by level (uplinks, spine downlinks, leaf downlinks), in the
    * unwindowed pass (`final` false: variant A tables, ring paces) or the final one (variant B:
    * lam/hopIn/hopOut, service rates). Only ports whose inputs changed since the same pass last
-   * ran are recomputed (see lamA); every flow's sender rate is still checked, which is cheap.
+   * ran are recomputed (see lamA), and only senders whose inputs changed (see senderDirtyA).
    */
   private computeRates(windowed: boolean, final: boolean): boolean {
-    const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv, nicPauseShare, xoffSeen, heldShare } = this;
+    const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv } = this;
     const lam = final ? lamB : lamA;
     const capNow = final ? capNowB : capNowA;
     const queued = final ? this.queuedB : this.queuedA;
-    const sent = final ? this.sendB : this.sendA;
     const active = this.activePorts;
     const n = this.activeCount;
     if (this.levelsStale) this.rebuildLevels();
@@ -1415,6 +1733,7 @@ export class FluidFabric {
     const { hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
     this.dirtyGen++;
     dirtyCount.fill(0);
+    if (final) this.reRatedCount = 0;
     // What changed since this pass last ran: capacities left by the pause shares, queue states,
     // and the ports whose hops changed.
     for (let i = 0; i < n; i++) {
@@ -1432,39 +1751,43 @@ export class FluidFabric {
     }
     for (let i = 0; i < this.portsChangedCount; i++) this.markDirty(this.portsChanged[i]!);
     if (this.allRatesStale) for (let i = 0; i < this.pathPortCount; i++) this.markDirty(this.pathPorts[i]!);
-    const { fBase, fHops, fRemaining, fDelivered, fSend, fSize, fWindow, fRateCap, fSrcNic, fExternal, fScaleUp, fGroup, groupCap } = this;
+    const { fBase, fHops, fRemaining, fSend, fScaleUp, fGroup, groupCap } = this;
     const nFlows = this.flows.length;
-    let anyWindowed = false;
-    for (let fi = 0; fi < nFlows; fi++) {
-      let s = 0;
-      const remaining = fRemaining[fi]!;
-      if (remaining > 0) {
-        s = fRateCap[fi]!;
-        const nic = fSrcNic[fi]!;
-        if (nic >= 0) s *= 1 - nicPauseShare[nic]!;
-        else if (fExternal[fi] && xoffSeen[hopPort[fBase[fi]!]!]) s *= 1 - heldShare[hopPort[fBase[fi]!]!]!;
-        const g = fGroup[fi]!;
-        if (fWindow[fi] !== Infinity && g >= 0) {
-          const inFlight = fSize[fi]! - remaining - fDelivered[fi]!;
-          if (inFlight >= fWindow[fi]! - EPS_BYTES) {
-            anyWindowed = true;
-            if (windowed) s = Math.min(s, groupCap[g]!);
-          }
-        }
+    // Sender rates: the rows whose inputs changed since this pass last ran (all of them after a
+    // compaction, or when the final pass switches between windowed and not), and the external
+    // and scale-up senders, whose rates follow state kept elsewhere.
+    const list = final ? this.senderDirtyB : this.senderDirtyA;
+    const stamp = final ? this.senderStampB : this.senderStampA;
+    let listed = final ? this.senderDirtyCountB : this.senderDirtyCountA;
+    if (this.allRatesStale || (final && windowed !== this.windowedB)) {
+      for (let i = 0; i < listed; i++) stamp[list[i]!] = 0;
+      listed = 0;
+      if (final) this.senderDirtyCountB = 0;
+      else this.senderDirtyCountA = 0;
+      if (!final) this.atWindowCount = 0;
+      for (let fi = 0; fi < nFlows; fi++) {
+        if (!final) this.fAtWindow[fi] = 0;
+        this.rateSender(fi, windowed, final);
       }
-      const base = fBase[fi]!;
-      if (final) {
-        // (A scale-up sender's fSend and first hop hold its credit-bound rate, not s.)
-        if (s !== fSend[fi] || s !== hopIn[base]) this.syncFlow(fi);
-        fSend[fi] = s;
+    } else {
+      for (let i = 0; i < listed; i++) {
+        const fi = list[i]!;
+        stamp[fi] = 0;
+        this.rateSender(fi, windowed, final);
       }
-      hopIn[base] = s;
-      if (s !== sent[fi]) {
-        sent[fi] = s;
-        this.markDirty(hopPort[base]!);
-        if (final) this.fRateStamp[fi] = this.dirtyGen;
-      }
+      for (const fi of this.externalRows) this.rateSender(fi, windowed, final);
+      if (final) for (const fi of this.scaleUpRows) this.rateSender(fi, windowed, final);
     }
+    // Rows marked while this pass ran (their own moves) wait for the next one.
+    if (final) {
+      list.copyWithin(0, listed, this.senderDirtyCountB);
+      this.senderDirtyCountB -= listed;
+      this.windowedB = windowed;
+    } else {
+      list.copyWithin(0, listed, this.senderDirtyCountA);
+      this.senderDirtyCountA -= listed;
+    }
+    const anyWindowed = this.atWindowCount > 0;
     for (let L = 0; L <= 2; L++) {
       const list = dirtyAtLevel[L]!;
       // Later levels grow while this one runs (outputs flow downstream); this one does not.
@@ -1493,7 +1816,12 @@ export class FluidFabric {
           if (out !== hopOut[e]) {
             if (final) {
               this.syncFlow(this.hopRow[e]!);
-              this.fRateStamp[this.hopRow[e]!] = this.dirtyGen;
+              this.markReRated(this.hopRow[e]!);
+            } else if (hopLast[e]) {
+              // A ring's pace (its slowest delivered rate) changes only if this output undercuts
+              // it or was it.
+              const g = fGroup[this.hopRow[e]!]!;
+              if (g >= 0 && (out < groupCap[g]! || hopOut[e] === groupCap[g])) this.markGroup(g);
             }
             hopOut[e] = out;
             if (hopLast[e] === 0) {
@@ -1506,11 +1834,14 @@ export class FluidFabric {
     }
     if (final) {
       this.finalPassGen = this.dirtyGen;
+      this.reRatedGen = this.dirtyGen;
       for (let i = 0; i < this.portsChangedCount; i++) this.portChangedStamp[this.portsChanged[i]!] = 0;
       this.portsChangedCount = 0;
-      this.allRatesStale = false;
-      for (let fi = 0; fi < nFlows; fi++) {
-        // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+      // Scale-up senders wait for credits instead of queueing: what is not sent stays at the GPU.
+      const scaleUpRows = this.allRatesStale ? null : this.scaleUpRows;
+      const count = scaleUpRows ? scaleUpRows.length : nFlows;
+      for (let i = 0; i < count; i++) {
+        const fi = scaleUpRows ? scaleUpRows[i]! : i;
         if (fScaleUp[fi]) {
           const base = fBase[fi]!;
           fSend[fi] = hopOut[base]!;
@@ -1524,7 +1855,8 @@ export class FluidFabric {
         if (queue[p]! > 0 && !isScaleUp[p]) srv[p] = c;
         else srv[p] = Math.min(l, c);
       }
-    } else {
+      this.allRatesStale = false;
+    } else if (this.allRatesStale) {
       groupCap.fill(Infinity, 0, this.groupCount);
       for (let fi = 0; fi < nFlows; fi++) {
         // Ring pace: the slowest live member's delivered rate.
@@ -1534,6 +1866,30 @@ export class FluidFabric {
           if (last < groupCap[g]!) groupCap[g] = last;
         }
       }
+      for (let i = 0; i < this.groupDirtyCount; i++) this.groupDirtyStamp[this.groupDirty[i]!] = 0;
+      this.groupDirtyCount = 0;
+    } else {
+      // Ring paces of the groups a member of which changed; their members' final rates follow.
+      for (let i = 0; i < this.groupDirtyCount; i++) {
+        const g = this.groupDirty[i]!;
+        this.groupDirtyStamp[g] = 0;
+        const group = this.groupOfRow[g];
+        let pace = Infinity;
+        if (group) {
+          for (const f of group.members) {
+            const fi = f.slot;
+            if (f.done || fRemaining[fi]! <= 0) continue;
+            const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
+            if (last < pace) pace = last;
+          }
+        }
+        if (pace !== groupCap[g]) {
+          groupCap[g] = pace;
+          // (Only a member at its window sends at the pace.)
+          if (group) for (const f of group.members) if (!f.done && this.atWindow(f.slot)) this.markSenderFinal(f.slot);
+        }
+      }
+      this.groupDirtyCount = 0;
     }
     return anyWindowed && !windowed;
   }
@@ -1551,7 +1907,9 @@ export class FluidFabric {
       if (this.isScaleUp[p]) continue;
       const q = this.queue[p]!;
       const s = this.dq[p]!;
-      if (s > 0 && q < ecnKminBytes - EPS_BYTES) {
+      // An idle port crosses nothing unless its device's buffer fills (the threshold falls to 0).
+      if (s === 0 && q === 0 && !this.xoff[p] && this.devSlope[this.deviceOf[p]!]! <= 0) continue;
+      if (s > 0 && q < ecnKminBytes - EPS_BYTES - this.p.eventBatchUs * s) {
         const d = (ecnKminBytes - q) / s;
         if (d < best && this.ccReactsToMarking(s)) best = d;
       }
@@ -1578,19 +1936,41 @@ export class FluidFabric {
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
-    const { fNextUs, fRateStamp, fDead, finalPassGen } = this;
+    const { fNextUs, fRateStamp, fDead, finalPassGen, reRated } = this;
     const now = this.now;
-    const n = this.flows.length;
-    for (let fi = 0; fi < n; fi++) {
-      if (fDead[fi]) continue;
-      if (fRateStamp[fi] === finalPassGen || fNextUs[fi]! <= now + 1e-9) {
-        this.syncFlow(fi);
-        fNextUs[fi] = now + this.flowEventDelay(fi);
+    // New times for the flows the final pass re-rated (if it ran since the last call) and the
+    // flows whose time has come; the rest keep theirs.
+    if (this.finalPassGen === this.reRatedGen) {
+      for (let i = 0; i < this.reRatedCount; i++) {
+        const fi = reRated[i]!;
+        if (!fDead[fi]) this.planFlowEvent(fi);
       }
-      const d = fNextUs[fi]! - now;
+      this.reRatedGen = -1;
+    }
+    const due = this.candidates;
+    const dueCount = this.nextHeap.collectAtMost(now + 1e-9, due, 0);
+    for (let i = 0; i < dueCount; i++) {
+      const fi = due[i]!;
+      if (fRateStamp[fi] !== finalPassGen) this.planFlowEvent(fi);
+    }
+    const top = this.nextHeap.top();
+    if (top >= 0) {
+      const d = fNextUs[top]! - now;
       if (d < best) best = d;
     }
     return best;
+  }
+
+  /** dirtyGen of the final pass whose re-rated rows still await new event times (−1: none). */
+  private reRatedGen = -1;
+
+  /** Moves flow row fi to now and plans its next own event. */
+  private planFlowEvent(fi: number): void {
+    this.syncFlow(fi);
+    const next = this.now + this.flowEventDelay(fi);
+    this.fNextUs[fi] = next;
+    this.nextHeap.update(fi);
+    if (next === Infinity) this.noteNoEvent(fi);
   }
 
   /** µs until flow row fi's sender ends, a backlog of it empties, its window fills or it is delivered. */
@@ -1796,4 +2176,11 @@ export class FluidFabric {
   rates(p: number): { arrival: number; service: number; capacity: number; paused: boolean } {
     return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.pauseShare[p]! > 0 };
   }
+}
+
+/** A copy of `list` with room for `size` entries. */
+function growList(list: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(size);
+  grown.set(list);
+  return grown;
 }
