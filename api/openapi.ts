@@ -98,7 +98,7 @@ const bucket = { t: iso.meta({ description: 'bucket start' }), t_ms: z.int().met
 const portSeries = z.object({
   port: z.string(),
   ...seriesWindow,
-  resolution: z.enum(['raw', '1s', '1m']).meta({ description: 'the table that answered: raw samples or a rollup' }),
+  resolution: z.enum(['raw', '1s', '1m', '5m']).meta({ description: 'the table that answered: raw samples or a rollup' }),
   points: z.array(
     z.object({
       ...bucket,
