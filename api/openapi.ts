@@ -98,7 +98,9 @@ const bucket = { t: iso.meta({ description: 'bucket start' }), t_ms: z.int().met
 const portSeries = z.object({
   port: z.string(),
   ...seriesWindow,
-  resolution: z.enum(['raw', '1s', '1m']).meta({ description: 'the table that answered: raw samples or a rollup' }),
+  resolution: z.enum(['raw', '1s', '1m', '5m']).meta({
+    description: 'the table that answered: raw samples or a rollup (1 s, 1 min, or 5 min for steps of whole 5 minutes)',
+  }),
   points: z.array(
     z.object({
       ...bucket,

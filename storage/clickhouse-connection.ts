@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { ConfigError } from '../core/errors.js';
+import { gateReads } from './chdb-query-gate.js';
 
 /**
  * chdb types its connection against the standalone @clickhouse/client-common package, while
@@ -71,7 +72,8 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseConnection {
     mkdirSync(dir, { recursive: true });
     const connection = createChdbConnection({ path: dir });
     // No client settings: on chDB they run as `SET` statements before every query; reads carry RESULT_SHAPE_SETTINGS.
-    const client = createClient({ connection: connection as unknown as ClientConnection });
+    // Reads pass the gate that keeps a failed read's rows out of the next answer (chdb-query-gate.ts).
+    const client = gateReads(createClient({ connection: connection as unknown as ClientConnection }));
     const rawInsert: RawJsonInsert = async (table, body, settings, format) => {
       const columns = format?.columns ? [...format.columns] : undefined;
       await connection.chdb.rawInsert({ table, values: body, format: format?.format ?? 'JSONEachRow', settings, columns });

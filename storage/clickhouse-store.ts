@@ -48,6 +48,7 @@ import {
   portRollupRowsQuery,
   type PortRollupRow,
   type RollupRead,
+  type RollupResolution,
   jobSeriesQuery,
   portSeriesQuery,
   seriesResolutionFor,
@@ -123,6 +124,7 @@ export class ClickHouseStore implements QueryStore {
   private readonly rollupReads = {
     '1s': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1s', keys), ROLLUP_READ_BATCH),
     '1m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1m', keys), ROLLUP_READ_BATCH),
+    '5m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('5m', keys), ROLLUP_READ_BATCH),
   };
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
@@ -208,7 +210,7 @@ export class ClickHouseStore implements QueryStore {
   }
 
   /** The rollup rows of several reads (keys: JSON of a RollupRead) from one query. */
-  private async rollupRows(resolution: '1s' | '1m', keys: string[]): Promise<Map<string, PortRollupRow[]>> {
+  private async rollupRows(resolution: RollupResolution, keys: string[]): Promise<Map<string, PortRollupRow[]>> {
     const reads = keys.map((k) => JSON.parse(k) as RollupRead);
     const rows = await this.select<PortRollupRow>(portRollupRowsQuery(resolution, reads));
     const byPort = new Map<string, PortRollupRow[]>();

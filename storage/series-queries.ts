@@ -8,10 +8,11 @@ import type { SeriesResolution, SeriesWindow } from '../core/store.js';
 import type { BoundQuery } from './stall-query.js';
 
 /**
- * Which table answers a port series: a rollup when every bucket is whole seconds or minutes
- * (then it reads 10× or 600× fewer rows than raw 100 ms samples), raw samples otherwise.
+ * Which table answers a port series: the coarsest rollup whose rows fit whole in every bucket
+ * (then it reads 10×, 600× or 3,000× fewer rows than raw 100 ms samples), raw samples otherwise.
  */
 export function seriesResolutionFor(w: SeriesWindow): SeriesResolution {
+  if (w.step_ms % 300_000 === 0) return '5m';
   if (w.step_ms % 60_000 === 0) return '1m';
   if (w.step_ms % 1000 === 0) return '1s';
   return 'raw';
@@ -39,8 +40,13 @@ export interface PortBucketRow {
   down_samples: number | string;
 }
 
+export type RollupResolution = Exclude<SeriesResolution, 'raw'>;
+
+/** The table of each rollup (migrations 0003 and 0007). */
+const ROLLUP_TABLES: Record<RollupResolution, string> = { '1s': 'port_samples_1s', '1m': 'port_samples_1m', '5m': 'port_samples_5m' };
+
 /** Rollup rows per second or minute of window, and the most a window may span to be bucketed here. */
-const ROLLUP_ROW_MS: Record<Exclude<SeriesResolution, 'raw'>, number> = { '1s': 1000, '1m': 60_000 };
+const ROLLUP_ROW_MS: Record<RollupResolution, number> = { '1s': 1000, '1m': 60_000, '5m': 300_000 };
 const MAX_ROLLUP_ROWS_BUCKETED_IN_NODE = 4000;
 
 /**
@@ -62,7 +68,7 @@ export interface RollupRead {
   to_ms: number;
 }
 
-/** A rollup row of one port, as it is stored (t_ms: its own second or minute). */
+/** A rollup row of one port, as it is stored (t_ms: the start of its own second or minutes). */
 export interface PortRollupRow extends PortBucketRow {
   port: string;
 }
@@ -78,8 +84,8 @@ export const rollupSecondsOf = (r: { from_ms: number; to_ms: number }) => ({
  * (the index narrows each to its own granules), rows told apart by port and time afterwards
  * (rollupRowsOf). Parameter names carry the read's index.
  */
-export function portRollupRowsQuery(resolution: Exclude<SeriesResolution, 'raw'>, reads: readonly RollupRead[]): BoundQuery {
-  const table = resolution === '1s' ? 'port_samples_1s' : 'port_samples_1m';
+export function portRollupRowsQuery(resolution: RollupResolution, reads: readonly RollupRead[]): BoundQuery {
+  const table = ROLLUP_TABLES[resolution];
   const params: Record<string, unknown> = {};
   const conditions = reads.map((r, i) => {
     params[`port_${i}`] = r.port;
@@ -121,9 +127,9 @@ export function portSeriesQuery(port: string, w: SeriesWindow, resolution: Serie
       query_params: params,
     };
   }
-  // Rollup rows are already sums per second or minute; sums of sums stay exact. Their `ts`
+  // Rollup rows are already sums per second or minutes; sums of sums stay exact. Their `ts`
   // is a DateTime (seconds), widened so the same bucketing expression applies.
-  const table = resolution === '1s' ? 'port_samples_1s' : 'port_samples_1m';
+  const table = ROLLUP_TABLES[resolution];
   return {
     query: `SELECT ${bucketMs("toDateTime64(ts, 3, 'UTC')")} AS t_ms,
        sum(samples) AS samples,

@@ -5,7 +5,9 @@
  * process without the result cache, and per endpoint prints the mean HTTP latency, the CPU
  * time this process spent per request (chDB's threads included: the least load-dependent
  * figure), the part of the latency spent in the store's chDB calls, and the engine's own
- * elapsed time, taken by replaying each captured query on a second chDB session.
+ * elapsed time, taken by replaying each captured query on a second chDB session, with the rows
+ * and granules (marks) its index analysis selects to read (EXPLAIN ESTIMATE; chDB keeps no
+ * query_log, and its own read counters count result rows).
  * A diagnostic for tuning query shapes, not a benchmark: the figures under load come from
  * bench-api.ts.
  */
@@ -80,15 +82,24 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpu0);
       const cpuMs = (cpu.user + cpu.system) / 1000;
       let engineS = 0;
+      let rowsRead = 0;
+      let marksRead = 0;
       for (const c of captured) {
         const r = await replay.queryBindAsync(c.query, c.query_params, { format: 'JSONEachRow' });
         engineS += r.elapsed;
+        const estimate = await replay.queryBindAsync(`EXPLAIN ESTIMATE ${c.query}`, c.query_params, { format: 'JSONEachRow' });
+        for (const line of estimate.text().split('\n').filter(Boolean)) {
+          const e = JSON.parse(line) as { rows: number | string; marks: number | string };
+          rowsRead += Number(e.rows);
+          marksRead += Number(e.marks);
+        }
       }
       const storeMs = captured.reduce((a, c) => a + c.ms, 0);
       const per = (v: number) => (v / requests).toFixed(2);
       process.stdout.write(
         `${endpoint.padEnd(12)} http ${per(httpMs)} ms/req, CPU ${per(cpuMs)} ms/req, chDB calls ${per(storeMs)} ms/req ` +
-          `(${(captured.length / requests).toFixed(1)} queries), engine elapsed ${per(engineS * 1000)} ms/req\n`,
+          `(${(captured.length / requests).toFixed(1)} queries), engine elapsed ${per(engineS * 1000)} ms/req, ` +
+          `selects ${Math.round(rowsRead / requests)} rows in ${(marksRead / requests).toFixed(1)} granules per req\n`,
       );
     }
   } finally {

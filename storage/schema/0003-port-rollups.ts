@@ -23,9 +23,8 @@ const ROLLUPS: Rollup[] = [
 ];
 
 const sum = 'SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1))';
-const createTable = (l: SchemaLayout, { table, partition }: Rollup) => `
-${l.createTable(table)}
-(
+/** A rollup table's columns, as CREATE TABLE lists them; coarser rollups (0007) share them. */
+export const ROLLUP_COLUMNS_DDL = `(
     ts                  DateTime('UTC') CODEC(DoubleDelta, ZSTD(1)),
     port                LowCardinality(String),
     samples             ${sum},
@@ -41,13 +40,17 @@ ${l.createTable(table)}
     down_samples        ${sum},
     -- when the latest contribution was stored: what retention counts from (0004)
     stored_at           SimpleAggregateFunction(max, DateTime('UTC')) DEFAULT now() CODEC(Delta, ZSTD(1))
-)
+)`;
+
+const createTable = (l: SchemaLayout, { table, partition }: Rollup) => `
+${l.createTable(table)}
+${ROLLUP_COLUMNS_DDL}
 ${l.engine(table, 'AggregatingMergeTree')}
 PARTITION BY ${partition}
 ORDER BY (port, ts)`;
 
 /** The aggregation both the view and the backfill run; `bucket_ts` avoids shadowing `ts`. */
-const aggregate = (l: SchemaLayout, { bucket }: Rollup) => `
+export const rollupOfSamples = (l: SchemaLayout, { bucket }: Pick<Rollup, 'bucket'>) => `
 SELECT toDateTime(${bucket}, 'UTC') AS bucket_ts,
        port,
        count() AS samples,
@@ -63,11 +66,11 @@ SELECT toDateTime(${bucket}, 'UTC') AS bucket_ts,
        countIf(NOT oper_up) AS down_samples
 FROM ${l.storage('port_samples')}`;
 
-const COLUMNS = 'port, samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes, ecn_marked_pkts, pfc_tx_pause_frames, pfc_rx_pause_us, credit_stall_us, link_errors, down_samples';
+export const ROLLUP_COLUMNS = 'port, samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes, ecn_marked_pkts, pfc_tx_pause_frames, pfc_rx_pause_us, credit_stall_us, link_errors, down_samples';
 
 const backfill = (l: SchemaLayout, r: Rollup) => `
-INSERT INTO ${r.table} (ts, ${COLUMNS})
-SELECT bucket_ts, ${COLUMNS} FROM (${aggregate(l, r)} GROUP BY bucket_ts, port)
+INSERT INTO ${r.table} (ts, ${ROLLUP_COLUMNS})
+SELECT bucket_ts, ${ROLLUP_COLUMNS} FROM (${rollupOfSamples(l, r)} GROUP BY bucket_ts, port)
 WHERE (SELECT count() FROM ${r.table}) = 0`;
 
 /**
@@ -76,7 +79,7 @@ WHERE (SELECT count() FROM ${r.table}) = 0`;
  */
 const createView = (l: SchemaLayout, r: Rollup) => `
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.table}_mv${l.onCluster} TO ${l.storage(r.table)} AS
-SELECT bucket_ts AS ts, ${COLUMNS} FROM (${aggregate(l, r)} GROUP BY bucket_ts, port)`;
+SELECT bucket_ts AS ts, ${ROLLUP_COLUMNS} FROM (${rollupOfSamples(l, r)} GROUP BY bucket_ts, port)`;
 
 export const portRollups: Migration = {
   version: 3,

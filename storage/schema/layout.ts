@@ -35,6 +35,7 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   port_samples: 'cityHash64(port)',
   port_samples_1s: 'cityHash64(port)',
   port_samples_1m: 'cityHash64(port)',
+  port_samples_5m: 'cityHash64(port)',
   gpu_samples: 'cityHash64(gpu)',
   collective_events: 'cityHash64(job)',
   collective_calls: 'cityHash64(job)',

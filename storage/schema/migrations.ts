@@ -13,6 +13,7 @@ import { portRollups } from './0003-port-rollups.js';
 import { storedAt } from './0004-stored-at.js';
 import { insertDeduplication } from './0005-insert-deduplication.js';
 import { stallLookupAndCallRollup } from './0006-stall-lookup-and-call-rollup.js';
+import { portRollup5m } from './0007-port-rollup-5m.js';
 
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   storedAt,
   insertDeduplication,
   stallLookupAndCallRollup,
+  portRollup5m,
 ];
 
 /**

@@ -30,6 +30,7 @@ const ENGINES = {
   port_samples_1m: ['AggregatingMergeTree', ''],
   stalls_by_id: ['ReplacingMergeTree', 'version'],
   collective_calls: ['AggregatingMergeTree', ''],
+  port_samples_5m: ['AggregatingMergeTree', ''],
 } as const;
 const SHARD_BY = {
   port_samples: 'cityHash64(port)',
@@ -42,6 +43,7 @@ const SHARD_BY = {
   port_samples_1m: 'cityHash64(port)',
   stalls_by_id: 'cityHash64(id)',
   collective_calls: 'cityHash64(job)',
+  port_samples_5m: 'cityHash64(port)',
 } as const;
 const TABLES = Object.keys(ENGINES) as Array<keyof typeof ENGINES>;
 
@@ -97,7 +99,7 @@ describe('replicated and distributed cluster DDL', () => {
   });
 
   it('each shard rolls up its own samples: the views read and write local tables', () => {
-    for (const rollup of ['port_samples_1s', 'port_samples_1m']) {
+    for (const rollup of ['port_samples_1s', 'port_samples_1m', 'port_samples_5m']) {
       const view = statements.find((s) => s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv `))!;
       expect(view.split('\n')[0]).toBe(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv ON CLUSTER 'fabric' TO ${rollup}_local AS`);
       expect(view).toMatch(/\nFROM port_samples_local GROUP BY bucket_ts, port\)$/);
@@ -147,8 +149,12 @@ describe('other cluster layouts', () => {
     expect(windowed.filter((s) => s.startsWith('ALTER')).map((s) => s.split(' ')[2])).toEqual(
       ['port_samples', 'gpu_samples', 'collective_events', 'congestion_episodes', 'stalls', 'alerts', 'port_samples_1s', 'port_samples_1m'].map((t) => `${t}_local`),
     );
-    // Tables created later (0006) carry the window in their CREATE.
-    expect(windowed.filter((s) => s.startsWith('CREATE')).map((s) => s.split(' ')[5])).toEqual(['stalls_by_id_local', 'collective_calls_local']);
+    // Tables created later (0006, 0007) carry the window in their CREATE.
+    expect(windowed.filter((s) => s.startsWith('CREATE')).map((s) => s.split(' ')[5])).toEqual([
+      'stalls_by_id_local',
+      'collective_calls_local',
+      'port_samples_5m_local',
+    ]);
   });
 });
 

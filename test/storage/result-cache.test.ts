@@ -26,20 +26,45 @@ describe('ResultCache', () => {
   it('serves a repeat from memory until a write into its table ends', async () => {
     const cache = new ResultCache(options);
     const { state, load } = counter({ n: 1 });
+    // Kept from the key's second miss on.
     expect(await cache.get('k', ['stalls'], load, one)).toEqual({ n: 1 });
     expect(await cache.get('k', ['stalls'], load, one)).toEqual({ n: 1 });
-    expect(state.calls).toBe(1);
+    expect(await cache.get('k', ['stalls'], load, one)).toEqual({ n: 1 });
+    expect(state.calls).toBe(2);
     // A write into another table changes nothing here.
     cache.writeStarted('port_samples');
     cache.writeEnded('port_samples');
     await cache.get('k', ['stalls'], load, one);
-    expect(state.calls).toBe(1);
+    expect(state.calls).toBe(2);
     state.next = { n: 2 };
     cache.writeStarted('stalls');
     cache.writeEnded('stalls');
+    // A key kept before is known to repeat: its fresh answer is kept at once.
     expect(await cache.get('k', ['stalls'], load, one)).toEqual({ n: 2 });
+    expect(await cache.get('k', ['stalls'], load, one)).toEqual({ n: 2 });
+    expect(state.calls).toBe(3);
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 3 });
+  });
+
+  it('counts a request that shared a running query as no second miss of its key', async () => {
+    const cache = new ResultCache(options);
+    const { state, load } = counter({ n: 1 });
+    await Promise.all([cache.get('k', ['stalls'], load, one), cache.get('k', ['stalls'], load, one)]);
+    await cache.get('k', ['stalls'], load, one); // the second miss of its own: kept
+    await cache.get('k', ['stalls'], load, one);
     expect(state.calls).toBe(2);
-    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 });
+    expect(cache.stats()).toMatchObject({ hits: 1, shared: 1 });
+  });
+
+  it('keeps no answer of a key asked only once', async () => {
+    const cache = new ResultCache(options);
+    const { state, load } = counter({ n: 1 });
+    for (let i = 0; i < 50; i++) await cache.get(`k${i}`, ['stalls'], load, one);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 50, entries: 0, items: 0 });
+    await cache.get('k7', ['stalls'], load, one);
+    await cache.get('k7', ['stalls'], load, one);
+    expect(state.calls).toBe(51);
+    expect(cache.stats()).toMatchObject({ hits: 1, entries: 1 });
   });
 
   it('does not keep an answer whose query overlapped a write into its table', async () => {
@@ -47,9 +72,11 @@ describe('ResultCache', () => {
     const { state, load } = counter({ n: 1 });
     cache.writeStarted('stalls');
     await cache.get('k', ['stalls'], load, one);
-    await cache.get('k', ['stalls'], load, one);
+    await cache.get('k', ['stalls'], load, one); // the key's second miss, yet not kept
     expect(state.calls).toBe(2);
     cache.writeEnded('stalls');
+    await cache.get('k', ['stalls'], load, one); // missed once more: the next answer would be kept
+    expect(state.calls).toBe(3);
     // A write that starts while the query runs and ends after it.
     let release!: () => void;
     const slow = cache.get('k', ['stalls'], () => new Promise<{ n: number }>((r) => (release = () => r({ n: 3 }))), one);
@@ -58,7 +85,7 @@ describe('ResultCache', () => {
     await slow;
     cache.writeEnded('stalls');
     await cache.get('k', ['stalls'], load, one);
-    expect(state.calls).toBe(3);
+    expect(state.calls).toBe(4);
   });
 
   it('lets identical requests share one running query, but not across a write', async () => {
@@ -84,6 +111,9 @@ describe('ResultCache', () => {
     const loads: string[] = [];
     const get = (key: string, items: number) =>
       cache.get(key, ['stalls'], async () => (loads.push(key), key), () => items);
+    // Each key missed once already, so its next answer is kept.
+    for (const [key, items] of [['a', 4], ['b', 4], ['c', 4], ['huge', 11]] as const) await get(key, items);
+    loads.length = 0;
     await get('a', 4);
     await get('b', 4);
     await get('a', 4); // a is now the most recent
@@ -129,6 +159,8 @@ describe('the embedded store with its result cache', () => {
     const window = { from_ms: T0, to_ms: T0 + 60_000 };
     expect((await store.listStalls({ limit: 10 })).map((s) => s.id)).toEqual(['train-a:2', 'train-a:1']);
     expect((await store.topRootCauses({ ...window, limit: 5 })).by_stalls[0]?.stalls).toBe(2);
+    // Asked a second time: now kept (result-cache.ts keeps an answer from its key's second miss).
+    expect((await store.listStalls({ limit: 10 })).map((s) => s.id)).toEqual(['train-a:2', 'train-a:1']);
     const before = store.resultCacheStats()!;
     expect((await store.listStalls({ limit: 10 })).map((s) => s.id)).toEqual(['train-a:2', 'train-a:1']);
     expect(store.resultCacheStats()!.hits).toBe(before.hits + 1);
