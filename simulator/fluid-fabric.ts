@@ -290,6 +290,14 @@ export class FluidFabric {
   private deadRows = 0;
   /** Ring pace per live group (slowest live member's delivered rate, bytes/µs), by group row. */
   private groupCap = new Float64Array(64);
+  /**
+   * Per dirty group row: 1 when its pace needs a scan of all members (a member that was the pace
+   * changed, or a member started or stopped); else the pace is the lower of the old one and
+   * groupUndercut, the lowest new delivered rate of a live member below it (a min is exact in
+   * any order, so this equals the scan).
+   */
+  private groupRescan = new Uint8Array(64);
+  private groupUndercut = new Float64Array(64);
   /** Live members per group row; rows of groups without any are reused. */
   private groupLive = new Int32Array(64);
   private readonly freeGroupRows: number[] = [];
@@ -1119,6 +1127,12 @@ export class FluidFabric {
           const stamp = new Uint8Array(2 * this.groupDirtyStamp.length);
           stamp.set(this.groupDirtyStamp);
           this.groupDirtyStamp = stamp;
+          const rescan = new Uint8Array(2 * this.groupRescan.length);
+          rescan.set(this.groupRescan);
+          this.groupRescan = rescan;
+          const undercut = new Float64Array(2 * this.groupUndercut.length);
+          undercut.set(this.groupUndercut);
+          this.groupUndercut = undercut;
         }
       }
       this.groupLive[g.slot]!++;
@@ -1517,10 +1531,24 @@ export class FluidFabric {
     this.senderDirtyB[this.senderDirtyCountB++] = fi;
   }
 
-  /** Group row g's ring pace must be recomputed (−1: no group). */
+  /** Group row g's ring pace must be recomputed from all its members (−1: no group). */
   private markGroup(g: number): void {
-    if (g < 0 || this.groupDirtyStamp[g]) return;
+    if (g < 0) return;
+    this.groupRescan[g] = 1;
+    this.listGroup(g);
+  }
+
+  /** A live member of group row g now delivers `out`, below the group's pace. */
+  private markGroupUndercut(g: number, out: number): void {
+    this.listGroup(g);
+    if (out < this.groupUndercut[g]!) this.groupUndercut[g] = out;
+  }
+
+  /** Lists group row g for the pace update at the end of the unwindowed pass (once). */
+  private listGroup(g: number): void {
+    if (this.groupDirtyStamp[g]) return;
     this.groupDirtyStamp[g] = 1;
+    this.groupUndercut[g] = Infinity;
     this.groupDirty[this.groupDirtyCount++] = g;
   }
 
@@ -1820,8 +1848,12 @@ export class FluidFabric {
             } else if (hopLast[e]) {
               // A ring's pace (its slowest delivered rate) changes only if this output undercuts
               // it or was it.
-              const g = fGroup[this.hopRow[e]!]!;
-              if (g >= 0 && (out < groupCap[g]! || hopOut[e] === groupCap[g])) this.markGroup(g);
+              const fi = this.hopRow[e]!;
+              const g = fGroup[fi]!;
+              if (g >= 0) {
+                if (hopOut[e] === groupCap[g]) this.markGroup(g);
+                else if (out < groupCap[g]! && fRemaining[fi]! > 0) this.markGroupUndercut(g, out);
+              }
             }
             hopOut[e] = out;
             if (hopLast[e] === 0) {
@@ -1866,7 +1898,10 @@ export class FluidFabric {
           if (last < groupCap[g]!) groupCap[g] = last;
         }
       }
-      for (let i = 0; i < this.groupDirtyCount; i++) this.groupDirtyStamp[this.groupDirty[i]!] = 0;
+      for (let i = 0; i < this.groupDirtyCount; i++) {
+        this.groupDirtyStamp[this.groupDirty[i]!] = 0;
+        this.groupRescan[this.groupDirty[i]!] = 0;
+      }
       this.groupDirtyCount = 0;
     } else {
       // Ring paces of the groups a member of which changed; their members' final rates follow.
@@ -1875,7 +1910,12 @@ export class FluidFabric {
         this.groupDirtyStamp[g] = 0;
         const group = this.groupOfRow[g];
         let pace = Infinity;
-        if (group) {
+        const rescan = this.groupRescan[g];
+        this.groupRescan[g] = 0;
+        if (!rescan) {
+          pace = groupCap[g]!;
+          if (this.groupUndercut[g]! < pace) pace = this.groupUndercut[g]!;
+        } else if (group) {
           for (const f of group.members) {
             const fi = f.slot;
             if (f.done || fRemaining[fi]! <= 0) continue;
