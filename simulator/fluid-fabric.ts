@@ -1851,8 +1851,9 @@ export class FluidFabric {
               const fi = this.hopRow[e]!;
               const g = fGroup[fi]!;
               if (g >= 0) {
-                if (hopOut[e] === groupCap[g]) this.markGroup(g);
-                else if (out < groupCap[g]! && fRemaining[fi]! > 0) this.markGroupUndercut(g, out);
+                // (The pace member falling is an undercut too; only its rising needs a scan.)
+                if (out < groupCap[g]! && fRemaining[fi]! > 0) this.markGroupUndercut(g, out);
+                else if (hopOut[e] === groupCap[g]) this.markGroup(g);
               }
             }
             hopOut[e] = out;
