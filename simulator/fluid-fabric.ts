@@ -294,10 +294,15 @@ export class FluidFabric {
    * Per dirty group row: 1 when its pace needs a scan of all members (a member that was the pace
    * changed, or a member started or stopped); else the pace is the lower of the old one and
    * groupUndercut, the lowest new delivered rate of a live member below it (a min is exact in
-   * any order, so this equals the scan).
+   * any order, so this equals the scan). groupAtPace counts the live members delivering exactly
+   * the pace, so a pace member rising needs a scan only when it was the last one.
    */
   private groupRescan = new Uint8Array(64);
   private groupUndercut = new Float64Array(64);
+  private groupUndercutCount = new Int32Array(64);
+  private groupAtPace = new Int32Array(64);
+  /** Per dirty group row: live members that reached the pace (+) or left it (−) in this pass. */
+  private groupAtPaceDelta = new Int32Array(64);
   /** Live members per group row; rows of groups without any are reused. */
   private groupLive = new Int32Array(64);
   private readonly freeGroupRows: number[] = [];
@@ -1133,6 +1138,9 @@ export class FluidFabric {
           const undercut = new Float64Array(2 * this.groupUndercut.length);
           undercut.set(this.groupUndercut);
           this.groupUndercut = undercut;
+          this.groupUndercutCount = growList(this.groupUndercutCount, 2 * this.groupUndercutCount.length);
+          this.groupAtPace = growList(this.groupAtPace, 2 * this.groupAtPace.length);
+          this.groupAtPaceDelta = growList(this.groupAtPaceDelta, 2 * this.groupAtPaceDelta.length);
         }
       }
       this.groupLive[g.slot]!++;
@@ -1541,7 +1549,16 @@ export class FluidFabric {
   /** A live member of group row g now delivers `out`, below the group's pace. */
   private markGroupUndercut(g: number, out: number): void {
     this.listGroup(g);
-    if (out < this.groupUndercut[g]!) this.groupUndercut[g] = out;
+    if (out < this.groupUndercut[g]!) {
+      this.groupUndercut[g] = out;
+      this.groupUndercutCount[g] = 1;
+    } else if (out === this.groupUndercut[g]) this.groupUndercutCount[g]!++;
+  }
+
+  /** A live member of group row g reached (+1) or left (−1) the group's pace. */
+  private markGroupAtPace(g: number, delta: number): void {
+    this.listGroup(g);
+    this.groupAtPaceDelta[g]! += delta;
   }
 
   /** Lists group row g for the pace update at the end of the unwindowed pass (once). */
@@ -1549,6 +1566,8 @@ export class FluidFabric {
     if (this.groupDirtyStamp[g]) return;
     this.groupDirtyStamp[g] = 1;
     this.groupUndercut[g] = Infinity;
+    this.groupUndercutCount[g] = 0;
+    this.groupAtPaceDelta[g] = 0;
     this.groupDirty[this.groupDirtyCount++] = g;
   }
 
@@ -1706,6 +1725,7 @@ export class FluidFabric {
     const hopOut = final ? this.hopOut : this.hopOutA;
     const lamBefore = lam.slice();
     const outBefore = hopOut.slice(0, this.hopCount);
+    const paceBefore = this.groupCap.slice(0, this.groupCount);
     (final ? this.sendB : this.sendA).fill(NaN, 0, this.flows.length);
     const stale = this.allRatesStale;
     this.allRatesStale = true;
@@ -1722,6 +1742,12 @@ export class FluidFabric {
     for (let e = 0; e < this.hopCount; e++) {
       if (off(outBefore[e]!, hopOut[e]!)) {
         throw new Error(`${pass} rate pass at ${this.now} µs left a hop at ${this.names[this.hopPort[e]!]} stale: output ${outBefore[e]} bytes/µs, ${hopOut[e]} from scratch`);
+      }
+    }
+    // Ring paces (kept by the unwindowed pass) of the groups with live members.
+    for (let g = 0; g < this.groupCount && !final; g++) {
+      if (this.groupLive[g]! > 0 && paceBefore[g] !== this.groupCap[g] && off(paceBefore[g]!, this.groupCap[g]!)) {
+        throw new Error(`unwindowed rate pass at ${this.now} µs left group row ${g}'s ring pace stale: ${paceBefore[g]} bytes/µs, ${this.groupCap[g]} from scratch`);
       }
     }
     return anyWindowed;
@@ -1851,9 +1877,13 @@ export class FluidFabric {
               const fi = this.hopRow[e]!;
               const g = fGroup[fi]!;
               if (g >= 0) {
-                // (The pace member falling is an undercut too; only its rising needs a scan.)
-                if (out < groupCap[g]! && fRemaining[fi]! > 0) this.markGroupUndercut(g, out);
-                else if (hopOut[e] === groupCap[g]) this.markGroup(g);
+                // (A pace member falling is an undercut too; only the last one rising needs a scan.)
+                const live = fRemaining[fi]! > 0;
+                if (!live) {
+                  if (hopOut[e] === groupCap[g]) this.markGroup(g);
+                } else if (out < groupCap[g]!) this.markGroupUndercut(g, out);
+                else if (hopOut[e] === groupCap[g]) this.markGroupAtPace(g, -1);
+                else if (out === groupCap[g]) this.markGroupAtPace(g, 1);
               }
             }
             hopOut[e] = out;
@@ -1891,12 +1921,17 @@ export class FluidFabric {
       this.allRatesStale = false;
     } else if (this.allRatesStale) {
       groupCap.fill(Infinity, 0, this.groupCount);
+      const atPace = this.groupAtPace;
+      atPace.fill(0, 0, this.groupCount);
       for (let fi = 0; fi < nFlows; fi++) {
         // Ring pace: the slowest live member's delivered rate.
         const g = fGroup[fi]!;
         if (g >= 0 && fRemaining[fi]! > 0) {
           const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
-          if (last < groupCap[g]!) groupCap[g] = last;
+          if (last < groupCap[g]!) {
+            groupCap[g] = last;
+            atPace[g] = 1;
+          } else if (last === groupCap[g]) atPace[g]!++;
         }
       }
       for (let i = 0; i < this.groupDirtyCount; i++) {
@@ -1913,16 +1948,26 @@ export class FluidFabric {
         let pace = Infinity;
         const rescan = this.groupRescan[g];
         this.groupRescan[g] = 0;
-        if (!rescan) {
+        if (!rescan && this.groupUndercut[g]! < groupCap[g]!) {
+          pace = this.groupUndercut[g]!;
+          this.groupAtPace[g] = this.groupUndercutCount[g]!;
+        } else if (!rescan && this.groupAtPace[g]! + this.groupAtPaceDelta[g]! > 0) {
           pace = groupCap[g]!;
-          if (this.groupUndercut[g]! < pace) pace = this.groupUndercut[g]!;
-        } else if (group) {
-          for (const f of group.members) {
-            const fi = f.slot;
-            if (f.done || fRemaining[fi]! <= 0) continue;
-            const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
-            if (last < pace) pace = last;
+          this.groupAtPace[g]! += this.groupAtPaceDelta[g]!;
+        } else {
+          let atPace = 0;
+          if (group) {
+            for (const f of group.members) {
+              const fi = f.slot;
+              if (f.done || fRemaining[fi]! <= 0) continue;
+              const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
+              if (last < pace) {
+                pace = last;
+                atPace = 1;
+              } else if (last === pace) atPace++;
+            }
           }
+          this.groupAtPace[g] = atPace;
         }
         if (pace !== groupCap[g]) {
           groupCap[g] = pace;
