@@ -415,6 +415,18 @@ export class FluidFabric {
    */
   private pauseEdges = new Int32Array(2048);
   private pauseEdgeCount = 0;
+  /**
+   * Each path port's pause edges (CSR over pauseEdgeAt, ascending offsets into pauseEdges), so
+   * the pause pass walks only the edges of ports whose XOFF arrived, in the order of the list.
+   */
+  private readonly pauseEdgeFirst: Int32Array;
+  private readonly pauseEdgeCountAt: Int32Array;
+  private pauseEdgeAt = new Int32Array(1024);
+  /** Scratch: the edge offsets one pause pass walks. */
+  private pauseEdgeWalk = new Int32Array(1024);
+  /** Ports whose XOFF arrived (some may have seen their XON since; dropped when next walked). */
+  private xoffSeenPorts: number[] = [];
+  private readonly xoffListed: Uint8Array;
   private dirty = true;
   /**
    * Next event that changes some rate (a flow's own event, a queue emptying, a held queue's
@@ -482,6 +494,9 @@ export class FluidFabric {
     this.stormWas = new Uint8Array(n);
     this.xoff = new Uint8Array(n);
     this.xoffSeen = new Uint8Array(n);
+    this.xoffListed = new Uint8Array(n);
+    this.pauseEdgeFirst = new Int32Array(n);
+    this.pauseEdgeCountAt = new Int32Array(n);
     this.xoffSince = new Float64Array(n);
     this.pauseShare = new Float64Array(n);
     this.pausedSince = new Float64Array(n);
@@ -709,6 +724,10 @@ export class FluidFabric {
       const e = this.pendingPause.shift()!;
       if (this.xoffSeen[e.port] !== (e.on ? 1 : 0)) this.xoffSeenCount += e.on ? 1 : -1;
       this.xoffSeen[e.port] = e.on ? 1 : 0;
+      if (e.on && !this.xoffListed[e.port]) {
+        this.xoffListed[e.port] = 1;
+        this.xoffSeenPorts.push(e.port);
+      }
       if (e.on) {
         // First guess of the equilibrium: pause as much as the arrivals exceed the drain.
         const c = this.cap[e.port]! * (1 - this.pauseShare[e.port]!);
@@ -1185,6 +1204,7 @@ export class FluidFabric {
         pauseEdges[this.pauseEdgeCount++] = fi;
       }
     }
+    this.indexPauseEdges();
     // Each port's rate-pass hops, in the order the full pass sums them (level list order).
     const { portHopFirst, portHopCount } = this;
     let total = 0;
@@ -1667,13 +1687,66 @@ export class FluidFabric {
     if (this.xoffSeenCount === 0) return;
     if (this.levelsStale) this.rebuildLevels();
     const edges = this.pauseEdges;
-    for (let i = 0; i < this.pauseEdgeCount; i += 3) {
+    const walk = this.pauseEdgeWalk;
+    const walkCount = this.xoffEdges();
+    for (let w = 0; w < walkCount; w++) {
+      const i = walk[w]!;
       const p = edges[i]!;
-      if (!this.xoffSeen[p] || this.fDead[edges[i + 2]!]) continue;
+      if (this.fDead[edges[i + 2]!]) continue;
       const to = edges[i + 1]!;
       if (to >= 0) this.pausePort(to, list, this.heldShare[p]!);
       else this.pauseNic(-to - 1, this.heldShare[p]!);
     }
+  }
+
+  /** Groups the pause edges by port (pauseEdgeFirst/CountAt/At), keeping their order within each. */
+  private indexPauseEdges(): void {
+    const { pauseEdges, pauseEdgeFirst, pauseEdgeCountAt, pathPorts } = this;
+    const edgeCount = this.pauseEdgeCount / 3;
+    if (this.pauseEdgeAt.length < edgeCount) {
+      this.pauseEdgeAt = new Int32Array(pauseEdges.length / 3);
+      this.pauseEdgeWalk = new Int32Array(pauseEdges.length / 3);
+    }
+    for (let i = 0; i < this.pathPortCount; i++) pauseEdgeCountAt[pathPorts[i]!] = 0;
+    for (let i = 0; i < this.pauseEdgeCount; i += 3) pauseEdgeCountAt[pauseEdges[i]!]!++;
+    let first = 0;
+    for (let i = 0; i < this.pathPortCount; i++) {
+      const p = pathPorts[i]!;
+      pauseEdgeFirst[p] = first;
+      first += pauseEdgeCountAt[p]!;
+      pauseEdgeCountAt[p] = 0;
+    }
+    for (let i = 0; i < this.pauseEdgeCount; i += 3) {
+      const p = pauseEdges[i]!;
+      this.pauseEdgeAt[pauseEdgeFirst[p]! + pauseEdgeCountAt[p]!++] = i;
+    }
+  }
+
+  /**
+   * Offsets of the pause edges of ports whose XOFF arrived, ascending (the order of a walk of
+   * all edges, which the paused-port list and so the active-port order follow), in pauseEdgeWalk.
+   */
+  private xoffEdges(): number {
+    const ports = this.xoffSeenPorts;
+    const walk = this.pauseEdgeWalk;
+    let n = 0;
+    let listed = 0;
+    let sorted = true;
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
+      if (!this.xoffSeen[p]) {
+        this.xoffListed[p] = 0;
+        continue;
+      }
+      ports[listed++] = p;
+      const first = this.pauseEdgeFirst[p]!;
+      const end = first + (this.pathPortStamp[p] === this.pathStamp ? this.pauseEdgeCountAt[p]! : 0);
+      if (listed > 1 && end > first) sorted = false;
+      for (let k = first; k < end; k++) walk[n++] = this.pauseEdgeAt[k]!;
+    }
+    ports.length = listed;
+    if (!sorted) walk.subarray(0, n).sort();
+    return n;
   }
 
   private pausePort(u: number, list: Int32Array, share: number): void {
