@@ -424,6 +424,11 @@ export class FluidFabric {
   private pauseEdgeAt = new Int32Array(1024);
   /** Scratch: the edge offsets one pause pass walks. */
   private pauseEdgeWalk = new Int32Array(1024);
+  private xoffEdgesInOrder = true;
+  /** Per port / NIC: the first pause edge (offset) that paused it in the running pause pass. */
+  private readonly pauseFirstEdge: Int32Array;
+  private readonly nicFirstEdge: Int32Array;
+  private orderKeys = new Float64Array(64);
   /** Ports whose XOFF arrived (some may have seen their XON since; dropped when next walked). */
   private xoffSeenPorts: number[] = [];
   private readonly xoffListed: Uint8Array;
@@ -497,6 +502,7 @@ export class FluidFabric {
     this.xoffListed = new Uint8Array(n);
     this.pauseEdgeFirst = new Int32Array(n);
     this.pauseEdgeCountAt = new Int32Array(n);
+    this.pauseFirstEdge = new Int32Array(n);
     this.xoffSince = new Float64Array(n);
     this.pauseShare = new Float64Array(n);
     this.pausedSince = new Float64Array(n);
@@ -522,6 +528,7 @@ export class FluidFabric {
     this.pausedPorts = this.pausedA;
     this.wasPaused = new Int32Array(n);
     this.nicPausedList = new Int32Array(nicCount);
+    this.nicFirstEdge = new Int32Array(nicCount);
     this.nicRows = Array.from({ length: nicCount }, () => []);
     this.nicShareBefore = new Float64Array(nicCount);
     this.nicWasPaused = new Int32Array(nicCount);
@@ -1689,14 +1696,45 @@ export class FluidFabric {
     const edges = this.pauseEdges;
     const walk = this.pauseEdgeWalk;
     const walkCount = this.xoffEdges();
+    const portsBefore = this.nextPausedCount;
+    const nicsBefore = this.nicPausedCount;
+    const { pauseFirstEdge, nicFirstEdge } = this;
     for (let w = 0; w < walkCount; w++) {
       const i = walk[w]!;
       const p = edges[i]!;
       if (this.fDead[edges[i + 2]!]) continue;
       const to = edges[i + 1]!;
-      if (to >= 0) this.pausePort(to, list, this.heldShare[p]!);
-      else this.pauseNic(-to - 1, this.heldShare[p]!);
+      const share = this.heldShare[p]!;
+      if (share <= 0) continue;
+      if (to >= 0) {
+        const listed = this.nextPausedCount;
+        this.pausePort(to, list, share);
+        if (this.nextPausedCount > listed || i < pauseFirstEdge[to]!) pauseFirstEdge[to] = i;
+      } else {
+        const k = -to - 1;
+        const listed = this.nicPausedCount;
+        this.pauseNic(k, share);
+        if (this.nicPausedCount > listed || i < nicFirstEdge[k]!) nicFirstEdge[k] = i;
+      }
     }
+    // A walk of several ports' edges is out of edge order: the lists are put back in the order
+    // of a walk of all edges (first pausing edge first), as the paused-port list sets which
+    // device usages are summed first.
+    if (!this.xoffEdgesInOrder) {
+      this.orderByFirstEdge(list, portsBefore, this.nextPausedCount, pauseFirstEdge);
+      this.orderByFirstEdge(this.nicPausedList, nicsBefore, this.nicPausedCount, nicFirstEdge);
+    }
+  }
+
+  /** Sorts list[from, to) by firstEdge of each entry (distinct for distinct entries). */
+  private orderByFirstEdge(list: Int32Array, from: number, to: number, firstEdge: Int32Array): void {
+    if (to - from < 2) return;
+    if (this.orderKeys.length < to - from) this.orderKeys = new Float64Array(2 * (to - from));
+    const keys = this.orderKeys.subarray(0, to - from);
+    const span = firstEdge.length;
+    for (let i = from; i < to; i++) keys[i - from] = firstEdge[list[i]!]! * span + list[i]!;
+    keys.sort();
+    for (let i = from; i < to; i++) list[i] = keys[i - from]! % span;
   }
 
   /** Groups the pause edges by port (pauseEdgeFirst/CountAt/At), keeping their order within each. */
@@ -1723,8 +1761,8 @@ export class FluidFabric {
   }
 
   /**
-   * Offsets of the pause edges of ports whose XOFF arrived, ascending (the order of a walk of
-   * all edges, which the paused-port list and so the active-port order follow), in pauseEdgeWalk.
+   * Offsets of the pause edges of ports whose XOFF arrived, port by port, in pauseEdgeWalk;
+   * xoffEdgesInOrder tells whether they ascend (one port's edges do).
    */
   private xoffEdges(): number {
     const ports = this.xoffSeenPorts;
@@ -1741,11 +1779,11 @@ export class FluidFabric {
       ports[listed++] = p;
       const first = this.pauseEdgeFirst[p]!;
       const end = first + (this.pathPortStamp[p] === this.pathStamp ? this.pauseEdgeCountAt[p]! : 0);
-      if (listed > 1 && end > first) sorted = false;
+      if (n > 0 && end > first) sorted = false;
       for (let k = first; k < end; k++) walk[n++] = this.pauseEdgeAt[k]!;
     }
     ports.length = listed;
-    if (!sorted) walk.subarray(0, n).sort();
+    this.xoffEdgesInOrder = sorted;
     return n;
   }
 
