@@ -9,7 +9,7 @@
  * signals are then judged against the fixed bars of congestion-signals.ts alone.
  */
 import type { PortSample } from '../core/records.js';
-import { median } from './baseline.js';
+import { medianInPlace } from './baseline.js';
 
 /** History a normal level is learned from: 20 s before the stall (200 samples at 100 ms). */
 export const NORMAL_LOOKBACK_MS = 20_000;
@@ -37,19 +37,38 @@ export interface PortNormal {
 
 /** Normal levels from a port's samples (any order); undefined with too little history. */
 export function learnPortNormal(samples: readonly PortSample[]): PortNormal | undefined {
-  const rated = samples.filter((s) => s.interval_ms > 0);
-  if (rated.length < NORMAL_MIN_SAMPLES) return undefined;
-  const level = (values: number[]): SignalNormal => {
-    const m = median(values) ?? 0;
-    return { median: m, mad: median(values.map((v) => Math.abs(v - m))) ?? 0 };
+  let n = 0;
+  for (const s of samples) if (s.interval_ms > 0) n++;
+  if (n < NORMAL_MIN_SAMPLES) return undefined;
+  // One pass into flat arrays, medians by selection: this runs per port on every stall's paths.
+  const ecn = new Float64Array(n);
+  const paused = new Float64Array(n);
+  const pfcTx = new Float64Array(n);
+  const queue = new Float64Array(n);
+  const tx = new Float64Array(n);
+  let i = 0;
+  for (const s of samples) {
+    if (!(s.interval_ms > 0)) continue;
+    ecn[i] = (s.ecn_marked_pkts * 1000) / s.interval_ms;
+    paused[i] = s.pfc_rx_pause_us / (s.interval_ms * 1000);
+    pfcTx[i] = (s.pfc_tx_pause_frames * 1000) / s.interval_ms;
+    queue[i] = s.queue_bytes;
+    tx[i] = (s.tx_bytes * 1000) / s.interval_ms;
+    i++;
+  }
+  const scratch = new Float64Array(n);
+  const level = (values: Float64Array): SignalNormal => {
+    const m = medianInPlace(values, n);
+    for (let j = 0; j < n; j++) scratch[j] = Math.abs(values[j]! - m);
+    return { median: m, mad: medianInPlace(scratch, n) };
   };
   return {
-    samples: rated.length,
-    ecn_per_s: level(rated.map((s) => (s.ecn_marked_pkts * 1000) / s.interval_ms)),
-    rx_paused_share: level(rated.map((s) => s.pfc_rx_pause_us / (s.interval_ms * 1000))),
-    pfc_tx_per_s: level(rated.map((s) => (s.pfc_tx_pause_frames * 1000) / s.interval_ms)),
-    queue_bytes: level(rated.map((s) => s.queue_bytes)),
-    tx_bytes_per_s: level(rated.map((s) => (s.tx_bytes * 1000) / s.interval_ms)),
+    samples: n,
+    ecn_per_s: level(ecn),
+    rx_paused_share: level(paused),
+    pfc_tx_per_s: level(pfcTx),
+    queue_bytes: level(queue),
+    tx_bytes_per_s: level(tx),
   };
 }
 

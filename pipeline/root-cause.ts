@@ -364,14 +364,42 @@ function attributeFabric(input: AttributionInput): RootCause | undefined {
   return { kind: verdict.kind, location: verdict.location, confidence: clamp(confidence), evidence };
 }
 
-function windowOf(input: AttributionInput, port: string): PortWindow | undefined {
-  const info = input.topology.ports.get(port);
-  if (!info) return undefined;
+/**
+ * What one stall's attribution has already worked out per port: the fabric pass, the pause
+ * trace and the ECMP check ask for the same ports' windows and normals, and each costs the
+ * port's samples sorted through ten medians. The input is fixed for the stall, so are these.
+ */
+interface PortMemo {
+  windows: Map<string, PortWindow | undefined>;
+  normals: Map<string, PortNormal | undefined>;
+}
+
+const memos = new WeakMap<AttributionInput, PortMemo>();
+
+function memoOf(input: AttributionInput): PortMemo {
+  let m = memos.get(input);
+  if (!m) memos.set(input, (m = { windows: new Map(), normals: new Map() }));
+  return m;
+}
+
+function normalOf(input: AttributionInput, port: string): PortNormal | undefined {
+  const { normals } = memoOf(input);
+  if (normals.has(port)) return normals.get(port);
   const history = input.portHistory?.(port);
-  return summarizePort(info, input.portSamples(port), {
-    normal: history ? learnPortNormal(history) : undefined,
-    context: input.portContext?.(port),
-  });
+  const normal = history ? learnPortNormal(history) : undefined;
+  normals.set(port, normal);
+  return normal;
+}
+
+function windowOf(input: AttributionInput, port: string): PortWindow | undefined {
+  const { windows } = memoOf(input);
+  if (windows.has(port)) return windows.get(port);
+  const info = input.topology.ports.get(port);
+  const w = info
+    ? summarizePort(info, input.portSamples(port), { normal: normalOf(input, port), context: input.portContext?.(port) })
+    : undefined;
+  windows.set(port, w);
+  return w;
 }
 
 function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
@@ -499,8 +527,7 @@ function uplinkImbalance(input: AttributionInput, leaf: string): UplinkImbalance
     const win = input.portSamples(p.name);
     // The median rate, not the mean: a collision already under way for part of the look-back
     // must not become the uplink's normal (the mean absorbed it within ~2 s and lost the verdict).
-    const past = input.portHistory?.(p.name);
-    const normalRate = past ? learnPortNormal(past)?.tx_bytes_per_s.median : undefined;
+    const normalRate = normalOf(input, p.name)?.tx_bytes_per_s.median;
     const expected = normalRate !== undefined ? (normalRate * spanOf(win)) / 1000 : undefined;
     return { port: p.name, bytes: bytesOf(win), expected };
   });

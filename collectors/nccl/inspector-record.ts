@@ -29,75 +29,92 @@ type Obj = Record<string, unknown>;
 export function parseInspectorLines(text: string, source: string, firstLine = 1): InspectorBatch {
   const batch: InspectorBatch = { events: [], p2p: 0, errors: [], lines: 0 };
   const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
     batch.lines++;
+    // The line's place is named only when it is bad: building it for every good line cost as much as parsing.
+    const where = new LineRef(source, firstLine + i);
     try {
-      const r = parseInspectorLine(line, `${source} line ${firstLine + i}`);
+      const r = parseInspectorLine(line, where);
       if (r.kind === 'p2p') batch.p2p++;
       else batch.events.push(r.event);
     } catch (e) {
       if (e instanceof PayloadError) batch.errors.push(e);
       else throw e;
     }
-  });
+  }
   return batch;
 }
 
-export function parseInspectorLine(line: string, where: string): InspectorRecord {
+/** `<source> line N`, formatted on demand. */
+class LineRef {
+  constructor(
+    private readonly source: string,
+    private readonly line: number,
+  ) {}
+
+  toString(): string {
+    return `${this.source} line ${this.line}`;
+  }
+}
+
+/** Where a record came from: a name, or something that formats to one when an error needs it. */
+type Where = string | LineRef;
+
+export function parseInspectorLine(line: string, where: Where): InspectorRecord {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (e) {
-    throw new PayloadError(`not valid JSON: ${(e as Error).message}`, where);
+    throw new PayloadError(`not valid JSON: ${(e as Error).message}`, String(where));
   }
   return parseInspectorRecord(value, where);
 }
 
-export function parseInspectorRecord(value: unknown, where: string): InspectorRecord {
-  const at = (field: string) => `${where}: ${field}`;
-  const rec = object(value, at('record'));
+export function parseInspectorRecord(value: unknown, where: Where): InspectorRecord {
+  const rec = object(value, where, 'record');
   if (rec.p2p_perf !== undefined) return { kind: 'p2p' };
-  const header = object(rec.header, at('header'));
-  const metadata = object(rec.metadata, at('metadata'));
-  if (rec.coll_perf === undefined) throw new PayloadError('has neither coll_perf nor p2p_perf', where);
-  const perf = object(rec.coll_perf, at('coll_perf'));
+  const header = object(rec.header, where, 'header');
+  const metadata = object(rec.metadata, where, 'metadata');
+  if (rec.coll_perf === undefined) throw new PayloadError('has neither coll_perf nor p2p_perf', String(where));
+  const perf = object(rec.coll_perf, where, 'coll_perf');
 
-  const comm_id = idString(header.id, at('header.id'));
-  const job = string(header.comm_name, at('header.comm_name'));
-  const rank = integer(header.rank, at('header.rank'));
-  const n_ranks = integer(header.n_ranks, at('header.n_ranks'));
+  const comm_id = idString(header.id, where, 'header.id');
+  const job = string(header.comm_name, where, 'header.comm_name');
+  const rank = integer(header.rank, where, 'header.rank');
+  const n_ranks = integer(header.n_ranks, where, 'header.n_ranks');
   if (rank < 0 || n_ranks <= 0 || rank >= n_ranks) {
-    throw new PayloadError(`rank ${rank} is outside 0..${n_ranks - 1}`, at('header.rank'));
+    throw new PayloadError(`rank ${rank} is outside 0..${n_ranks - 1}`, `${String(where)}: header.rank`);
   }
-  const host = string(metadata.hostname, at('metadata.hostname'));
+  const host = string(metadata.hostname, where, 'metadata.hostname');
 
-  const collective = string(perf.coll, at('coll_perf.coll'));
-  const seq = integer(perf.coll_sn, at('coll_perf.coll_sn'));
-  const msg_bytes = integer(perf.coll_msg_size_bytes, at('coll_perf.coll_msg_size_bytes'));
-  let exec_time_us = number(perf.coll_exec_time_us, at('coll_perf.coll_exec_time_us'));
-  const algbw_gbs = number(perf.coll_algobw_gbs, at('coll_perf.coll_algobw_gbs'));
-  const busbw_gbs = number(perf.coll_busbw_gbs, at('coll_perf.coll_busbw_gbs'));
+  const collective = string(perf.coll, where, 'coll_perf.coll');
+  const seq = integer(perf.coll_sn, where, 'coll_perf.coll_sn');
+  const msg_bytes = integer(perf.coll_msg_size_bytes, where, 'coll_perf.coll_msg_size_bytes');
+  let exec_time_us = number(perf.coll_exec_time_us, where, 'coll_perf.coll_exec_time_us');
+  const algbw_gbs = number(perf.coll_algobw_gbs, where, 'coll_perf.coll_algobw_gbs');
+  const busbw_gbs = number(perf.coll_busbw_gbs, where, 'coll_perf.coll_busbw_gbs');
 
   let start_us: number;
   let end_us: number;
   if (perf.event_trace_ts !== undefined) {
-    const ts = object(perf.event_trace_ts, at('coll_perf.event_trace_ts'));
-    start_us = number(ts.coll_start_ts, at('coll_perf.event_trace_ts.coll_start_ts'));
-    end_us = number(ts.coll_stop_ts, at('coll_perf.event_trace_ts.coll_stop_ts'));
-    if (!Number.isFinite(start_us)) throw new PayloadError('must be a time in µs, not nan', at('coll_perf.event_trace_ts.coll_start_ts'));
-    if (!Number.isFinite(end_us)) throw new PayloadError('must be a time in µs, not nan', at('coll_perf.event_trace_ts.coll_stop_ts'));
-    if (end_us < start_us) throw new PayloadError('ends before coll_start_ts', at('coll_perf.event_trace_ts.coll_stop_ts'));
+    const ts = object(perf.event_trace_ts, where, 'coll_perf.event_trace_ts');
+    start_us = number(ts.coll_start_ts, where, 'coll_perf.event_trace_ts.coll_start_ts');
+    end_us = number(ts.coll_stop_ts, where, 'coll_perf.event_trace_ts.coll_stop_ts');
+    if (!Number.isFinite(start_us)) throw new PayloadError('must be a time in µs, not nan', `${String(where)}: coll_perf.event_trace_ts.coll_start_ts`);
+    if (!Number.isFinite(end_us)) throw new PayloadError('must be a time in µs, not nan', `${String(where)}: coll_perf.event_trace_ts.coll_stop_ts`);
+    if (end_us < start_us) throw new PayloadError('ends before coll_start_ts', `${String(where)}: coll_perf.event_trace_ts.coll_stop_ts`);
     if (!Number.isFinite(exec_time_us)) exec_time_us = end_us - start_us;
   } else {
-    end_us = number(metadata.dump_timestamp_us, at('metadata.dump_timestamp_us'));
-    if (!Number.isFinite(end_us)) throw new PayloadError('must be a time in µs, not nan', at('metadata.dump_timestamp_us'));
+    end_us = number(metadata.dump_timestamp_us, where, 'metadata.dump_timestamp_us');
+    if (!Number.isFinite(end_us)) throw new PayloadError('must be a time in µs, not nan', `${String(where)}: metadata.dump_timestamp_us`);
     if (!Number.isFinite(exec_time_us)) {
-      throw new PayloadError('is nan and there is no event_trace_ts to time the collective', at('coll_perf.coll_exec_time_us'));
+      throw new PayloadError('is nan and there is no event_trace_ts to time the collective', `${String(where)}: coll_perf.coll_exec_time_us`);
     }
     start_us = end_us - exec_time_us;
   }
-  if (exec_time_us < 0) throw new PayloadError('must not be negative', at('coll_perf.coll_exec_time_us'));
+  if (exec_time_us < 0) throw new PayloadError('must not be negative', `${String(where)}: coll_perf.coll_exec_time_us`);
 
   return {
     kind: 'collective',
@@ -105,34 +122,39 @@ export function parseInspectorRecord(value: unknown, where: string): InspectorRe
   };
 }
 
-function object(v: unknown, where: string): Obj {
-  if (v === undefined) throw new PayloadError('missing', where);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PayloadError('not an object', where);
+// Field paths (`<where>: <field>`) are built only for an error: per good record they were a dozen string allocations.
+function fieldError(message: string, where: Where, field: string): PayloadError {
+  return new PayloadError(message, `${String(where)}: ${field}`);
+}
+
+function object(v: unknown, where: Where, field: string): Obj {
+  if (v === undefined) throw fieldError('missing', where, field);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw fieldError('not an object', where, field);
   return v as Obj;
 }
 
-function string(v: unknown, where: string): string {
-  if (v === undefined) throw new PayloadError('missing', where);
-  if (typeof v !== 'string' || v === '') throw new PayloadError('not a non-empty string', where);
+function string(v: unknown, where: Where, field: string): string {
+  if (v === undefined) throw fieldError('missing', where, field);
+  if (typeof v !== 'string' || v === '') throw fieldError('not a non-empty string', where, field);
   return v;
 }
 
 /** The communicator hash is a hex string; accept a number too. */
-function idString(v: unknown, where: string): string {
+function idString(v: unknown, where: Where, field: string): string {
   if (typeof v === 'number' && Number.isInteger(v)) return v.toString(16);
-  return string(v, where);
+  return string(v, where, field);
 }
 
-function integer(v: unknown, where: string): number {
-  if (v === undefined) throw new PayloadError('missing', where);
+function integer(v: unknown, where: Where, field: string): number {
+  if (v === undefined) throw fieldError('missing', where, field);
   const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new PayloadError('not an integer', where);
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw fieldError('not an integer', where, field);
   return n;
 }
 
 /** Numbers, or the Inspector's "nan" (also "inf"/"-inf") → NaN / ±Infinity. */
-function number(v: unknown, where: string): number {
-  if (v === undefined) throw new PayloadError('missing', where);
+function number(v: unknown, where: Where, field: string): number {
+  if (v === undefined) throw fieldError('missing', where, field);
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
     const s = v.trim().toLowerCase();
@@ -141,5 +163,5 @@ function number(v: unknown, where: string): number {
     if (s === '-inf' || s === '-infinity') return -Infinity;
     if (s !== '' && Number.isFinite(Number(s))) return Number(s);
   }
-  throw new PayloadError('not a number', where);
+  throw fieldError('not a number', where, field);
 }

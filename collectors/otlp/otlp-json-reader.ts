@@ -12,7 +12,7 @@
  *   body here, which also gives every error its exact message and field path.
  */
 import { PayloadError } from '../../core/errors.js';
-import { AttributeInterner, NO_ATTRIBUTES, type Attributes } from './attribute-sets.js';
+import { AttributeBytesTable, NO_ATTRIBUTES, type Attributes } from './attribute-sets.js';
 import { attributes, flattenMetric, flattenOtlpMetrics, FLAG_NO_RECORDED_VALUE, OtlpNumberPoint, type FlattenedMetrics, type NumberKind } from './otlp-points.js';
 
 /** Decodes an OTLP/JSON ExportMetricsServiceRequest body. Throws PayloadError naming the field. */
@@ -45,7 +45,7 @@ const MAX_DEPTH = 64;
 let buf: Buffer = Buffer.alloc(0);
 let pos = 0;
 
-const rawAttributes = new AttributeInterner();
+const rawAttributes = new AttributeBytesTable();
 
 function readFast(body: Buffer): FlattenedMetrics | undefined {
   buf = body;
@@ -192,13 +192,8 @@ function numberPoint(at: string, i: number, resource: Attributes, name: string, 
       value = keyIs('asInt') ? int64() : number();
       hasValue = true;
     } else if (keyIs('flags')) flags = smallInteger();
-    else if (keyIs('attributes')) {
-      ws();
-      const s = pos;
-      skipValue(0);
-      const text = latin1(s, pos);
-      attrs = rawAttributes.get(text) ?? rawAttributes.add(text, attributes(JSON.parse(buf.toString('utf8', s, pos)), ''));
-    } else skipValue(0);
+    else if (keyIs('attributes')) attrs = pointAttributes();
+    else skipValue(0);
   }
   if (time_ms <= 0) throw NOT_FAST; // missing or zero: the general path names it
   if (!hasValue) {
@@ -213,6 +208,64 @@ function numberPoint(at: string, i: number, resource: Attributes, name: string, 
     return;
   }
   out.points.push(new OtlpNumberPoint(at, i, resource, name, kind, 0, false, attrs, time_ms, start_ms > 0 ? start_ms : undefined, value));
+}
+
+/**
+ * A data point's attribute list, interned by its bytes. A list seen before is found by one
+ * bracket-matching scan and a compare: bytes identical to a list already checked and parsed
+ * need neither again (the full check and JSON.parse cost more than the rest of the point).
+ */
+function pointAttributes(): Attributes {
+  ws();
+  const s = pos;
+  const end = buf[s] === OPEN_ARRAY ? bracketedEnd(s) : -1;
+  if (end > 0) {
+    const known = rawAttributes.find(buf, s, end, scannedHash);
+    if (known) {
+      pos = end;
+      return known;
+    }
+  }
+  skipValue(0);
+  if (end > 0 && pos !== end) throw NOT_FAST;
+  return rawAttributes.add(buf, s, pos, attributes(JSON.parse(buf.toString('utf8', s, pos)), ''));
+}
+
+/** hashBytes (attribute-sets.ts) of what bracketedEnd last scanned, computed on the way. */
+let scannedHash = 0;
+
+/**
+ * Just past the bracket closing the array or object opened at `s`, strings skipped, nothing
+ * checked; -1 at the body's end. Leaves the bytes' FNV-1a hash in scannedHash (one pass, not two).
+ */
+function bracketedEnd(s: number): number {
+  let depth = 0;
+  let i = s;
+  let h = 0x811c9dc5;
+  for (;;) {
+    const c = buf[i++];
+    if (c === undefined) return -1;
+    h = Math.imul(h ^ c, 16777619);
+    if (c === QUOTE) {
+      for (;;) {
+        const d = buf[i++];
+        if (d === undefined) return -1;
+        h = Math.imul(h ^ d, 16777619);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          const e = buf[i++];
+          if (e === undefined) return -1;
+          h = Math.imul(h ^ e, 16777619);
+        }
+      }
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) depth++;
+    else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      if (--depth === 0) {
+        scannedHash = h | 0;
+        return i;
+      }
+    }
+  }
 }
 
 /** fixed64 nanoseconds as a decimal string (or a safe integer) → whole milliseconds. */

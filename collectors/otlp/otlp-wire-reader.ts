@@ -14,7 +14,7 @@
  * The reader keeps its cursor in module state: decoding is synchronous, so calls never interleave.
  */
 import { PayloadError } from '../../core/errors.js';
-import { AttributeInterner, NO_ATTRIBUTES, type Attributes } from './attribute-sets.js';
+import { AttributeBytesTable, AttributeInterner, NO_ATTRIBUTES, type Attributes } from './attribute-sets.js';
 import { checkHistogram, FLAG_NO_RECORDED_VALUE, OtlpHistogramPoint, OtlpNumberPoint, type FlattenedMetrics, type NumberKind } from './otlp-points.js';
 
 const VARINT = 0;
@@ -32,56 +32,6 @@ let pos = 0;
 
 /** Attribute lists whose fields are not contiguous (rare), by their bytes as a string. */
 const wireAttributes = new AttributeInterner();
-
-interface ByteEntry {
-  bytes: Uint8Array;
-  attributes: Attributes;
-  next?: ByteEntry;
-}
-
-/**
- * Interned attribute lists by their wire bytes, hashed and compared in place: no key string
- * per data point (making and hashing one cost more than the rest of the point).
- */
-class AttributeBytesTable {
-  private readonly byHash = new Map<number, ByteEntry>();
-  private size = 0;
-
-  constructor(private readonly limit = 65_536) {}
-
-  find(start: number, end: number): Attributes | undefined {
-    for (let e = this.byHash.get(hashBytes(start, end)); e !== undefined; e = e.next) {
-      const b = e.bytes;
-      if (b.length !== end - start) continue;
-      let i = 0;
-      while (i < b.length && b[i] === buf[start + i]) i++;
-      if (i === b.length) return e.attributes;
-    }
-    return undefined;
-  }
-
-  add(start: number, end: number, attributes: Record<string, string>): Attributes {
-    // Past the limit, start over: senders choose attribute values.
-    if (this.size >= this.limit) {
-      this.byHash.clear();
-      this.size = 0;
-    }
-    const hash = hashBytes(start, end);
-    const frozen = Object.freeze(attributes);
-    // A copy: Buffer#slice is a view, and request buffers come from a pool that is reused.
-    const bytes = Uint8Array.prototype.slice.call(buf, start, end);
-    this.byHash.set(hash, { bytes, attributes: frozen, next: this.byHash.get(hash) });
-    this.size++;
-    return frozen;
-  }
-}
-
-/** FNV-1a over buf[start, end). */
-function hashBytes(start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
-  return h | 0;
-}
 
 const byBytes = new AttributeBytesTable();
 
@@ -323,7 +273,7 @@ function numberPoint(
   const attrs = runStart < 0
     ? NO_ATTRIBUTES
     : keyHead === ''
-      ? (byBytes.find(runStart, runEnd) ?? byBytes.add(runStart, runEnd, decodeAttributes(pointStart, end, 7, POINT)))
+      ? (byBytes.find(buf, runStart, runEnd) ?? byBytes.add(buf, runStart, runEnd, decodeAttributes(pointStart, end, 7, POINT)))
       : internAttributes(keyHead + buf.toString('latin1', runStart, runEnd), pointStart, end, 7, POINT);
   if (flags & FLAG_NO_RECORDED_VALUE || !Number.isFinite(value)) {
     out.skipped++;

@@ -133,4 +133,18 @@ describe('OTLP/JSON reader', () => {
       expect(reader(changed)).toEqual(general(changed));
     }
   });
+
+  it('gives a repeated attribute list one object across bodies, and still checks a new list whose brackets balance', () => {
+    const list = (inner: string) => `[{"key":"interface","value":{"stringValue":"swp1"}}${inner}{"key":"tc","value":{"stringValue":"1"}}]`;
+    const body = (attrs: string) =>
+      Buffer.from(`{"resourceMetrics":[{"resource":{"attributes":[{"key":"host.name","value":{"stringValue":"leaf-0"}}]},"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{"attributes":${attrs},"timeUnixNano":"1767225600000000000","asDouble":1}]}}]}]}]}`);
+    const first = readJsonMetricsRequest(body(list(','))).points[0]!;
+    const again = readJsonMetricsRequest(body(list(','))).points[0]!;
+    expect(first.attributes).toEqual({ interface: 'swp1', tc: '1' });
+    expect(again.attributes).toBe(first.attributes);
+    for (const broken of [list(' '), list(',,'), list(':')]) {
+      expect(reader(body(broken))).toBe('invalid JSON');
+      expect(general(body(broken))).toBe('invalid JSON');
+    }
+  });
 });
