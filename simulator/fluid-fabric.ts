@@ -26,6 +26,7 @@ import { parseName } from '../core/names.js';
 import { advanceDcqcn, newDcqcnState, type DcqcnState } from './dcqcn.js';
 import { creditBoundBytesPerUs, healthyCreditLink, replaysPerByte, type CreditLinkState } from './credit-link.js';
 import { EGRESS_HISTOGRAM_BOUNDS, addLinearSegment } from './queue-histogram.js';
+import { DirtyRows } from './dirty-rows.js';
 import { RowHeap } from './row-heap.js';
 
 /** Fabric parameters: 400G defaults from fabric-modeling.md §1.4/§4 (SimAI/ASTRA-sim ns-3 configs). */
@@ -372,16 +373,11 @@ export class FluidFabric {
   /** Flows processEvents checks at an event, by row. */
   private candidates = new Int32Array(256);
   /**
-   * Rows whose sender rate each rate pass must recompute (bytes moved, rate limit or pause
-   * share changed, ring pace changed, added or finished), listed once each (stamp) but for rows
-   * marked again while a pass runs (hence room for twice the rows).
+   * Rows whose sender rate the unwindowed (A) and final (B) rate pass must recompute (bytes
+   * moved, rate limit or pause share changed, ring pace changed, added or finished).
    */
-  private senderDirtyA = new Int32Array(512);
-  private senderStampA = new Uint8Array(256);
-  private senderDirtyCountA = 0;
-  private senderDirtyB = new Int32Array(512);
-  private senderStampB = new Uint8Array(256);
-  private senderDirtyCountB = 0;
+  private readonly senderDirtyA = new DirtyRows(256);
+  private readonly senderDirtyB = new DirtyRows(256);
   /** Whether the last final pass paced ring senders at their window (a switch re-rates every row). */
   private windowedB = false;
   /** 1 for a ring sender at its window as the unwindowed pass last saw it; how many are. */
@@ -990,10 +986,8 @@ export class FluidFabric {
     this.scaleUpRows = [];
     for (const list of this.nicRows) list.length = 0;
     // Both rate passes re-rate every row after a compaction: the dirty lists start empty.
-    for (let i = 0; i < this.senderDirtyCountA; i++) this.senderStampA[this.senderDirtyA[i]!] = 0;
-    for (let i = 0; i < this.senderDirtyCountB; i++) this.senderStampB[this.senderDirtyB[i]!] = 0;
-    this.senderDirtyCountA = 0;
-    this.senderDirtyCountB = 0;
+    this.senderDirtyA.clear();
+    this.senderDirtyB.clear();
     for (let r = 0; r < n; r++) {
       rows[r] = r;
       this.noEventFlag[r] = 0;
@@ -1109,10 +1103,8 @@ export class FluidFabric {
       this.reRated = grow(this.reRated);
       this.noEventFlag = grow(this.noEventFlag);
       this.candidates = grow(this.candidates);
-      this.senderDirtyA = growList(this.senderDirtyA, 2 * size);
-      this.senderStampA = grow(this.senderStampA);
-      this.senderDirtyB = growList(this.senderDirtyB, 2 * size);
-      this.senderStampB = grow(this.senderStampB);
+      this.senderDirtyA.grow(size);
+      this.senderDirtyB.grow(size);
       this.fAtWindow = grow(this.fAtWindow);
       this.fRateStamp = grow(this.fRateStamp);
       this.fAtUs = grow(this.fAtUs);
@@ -1546,11 +1538,8 @@ export class FluidFabric {
 
   /** Flow row fi's sender rate must be recomputed by both rate passes. */
   private markSender(fi: number): void {
-    if (!this.senderStampA[fi]) {
-      this.senderStampA[fi] = 1;
-      this.senderDirtyA[this.senderDirtyCountA++] = fi;
-    }
-    this.markSenderFinal(fi);
+    this.senderDirtyA.mark(fi);
+    this.senderDirtyB.mark(fi);
   }
 
   /** Flow row fi's sender started or stopped: its rate and its ring's pace are recomputed. */
@@ -1561,9 +1550,7 @@ export class FluidFabric {
 
   /** Flow row fi's sender rate must be recomputed by the final rate pass. */
   private markSenderFinal(fi: number): void {
-    if (this.senderStampB[fi]) return;
-    this.senderStampB[fi] = 1;
-    this.senderDirtyB[this.senderDirtyCountB++] = fi;
+    this.senderDirtyB.mark(fi);
   }
 
   /** Group row g's ring pace must be recomputed from all its members (−1: no group). */
@@ -1921,14 +1908,11 @@ export class FluidFabric {
     // Sender rates: the rows whose inputs changed since this pass last ran (all of them after a
     // compaction, or when the final pass switches between windowed and not), and the external
     // and scale-up senders, whose rates follow state kept elsewhere.
-    const list = final ? this.senderDirtyB : this.senderDirtyA;
-    const stamp = final ? this.senderStampB : this.senderStampA;
-    let listed = final ? this.senderDirtyCountB : this.senderDirtyCountA;
+    const dirty = final ? this.senderDirtyB : this.senderDirtyA;
+    let listed = dirty.count;
     if (this.allRatesStale || (final && windowed !== this.windowedB)) {
-      for (let i = 0; i < listed; i++) stamp[list[i]!] = 0;
+      dirty.clear();
       listed = 0;
-      if (final) this.senderDirtyCountB = 0;
-      else this.senderDirtyCountA = 0;
       if (!final) this.atWindowCount = 0;
       for (let fi = 0; fi < nFlows; fi++) {
         if (!final) this.fAtWindow[fi] = 0;
@@ -1936,22 +1920,16 @@ export class FluidFabric {
       }
     } else {
       for (let i = 0; i < listed; i++) {
-        const fi = list[i]!;
-        stamp[fi] = 0;
+        const fi = dirty.rows[i]!;
+        dirty.take(fi);
         this.rateSender(fi, windowed, final);
       }
       for (const fi of this.externalRows) this.rateSender(fi, windowed, final);
       if (final) for (const fi of this.scaleUpRows) this.rateSender(fi, windowed, final);
     }
     // Rows marked while this pass ran (their own moves) wait for the next one.
-    if (final) {
-      list.copyWithin(0, listed, this.senderDirtyCountB);
-      this.senderDirtyCountB -= listed;
-      this.windowedB = windowed;
-    } else {
-      list.copyWithin(0, listed, this.senderDirtyCountA);
-      this.senderDirtyCountA -= listed;
-    }
+    dirty.dropFirst(listed);
+    if (final) this.windowedB = windowed;
     const anyWindowed = this.atWindowCount > 0;
     for (let L = 0; L <= 2; L++) {
       const list = dirtyAtLevel[L]!;
