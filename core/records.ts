@@ -17,6 +17,12 @@ export interface PortSample {
   interval_ms: number;
   /** Egress queue occupancy at ts (gauge). */
   queue_bytes: number;
+  /**
+   * Mean egress queue occupancy over the interval, from the switch's egress-buffer histogram
+   * (absent when the switch exports none). One instant per interval cannot tell the mean of a
+   * queue that fills and drains within a collective step; the histogram can.
+   */
+  queue_mean_bytes?: number;
   /** Bytes transmitted during the interval. */
   tx_bytes: number;
   /** Packets ECN-marked during the interval. */

@@ -25,12 +25,19 @@ import type { PortSample } from '../../core/records.js';
 import { CounterDeltas, type CounterTransaction, type SeriesState } from '../counter-deltas.js';
 import type { Attributes, OtlpHistogramPoint, OtlpNumberPoint } from './otlp-points.js';
 import { COUNTER_FIELDS, roleOf, type CounterField, type MetricRole } from './port-vocabulary.js';
-import { queueDepthEstimate } from './queue-histogram.js';
+import { queueDepthEstimate, queueMeanEstimate } from './queue-histogram.js';
 
 /** Family bits: which parts of a PortSample a piece measured. */
 const QUEUE = 1;
 const OPER = 2;
 const FIELD_BIT = Object.fromEntries(COUNTER_FIELDS.map((f, i) => [f, 4 << i])) as Record<CounterField, number>;
+/**
+ * The egress-buffer histogram family: the mean depth over the interval, and a bound on the
+ * depth that stands in for the occupancy gauge (QUEUE) only where the port exports none.
+ */
+const QUEUE_MEAN = 4 << COUNTER_FIELDS.length;
+/** Either family gave the piece a queue depth. */
+const QUEUE_ANY = QUEUE | QUEUE_MEAN;
 
 /** Cumulus oper_state bitmap: 1 = up. */
 const OPER_UP = 1;
@@ -260,7 +267,7 @@ export class PortSampleNormaliser {
     const samples = [...orphans, ...taken.map(([, p]) => p)].map((p) => {
       const st = this.ports.get(p.sample.port);
       const sample = this.fill(p, st);
-      if (st && p.mask & QUEUE) st.queue = sample.queue_bytes;
+      if (st && p.mask & QUEUE_ANY) st.queue = sample.queue_bytes;
       if (st && p.mask & OPER) st.operUp = sample.oper_up;
       return sample;
     });
@@ -279,6 +286,7 @@ export class PortSampleNormaliser {
     let mask = 0;
     let queue: number | undefined;
     let estimate: number | undefined;
+    let mean: number | undefined;
     let oper: boolean | undefined;
     for (let i = 0; i < b.points.length; i++) {
       const p = b.points[i]!;
@@ -306,12 +314,19 @@ export class PortSampleNormaliser {
       if (counts === undefined) continue;
       const e = queueDepthEstimate(b.histograms[i]!.bounds, counts);
       if (e !== undefined) estimate = (estimate ?? 0) + e;
+      const m = queueMeanEstimate(b.histograms[i]!.bounds, counts);
+      if (m !== undefined) mean = (mean ?? 0) + m;
+    }
+    if (mean !== undefined) {
+      sample.queue_mean_bytes = mean;
+      mask |= QUEUE_MEAN;
     }
     // The occupancy gauge is a measurement; the histogram only bounds it.
-    queue ??= estimate;
     if (queue !== undefined) {
       sample.queue_bytes = queue;
       mask |= QUEUE;
+    } else if (estimate !== undefined) {
+      sample.queue_bytes = estimate;
     }
     if (oper !== undefined) sample.oper_up = oper;
     return mask === 0 ? undefined : { sample, mask, heldSince: 0 };
@@ -342,7 +357,7 @@ export class PortSampleNormaliser {
     };
     const emit = (piece: Piece, v: PortState) => {
       this.fill(piece, v);
-      if (piece.mask & QUEUE) v.queue = piece.sample.queue_bytes;
+      if (piece.mask & QUEUE_ANY) v.queue = piece.sample.queue_bytes;
       if (piece.mask & OPER) v.operUp = piece.sample.oper_up;
       ready.push(piece);
     };
@@ -392,7 +407,7 @@ export class PortSampleNormaliser {
 
   /** Completes a piece with the port's last known gauges for families it lacks. */
   private fill(piece: Piece, st: Pick<PortState, 'queue' | 'operUp'> | undefined): PortSample {
-    if (!(piece.mask & QUEUE) && st?.queue !== undefined) piece.sample.queue_bytes = st.queue;
+    if (!(piece.mask & QUEUE_ANY) && st?.queue !== undefined) piece.sample.queue_bytes = st.queue;
     if (!(piece.mask & OPER)) piece.sample.oper_up = st?.operUp ?? true;
     return piece.sample;
   }
@@ -416,7 +431,9 @@ function joinPieces(a: Piece, b: Piece): Piece {
   const s = a.sample;
   for (const f of COUNTER_FIELDS) s[f] += b.sample[f];
   s.interval_ms = Math.max(s.interval_ms, b.sample.interval_ms);
-  if (b.mask & QUEUE) s.queue_bytes = b.sample.queue_bytes;
+  // A gauge beats a histogram's bound, whichever piece came first.
+  if (b.mask & QUEUE || (b.mask & QUEUE_MEAN && !(a.mask & QUEUE))) s.queue_bytes = b.sample.queue_bytes;
+  if (b.mask & QUEUE_MEAN) s.queue_mean_bytes = b.sample.queue_mean_bytes;
   if (b.mask & OPER) s.oper_up = b.sample.oper_up;
   return { sample: s, mask: a.mask | b.mask, heldSince: a.heldSince };
 }

@@ -18,3 +18,24 @@ export function queueDepthEstimate(bounds: readonly number[], counts: readonly n
   }
   return undefined;
 }
+
+/**
+ * Mean queue depth over the interval from an egress-buffer histogram: each bucket's count
+ * weighted by the middle of its range (0 to the first bound for the first bucket; the last
+ * explicit bound, an underestimate, for the unbounded one). The buckets count time-spaced
+ * samples, so this is a time-weighted mean, exact to within the bucket widths. An interval
+ * where no bucket counted anything gives no estimate.
+ */
+export function queueMeanEstimate(bounds: readonly number[], counts: readonly number[]): number | undefined {
+  let samples = 0;
+  let weighted = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i]!;
+    if (n <= 0) continue;
+    const upper = i < bounds.length ? bounds[i]! : bounds[bounds.length - 1] ?? 0;
+    const lower = i === 0 ? 0 : i < bounds.length ? bounds[i - 1]! : upper;
+    samples += n;
+    weighted += n * ((lower + upper) / 2);
+  }
+  return samples > 0 ? weighted / samples : undefined;
+}

@@ -10,6 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { HrTime } from '@opentelemetry/api';
 import type { PortSnapshot, SwitchSnapshot } from '../outputs.js';
+import { EGRESS_HISTOGRAM_BOUNDS } from '../queue-histogram.js';
 
 export const SWITCH_SERVICE_NAME = 'fabricscope-sim-switch';
 /** The lossless RoCE traffic class (fabric-modeling.md §4: RoCE on TC 3). */
@@ -67,9 +68,33 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
       metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints });
     }
   }
+  if (!scaleUp) metrics.push(egressBufferHistogram(snap, gaugeStart, end));
   return {
     resource: resourceFromAttributes({ 'host.name': snap.device, 'service.name': SWITCH_SERVICE_NAME }),
     scopeMetrics: [{ scope: { name: 'fabricscope.simulator.switch', version: '0.1.0' }, metrics }],
+  };
+}
+
+/**
+ * `nvswitch_histogram_interface_egress_buffer`: the time each egress queue spent in each depth
+ * range during the interval (1 µs samples), with delta temporality as Cumulus exports by
+ * default. It tells a queue's mean depth over the interval, which the occupancy gauge — one
+ * instant per interval — cannot: a queue that builds and drains within a collective step
+ * reads 0 or full depending on when the poll lands. Spectrum switches only, so not the
+ * NVLink (`nvsw-*`) switches. `tc` is an integer here, unlike the buffer gauges' string, as
+ * in NVIDIA's own examples (telemetry-formats.md §2.1).
+ */
+function egressBufferHistogram(snap: SwitchSnapshot, start: HrTime, end: HrTime): MetricData {
+  return {
+    descriptor: { name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT },
+    aggregationTemporality: AggregationTemporality.DELTA,
+    dataPointType: DataPointType.HISTOGRAM,
+    dataPoints: snap.ports.map((p) => ({
+      attributes: { interface: p.interface, tc: Number(ROCE_TC) },
+      startTime: start,
+      endTime: end,
+      value: { buckets: { boundaries: [...EGRESS_HISTOGRAM_BOUNDS], counts: p.egress_histogram }, count: p.egress_histogram.reduce((a, b) => a + b, 0) },
+    })),
   };
 }
 

@@ -211,3 +211,30 @@ rules:
     expect(late.out).toEqual(onTime.out);
   });
 });
+
+describe('port queueing delay', () => {
+  /** leaf-0/p4 through a 6 s incast whose queue fills and drains within every 100 ms: the polled instant always lands empty. */
+  function burstySamples(withHistogramMean: boolean): PortSample[] {
+    const out: PortSample[] = [];
+    for (let ms = 100; ms <= 8_000; ms += 100) {
+      const incast = ms > 1_000 && ms <= 7_000;
+      out.push({
+        ts_ms: T0 + ms, port: 'leaf-0/p4', device: 'leaf-0', interval_ms: 100,
+        queue_bytes: 0,
+        ...(withHistogramMean ? { queue_mean_bytes: incast ? 1_000_000 : 500 } : {}),
+        tx_bytes: 5e9, ecn_marked_pkts: incast ? 5_000 : 0, pfc_tx_pause_frames: 0, pfc_rx_pause_frames: 0, pfc_rx_pause_us: 0, credit_stall_us: 0, link_errors: 0, oper_up: true,
+      });
+    }
+    return out;
+  }
+  const queueing = (ports: PortSample[]) => play([{ ports }]).filter((a) => a.rule === 'PortQueueingDelay').map((a) => [a.state, a.updated_ms - T0]);
+
+  test('judges each interval by its histogram mean when the switch exports one, not by the polled instant', () => {
+    // 1 MB at 400G is 20 µs of delay, over the rule's 10 µs (it has no `for`).
+    expect(queueing(burstySamples(true))).toEqual([
+      ['firing', 2_000],
+      ['resolved', 8_000],
+    ]);
+    expect(queueing(burstySamples(false))).toEqual([]);
+  });
+});

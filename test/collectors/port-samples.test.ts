@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { flattenOtlpMetrics } from '../../collectors/otlp/otlp-points.js';
 import { PortSampleNormaliser } from '../../collectors/otlp/port-samples.js';
-import { queueDepthEstimate } from '../../collectors/otlp/queue-histogram.js';
+import { queueDepthEstimate, queueMeanEstimate } from '../../collectors/otlp/queue-histogram.js';
 import type { PortSample } from '../../core/records.js';
 
 const T0 = 1_767_225_600_000;
@@ -194,6 +194,32 @@ describe('egress-buffer histograms', () => {
     expect(a!.queue_bytes).toBe(1_000);
     const [b] = feed(n, h(T0 + 2_000, [180, 60, 1]));
     expect(b!.queue_bytes).toBe(10_000);
+  });
+
+  it('estimates the mean depth over the interval from bucket middles, weighted by counts', () => {
+    // 60% of the interval near empty, 30% in (65 KB, 262 KB], 10% past the last bound.
+    expect(queueMeanEstimate([864, 65_536, 262_144], [60, 0, 30, 10])).toBeCloseTo((60 * 432 + 30 * 163_840 + 10 * 262_144) / 100, 6);
+    expect(queueMeanEstimate([864], [0, 0])).toBeUndefined();
+  });
+
+  it('keeps the occupancy gauge and adds the histogram mean when the two classes arrive apart, in either order', () => {
+    const bounds = [864, 65_536, 262_144, 819_200];
+    // A queue empty 60% of the interval and ~540 KB the rest: the instant polled reads 0.
+    const hist = (t: number) =>
+      request('leaf-0', [histogram('nvswitch_histogram_interface_egress_buffer', 1, [[{ interface: 'swp1', tc: 3 }, t, bounds, [60_000, 0, 0, 40_000, 0]]])]);
+    const mean = (60_000 * 432 + 40_000 * ((262_144 + 819_200) / 2)) / 100_000;
+    for (const order of ['gauge first', 'histogram first']) {
+      const n = new PortSampleNormaliser();
+      const first = (t: number) => (order === 'gauge first' ? bufferStats(t, 0) : hist(t));
+      const second = (t: number) => (order === 'gauge first' ? hist(t) : bufferStats(t, 0));
+      // The first instant teaches the port's families; from then on a sample waits for both.
+      feed(n, first(T0));
+      feed(n, second(T0));
+      expect(feed(n, first(T0 + 100)).filter((x) => x.ts_ms === T0 + 100)).toEqual([]);
+      const [s] = feed(n, second(T0 + 100));
+      expect(s, order).toMatchObject({ port: 'leaf-0/swp1', queue_bytes: 0 });
+      expect(s!.queue_mean_bytes, order).toBeCloseTo(mean, 6);
+    }
   });
 
   it('rejects a histogram whose buckets do not match its bounds, naming the field', () => {

@@ -111,6 +111,7 @@ describe('scenario player and exporters', () => {
     const byName = Object.fromEntries(last.map((m: any) => [m.name, m]));
     expect(Object.keys(byName).sort()).toEqual(
       [
+        'nvswitch_histogram_interface_egress_buffer',
         'nvswitch_interface_dot3_stats_fcs_errors',
         'nvswitch_interface_if_out_octets',
         'nvswitch_interface_oper_state',
@@ -134,11 +135,21 @@ describe('scenario player and exporters', () => {
     // Event time: the last sample is at t = 3 s after 2026-01-01T00:00:00Z.
     expect(p2.timeUnixNano).toBe(String((Date.parse('2026-01-01T00:00:00Z') + 3000) * 1e6));
     expect(p2.startTimeUnixNano).toBe(String(Date.parse('2026-01-01T00:00:00Z') * 1e6));
+    // The egress-buffer histogram: delta temporality (Cumulus' default), integer `tc` as in
+    // NVIDIA's examples, 1 µs samples, so one interval's buckets add up to its 500,000 µs.
+    const egress = byName['nvswitch_histogram_interface_egress_buffer'].histogram;
+    expect(egress.aggregationTemporality).toBe(1);
+    const h2 = egress.dataPoints.find((d: any) => d.attributes.some((a: any) => a.key === 'interface' && a.value.stringValue === 'p2'));
+    expect(h2.attributes).toContainEqual({ key: 'tc', value: { intValue: 3 } });
+    expect(h2.explicitBounds.length + 1).toBe(h2.bucketCounts.length);
+    expect(h2.bucketCounts.map(Number).reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(500_000, -1);
+    expect(h2.startTimeUnixNano).toBe(String((Date.parse('2026-01-01T00:00:00Z') + 2500) * 1e6));
     const octets = byName['nvswitch_interface_if_out_octets'].gauge.dataPoints[0];
     expect(typeof octets.asDouble).toBe('number');
     expect(byName['nvswitch_interface_oper_state'].gauge.dataPoints[0].asInt).toBe(1);
     const nvsw = first.otlp.find((b) => b.resourceMetrics[0].resource.attributes.some((a: any) => a.value.stringValue === 'nvsw-0'));
     expect(nvsw.resourceMetrics[0].scopeMetrics[0].metrics.map((m: any) => m.name)).toContain('fabricscope_scaleup_credit_stall_microseconds_total');
+    expect(nvsw.resourceMetrics[0].scopeMetrics[0].metrics.map((m: any) => m.name)).not.toContain('nvswitch_histogram_interface_egress_buffer');
   });
 
   it('serves dcgm-exporter text per node with event-time sample timestamps', () => {
