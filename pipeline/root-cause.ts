@@ -246,7 +246,8 @@ export function candidatePorts(topology: Topology, nodes: readonly number[], col
 }
 
 export function attribute(input: AttributionInput): RootCause {
-  return attributeStraggler(input) ?? attributeFabric(input) ?? attributeEcmpImbalance(input) ?? unknownCause(input);
+  const ports = new StallPorts(input);
+  return attributeStraggler(input) ?? attributeFabric(ports) ?? attributeEcmpImbalance(ports) ?? unknownCause(input);
 }
 
 function stallEvidence(stall: DetectedStall): Evidence[] {
@@ -324,7 +325,7 @@ interface Verdict {
 }
 
 interface FabricContext {
-  input: AttributionInput;
+  ports: StallPorts;
   /** The job's egress ports: only these may be blamed for congestion. */
   onPath: ReadonlySet<string>;
   /** Ports already explained on this trace (pause loops end here). */
@@ -345,17 +346,17 @@ function byBlame(a: PortWindow, b: PortWindow): number {
   return b.score - a.score || a.port.localeCompare(b.port);
 }
 
-function attributeFabric(input: AttributionInput): RootCause | undefined {
-  const { stall, topology } = input;
+function attributeFabric(ports: StallPorts): RootCause | undefined {
+  const { stall, topology } = ports.input;
   if (stall.nodes.length === 0) return undefined;
   const onPath = new Set(candidatePorts(topology, stall.nodes, stall.collective));
   const windows = [...onPath]
-    .map((p) => windowOf(input, p))
+    .map((p) => ports.window(p))
     .filter((w): w is PortWindow => !!w && w.score >= MIN_BLAME_SCORE)
     .sort(byBlame);
   const worst = windows[0];
   if (!worst) return undefined;
-  const verdict = explain({ input, onPath, seen: new Set() }, worst, 0);
+  const verdict = explain({ ports, onPath, seen: new Set() }, worst, 0);
   const evidence = [...verdict.evidence, ...stallEvidence(stall)];
   // Another origin of similar weight on the paths makes a single-culprit verdict less sure.
   const rival = windows.find((w) => isOrigin(w) && w.port !== verdict.location && !topology.sameLocation(w.port, verdict.location));
@@ -365,46 +366,38 @@ function attributeFabric(input: AttributionInput): RootCause | undefined {
 }
 
 /**
- * What one stall's attribution has already worked out per port: the fabric pass, the pause
- * trace and the ECMP check ask for the same ports' windows and normals, and each costs the
- * port's samples sorted through ten medians. The input is fixed for the stall, so are these.
+ * One stall's ports, each window and learned normal worked out once: the fabric pass, the pause
+ * trace and the ECMP check ask for the same ports, and each costs the port's samples sorted
+ * through ten medians. The input is fixed for the stall, so are these.
  */
-interface PortMemo {
-  windows: Map<string, PortWindow | undefined>;
-  normals: Map<string, PortNormal | undefined>;
-}
+class StallPorts {
+  private readonly windows = new Map<string, PortWindow | undefined>();
+  private readonly normals = new Map<string, PortNormal | undefined>();
 
-const memos = new WeakMap<AttributionInput, PortMemo>();
+  constructor(readonly input: AttributionInput) {}
 
-function memoOf(input: AttributionInput): PortMemo {
-  let m = memos.get(input);
-  if (!m) memos.set(input, (m = { windows: new Map(), normals: new Map() }));
-  return m;
-}
+  normal(port: string): PortNormal | undefined {
+    if (this.normals.has(port)) return this.normals.get(port);
+    const history = this.input.portHistory?.(port);
+    const normal = history ? learnPortNormal(history) : undefined;
+    this.normals.set(port, normal);
+    return normal;
+  }
 
-function normalOf(input: AttributionInput, port: string): PortNormal | undefined {
-  const { normals } = memoOf(input);
-  if (normals.has(port)) return normals.get(port);
-  const history = input.portHistory?.(port);
-  const normal = history ? learnPortNormal(history) : undefined;
-  normals.set(port, normal);
-  return normal;
-}
-
-function windowOf(input: AttributionInput, port: string): PortWindow | undefined {
-  const { windows } = memoOf(input);
-  if (windows.has(port)) return windows.get(port);
-  const info = input.topology.ports.get(port);
-  const w = info
-    ? summarizePort(info, input.portSamples(port), { normal: normalOf(input, port), context: input.portContext?.(port) })
-    : undefined;
-  windows.set(port, w);
-  return w;
+  window(port: string): PortWindow | undefined {
+    if (this.windows.has(port)) return this.windows.get(port);
+    const info = this.input.topology.ports.get(port);
+    const w = info
+      ? summarizePort(info, this.input.portSamples(port), { normal: this.normal(port), context: this.input.portContext?.(port) })
+      : undefined;
+    this.windows.set(port, w);
+    return w;
+  }
 }
 
 function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
   ctx.seen.add(w.port);
-  const ev = portEvidence(ctx.input, w);
+  const ev = portEvidence(ctx.ports.input, w);
   if (w.parts.down > 0) return { kind: 'link_flap', location: w.port, confidence: 0.85, evidence: ev };
   if (w.parts.errors > 0) return { kind: 'link_degraded', location: w.port, confidence: egressCongested(w) ? 0.8 : 0.65, evidence: ev };
   if (w.parts.credit > 0) return { kind: 'credit_starvation', location: w.port, confidence: 0.8, evidence: ev };
@@ -412,7 +405,7 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
     // Its peer kept pausing it: the cause is on the peer's side.
     const peer = w.info.peer;
     const trail: Evidence = { signal: 'pfc_paused_by', location: peer, value: w.rx_paused_share, note: `${w.port} paused by ${peer}` };
-    if (!ctx.input.topology.ports.has(peer)) {
+    if (!ctx.ports.input.topology.ports.has(peer)) {
       // The peer is a NIC or GPU (no telemetry of its own): pausing this much, it is storming.
       if (pausedByPeer(w)) return { kind: 'pfc_storm', location: peer, confidence: 0.75, evidence: [...ev, trail] };
     } else {
@@ -432,7 +425,7 @@ function explain(ctx: FabricContext, w: PortWindow, hops: number): Verdict {
       return { ...behind, evidence: [...behind.evidence, trail] };
     }
   }
-  if (egressCongested(w)) return congestionVerdict(ctx.input, w, ev);
+  if (egressCongested(w)) return congestionVerdict(ctx.ports, w, ev);
   if (w.parts.pfc_tx > 0) {
     // Sends pauses with neither a congested egress nor pauses received: look at its own switch.
     const behind = traceSwitch(ctx, w.info.device, hops);
@@ -468,9 +461,9 @@ function egressesFedBy(from: PortInfo): (p: PortInfo) => boolean {
  */
 function traceSwitch(ctx: FabricContext, device: string, hops: number, reachable: (p: PortInfo) => boolean = () => true): Verdict | undefined {
   if (hops >= MAX_PAUSE_HOPS) return undefined;
-  const next = [...ctx.input.topology.ports.values()]
+  const next = [...ctx.ports.input.topology.ports.values()]
     .filter((p) => p.device === device && !ctx.seen.has(p.name) && reachable(p))
-    .map((p) => windowOf(ctx.input, p.name))
+    .map((p) => ctx.ports.window(p.name))
     .filter((w): w is PortWindow => {
       if (!w) return false;
       const fault = w.parts.down > 0 || w.parts.errors > 0 || w.parts.credit > 0 || w.parts.pfc_rx > 0;
@@ -480,13 +473,13 @@ function traceSwitch(ctx: FabricContext, device: string, hops: number, reachable
   return next ? explain(ctx, next, hops + 1) : undefined;
 }
 
-function congestionVerdict(input: AttributionInput, w: PortWindow, ev: Evidence[]): Verdict {
+function congestionVerdict(ports: StallPorts, w: PortWindow, ev: Evidence[]): Verdict {
   const extra = [w.parts.ecn > 0, w.parts.pfc_tx > 0, w.peak_queue_bytes >= 2 * QUEUE_CONGESTED_BYTES].filter(Boolean).length;
   switch (w.info.role) {
     case 'leaf_downlink':
       return { kind: 'incast_congestion', location: w.port, confidence: 0.65 + 0.1 * extra, evidence: ev };
     case 'leaf_uplink': {
-      const imbalance = uplinkImbalance(input, w.info.device);
+      const imbalance = uplinkImbalance(ports, w.info.device);
       const sib = imbalance?.evidence;
       if (imbalance && imbalance.heavy === w.port && colliding(imbalance)) {
         return { kind: 'ecmp_collision', location: w.port, confidence: 0.7 + 0.05 * extra, evidence: [...ev, sib!] };
@@ -520,14 +513,15 @@ const spanOf = (samples: readonly PortSample[]) => samples.reduce((a, s) => a + 
  * gains the bytes its siblings lose (the job's flows moved onto it), whatever the background load
  * and whatever standing imbalance the leaf's hash always had. Without history, a plain ratio.
  */
-function uplinkImbalance(input: AttributionInput, leaf: string): UplinkImbalance | undefined {
+function uplinkImbalance(ports: StallPorts, leaf: string): UplinkImbalance | undefined {
+  const { input } = ports;
   const ups = [...input.topology.ports.values()].filter((p) => p.device === leaf && p.role === 'leaf_uplink');
   if (ups.length < 2) return undefined;
   const now = ups.map((p) => {
     const win = input.portSamples(p.name);
     // The median rate, not the mean: a collision already under way for part of the look-back
     // must not become the uplink's normal (the mean absorbed it within ~2 s and lost the verdict).
-    const normalRate = normalOf(input, p.name)?.tx_bytes_per_s.median;
+    const normalRate = ports.normal(p.name)?.tx_bytes_per_s.median;
     const expected = normalRate !== undefined ? (normalRate * spanOf(win)) / 1000 : undefined;
     return { port: p.name, bytes: bytesOf(win), expected };
   });
@@ -569,7 +563,8 @@ const colliding = (im: UplinkImbalance) => (im.shift !== undefined ? im.shift >=
  * uplink far above that uplink's normal share, and that uplink marks ECN above its normal level:
  * ECMP hashed the job's elephant flows together. A merely busy uplink is not blamed.
  */
-function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined {
+function attributeEcmpImbalance(ports: StallPorts): RootCause | undefined {
+  const { input } = ports;
   const { stall, topology } = input;
   const G = topology.spec.gpus_per_node;
   const leaves = new Set<number>();
@@ -577,9 +572,9 @@ function attributeEcmpImbalance(input: AttributionInput): RootCause | undefined 
   if (leaves.size < 2) return undefined; // all on one leaf: no uplink on the job's paths
   let best: { im: UplinkImbalance; w: PortWindow } | undefined;
   for (const leaf of [...leaves].sort((a, b) => a - b)) {
-    const im = uplinkImbalance(input, leafName(leaf));
+    const im = uplinkImbalance(ports, leafName(leaf));
     if (!im || !colliding(im)) continue;
-    const w = windowOf(input, im.heavy);
+    const w = ports.window(im.heavy);
     if (!w) continue;
     // With a learned normal the heavy uplink must mark above it; without one, any marking will do.
     const samples = input.portSamples(im.heavy);
