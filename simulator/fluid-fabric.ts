@@ -51,6 +51,14 @@ export const FABRIC_DEFAULTS = {
    * the held queue has drifted this far.
    */
   pfcHoldBandBytes: 32 * 1024,
+  /**
+   * A held queue's pause share is re-balanced when the drain it would give moves by more than
+   * this share of the current one, or once the queue drifted by the band since the last
+   * re-balance. Every re-balance re-rates the senders of the NICs paused, whose new rates move
+   * every held queue's arrivals a little, so without it each event re-balances (and re-rates)
+   * everything again; the band still bounds the drift.
+   */
+  pfcRebalanceShare: 0.05,
   /** Congestion-control interval while some queue marks (µs). */
   ccIntervalUs: 50,
   /**
@@ -209,6 +217,8 @@ export class FluidFabric {
   private readonly nicPauseShare: Float64Array;
   /** Share of time the XOFF of a port whose pause has arrived upstream is in effect (equilibrium). */
   private readonly heldShare: Float64Array;
+  /** Queue length of a held port when its share was last (re-)balanced. */
+  private readonly heldQueueAt: Float64Array;
   private readonly pauseStamp: Int32Array;
   private pauseBuild = 0;
   private readonly peerNic: Int32Array;
@@ -518,6 +528,7 @@ export class FluidFabric {
     this.pausedSince = new Float64Array(n);
     this.nicPauseShare = new Float64Array(nicCount);
     this.heldShare = new Float64Array(n);
+    this.heldQueueAt = new Float64Array(n);
     this.pauseStamp = new Int32Array(n);
     this.peerNic = Int32Array.from(ports, (p) => {
       const parsed = parseName(p.peer);
@@ -750,6 +761,7 @@ export class FluidFabric {
         const c = this.cap[e.port]! * (1 - this.pauseShare[e.port]!);
         const l = this.lam[e.port]!;
         this.heldShare[e.port] = l > c ? Math.min(1 - MIN_PASS, 1 - c / l) : 0;
+        this.heldQueueAt[e.port] = this.queue[e.port]!;
       }
       this.dirty = true;
     }
@@ -1848,6 +1860,7 @@ export class FluidFabric {
    * unwindowed rate pass computed them) equal its drain. Returns true when some share changed.
    */
   private balanceHeldShares(): boolean {
+    const { pfcRebalanceShare, pfcHoldBandBytes } = this.p;
     let changed = false;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
@@ -1856,8 +1869,11 @@ export class FluidFabric {
       const c = this.cap[p]! * (1 - this.pauseShare[p]!);
       const pass = 1 - this.heldShare[p]!;
       const next = l > 0 ? Math.min(1, Math.max(MIN_PASS, (pass * c) / l)) : 1;
-      if (Math.abs(next - pass) > 1e-9) {
+      const move = Math.abs(next - pass);
+      if (move <= 1e-9) continue;
+      if (move > pfcRebalanceShare * pass || Math.abs(this.queue[p]! - this.heldQueueAt[p]!) >= pfcHoldBandBytes - EPS_BYTES) {
         this.heldShare[p] = 1 - next;
+        this.heldQueueAt[p] = this.queue[p]!;
         changed = true;
       }
     }
