@@ -2197,8 +2197,9 @@ export class FluidFabric {
         }
         if (pace !== groupCap[g]) {
           groupCap[g] = pace;
-          // (Only a member at its window sends at the pace.)
-          if (group) for (const f of group.members) if (!f.done && this.atWindow(f.slot)) this.markSenderFinal(f.slot);
+          // (Only a member at its window sends at the pace. With none at it as of its last rating,
+          // any that reached it since moved there, which marked it already.)
+          if (group && this.atWindowCount > 0) for (const f of group.members) if (!f.done && this.atWindow(f.slot)) this.markSenderFinal(f.slot);
         }
       }
       this.groupDirtyCount = 0;
