@@ -51,6 +51,14 @@ export const FABRIC_DEFAULTS = {
    * the held queue has drifted this far.
    */
   pfcHoldBandBytes: 32 * 1024,
+  /**
+   * A held queue's pause share is re-balanced when the drain it would give moves by more than
+   * this share of the current one, or once the queue drifted by the band since the last
+   * re-balance. Every re-balance re-rates the senders of the NICs paused, whose new rates move
+   * every held queue's arrivals a little, so without it each event re-balances (and re-rates)
+   * everything again; the band still bounds the drift.
+   */
+  pfcRebalanceShare: 0.05,
   /** Congestion-control interval while some queue marks (µs). */
   ccIntervalUs: 50,
   /**
@@ -209,6 +217,8 @@ export class FluidFabric {
   private readonly nicPauseShare: Float64Array;
   /** Share of time the XOFF of a port whose pause has arrived upstream is in effect (equilibrium). */
   private readonly heldShare: Float64Array;
+  /** Queue length of a held port when its share was last (re-)balanced. */
+  private readonly heldQueueAt: Float64Array;
   private readonly pauseStamp: Int32Array;
   private pauseBuild = 0;
   private readonly peerNic: Int32Array;
@@ -360,9 +370,13 @@ export class FluidFabric {
   private fRateStamp = new Int32Array(256);
   /** The live rows by fNextUs (Infinity ones too; they are also listed in noEventRows). */
   private readonly nextHeap = new RowHeap(this.fNextUs);
-  /** Rows the running final rate pass changed (fRateStamp = its dirtyGen). */
+  /**
+   * Rows the final rate passes since the last planning changed (fRateStamp = the dirtyGen of
+   * the last of them that did, reRatedFrom or later).
+   */
   private reRated = new Int32Array(256);
   private reRatedCount = 0;
+  private reRatedFrom = 0;
   /** Rows whose fNextUs was set to Infinity (flagged in noEventFlag; stale entries dropped when read). */
   private noEventRows: number[] = [];
   private noEventFlag = new Uint8Array(256);
@@ -378,6 +392,16 @@ export class FluidFabric {
    */
   private readonly senderDirtyA = new DirtyRows(256);
   private readonly senderDirtyB = new DirtyRows(256);
+  /**
+   * The unwindowed (A) tables equal the final (B) ones: the last final pass had the unwindowed
+   * pass's inputs (no sender paced at its window, no held pause share re-balanced, no sender
+   * marked between the two passes). Then the next recompute's two passes would compute the same
+   * thing, so one pass keeps both sets of tables (see recompute).
+   */
+  private ratesMirrored = false;
+  /** markSender calls so far, and their count when the last rate pass took its senders. */
+  private senderMarks = 0;
+  private senderMarksAtPass = 0;
   /** Whether the last final pass paced ring senders at their window (a switch re-rates every row). */
   private windowedB = false;
   /** 1 for a ring sender at its window as the unwindowed pass last saw it; how many are. */
@@ -504,6 +528,7 @@ export class FluidFabric {
     this.pausedSince = new Float64Array(n);
     this.nicPauseShare = new Float64Array(nicCount);
     this.heldShare = new Float64Array(n);
+    this.heldQueueAt = new Float64Array(n);
     this.pauseStamp = new Int32Array(n);
     this.peerNic = Int32Array.from(ports, (p) => {
       const parsed = parseName(p.peer);
@@ -736,6 +761,7 @@ export class FluidFabric {
         const c = this.cap[e.port]! * (1 - this.pauseShare[e.port]!);
         const l = this.lam[e.port]!;
         this.heldShare[e.port] = l > c ? Math.min(1 - MIN_PASS, 1 - c / l) : 0;
+        this.heldQueueAt[e.port] = this.queue[e.port]!;
       }
       this.dirty = true;
     }
@@ -1460,11 +1486,7 @@ export class FluidFabric {
 
     // 3. Rates, twice when ring senders sit at their window (their pace is the ring's) or held
     // queues re-balance their pause shares (the second pass uses the new shares).
-    const anyGroup = this.solveRates(false, false);
-    if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
-      this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
-      this.solveRates(true, true);
-    } else this.solveRates(anyGroup, true);
+    this.solveAllRates(nextPaused);
     const nextPausedCount = this.nextPausedCount;
     // Pause bookkeeping: pauses that ended count their refresh frames; new ones start.
     for (let i = 0; i < prevPausedCount; i++) {
@@ -1499,6 +1521,39 @@ export class FluidFabric {
   }
 
   private nextPausedCount = 0;
+
+  /**
+   * The unwindowed rate pass (ring paces, the arrivals the PFC balance reads), then the final
+   * one. When the last final pass had the unwindowed pass's inputs (ratesMirrored), the two
+   * passes would repeat each other: one final pass then also keeps the unwindowed tables, and
+   * runs again for the senders its own moves marked (the unwindowed pass's moves would have
+   * reached the final pass too). Only a ring at its window or a re-balance needs a second pass.
+   */
+  private solveAllRates(nextPaused: Int32Array): void {
+    if (this.ratesMirrored && !this.allRatesStale) {
+      let anyGroup = this.solveRates(false, true, true);
+      for (let round = 0; !anyGroup && this.senderDirtyB.count > 0 && round < 4; round++) anyGroup = this.solveRates(false, true, true);
+      if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
+        this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
+        this.solveRates(true, true);
+      } else if (anyGroup) this.solveRates(true, true);
+      else if (this.senderDirtyB.count > 0) this.solveRates(false, true);
+      else return;
+      this.ratesMirrored = false;
+      return;
+    }
+    const anyGroup = this.solveRates(false, false);
+    const marksAfterUnwindowed = this.senderMarksAtPass;
+    if (this.xoffSeenCount > 0 && this.balanceHeldShares()) {
+      this.buildPauses(nextPaused, this.nextPausedCount, nextPaused);
+      this.solveRates(true, true);
+      this.ratesMirrored = false;
+    } else {
+      this.solveRates(anyGroup, true);
+      this.ratesMirrored = !anyGroup && this.senderMarksAtPass === marksAfterUnwindowed;
+      if (this.ratesMirrored) this.mirrorRateTables();
+    }
+  }
 
   /**
    * After an event that changed no rate (a queue crossed Kmin or its PFC threshold): congestion
@@ -1538,6 +1593,7 @@ export class FluidFabric {
 
   /** Flow row fi's sender rate must be recomputed by both rate passes. */
   private markSender(fi: number): void {
+    this.senderMarks++;
     this.senderDirtyA.mark(fi);
     this.senderDirtyB.mark(fi);
   }
@@ -1590,7 +1646,7 @@ export class FluidFabric {
    * its NIC (or an external sender's first port) is paused, held to its ring's pace at its
    * window in a windowed pass.
    */
-  private rateSender(fi: number, windowed: boolean, final: boolean): void {
+  private rateSender(fi: number, windowed: boolean, final: boolean, mirrored = false): void {
     const remaining = this.fRemaining[fi]!;
     let s = 0;
     let atWindow = 0;
@@ -1612,6 +1668,12 @@ export class FluidFabric {
       }
     }
     const base = this.fBase[fi]!;
+    if (mirrored) {
+      // The unwindowed tables take what the final pass sets (it marks the port dirty).
+      this.countAtWindow(fi, atWindow);
+      this.hopInA[base] = s;
+      this.sendA[fi] = s;
+    }
     if (final) {
       // (A scale-up sender's fSend and first hop hold its credit-bound rate, not s.)
       if (s !== this.fSend[fi] || s !== this.hopIn[base]) this.syncFlow(fi);
@@ -1623,16 +1685,20 @@ export class FluidFabric {
         this.markReRated(fi);
       }
     } else {
-      if (atWindow !== this.fAtWindow[fi]) {
-        this.atWindowCount += atWindow ? 1 : -1;
-        this.fAtWindow[fi] = atWindow;
-      }
+      this.countAtWindow(fi, atWindow);
       this.hopInA[base] = s;
       if (s !== this.sendA[fi]) {
         this.sendA[fi] = s;
         this.markDirty(this.hopPort[base]!);
       }
     }
+  }
+
+  /** Notes whether flow row fi is a ring sender at its window, as the unwindowed pass sees it. */
+  private countAtWindow(fi: number, atWindow: number): void {
+    if (atWindow === this.fAtWindow[fi]) return;
+    this.atWindowCount += atWindow ? 1 : -1;
+    this.fAtWindow[fi] = atWindow;
   }
 
   /**
@@ -1794,6 +1860,7 @@ export class FluidFabric {
    * unwindowed rate pass computed them) equal its drain. Returns true when some share changed.
    */
   private balanceHeldShares(): boolean {
+    const { pfcRebalanceShare, pfcHoldBandBytes } = this.p;
     let changed = false;
     for (let i = 0; i < this.activeCount; i++) {
       const p = this.activePorts[i]!;
@@ -1802,8 +1869,11 @@ export class FluidFabric {
       const c = this.cap[p]! * (1 - this.pauseShare[p]!);
       const pass = 1 - this.heldShare[p]!;
       const next = l > 0 ? Math.min(1, Math.max(MIN_PASS, (pass * c) / l)) : 1;
-      if (Math.abs(next - pass) > 1e-9) {
+      const move = Math.abs(next - pass);
+      if (move <= 1e-9) continue;
+      if (move > pfcRebalanceShare * pass || Math.abs(this.queue[p]! - this.heldQueueAt[p]!) >= pfcHoldBandBytes - EPS_BYTES) {
         this.heldShare[p] = 1 - next;
+        this.heldQueueAt[p] = this.queue[p]!;
         changed = true;
       }
     }
@@ -1816,9 +1886,11 @@ export class FluidFabric {
   }
 
   /** One rate pass (see computeRates), checked against a pass from scratch when verifyRatePasses is set. */
-  private solveRates(windowed: boolean, final: boolean): boolean {
-    const anyWindowed = this.computeRates(windowed, final);
+  private solveRates(windowed: boolean, final: boolean, mirrored = false): boolean {
+    const anyWindowed = this.computeRates(windowed, final, mirrored);
     if (!this.verifyRatePasses) return anyWindowed;
+    if (mirrored) this.verifyMirror();
+    const marksAtPass = this.senderMarksAtPass;
     const lam = final ? this.lam : this.lamA;
     const hopOut = final ? this.hopOut : this.hopOutA;
     const lamBefore = lam.slice();
@@ -1828,7 +1900,10 @@ export class FluidFabric {
     const stale = this.allRatesStale;
     this.allRatesStale = true;
     this.computeRates(windowed, final);
+    this.senderMarksAtPass = marksAtPass;
     if (!final) this.allRatesStale = stale;
+    // The pass from scratch rounds differently: the unwindowed tables take its figures too.
+    else if (this.ratesMirrored) this.mirrorRateTables();
     const pass = final ? 'final' : 'unwindowed';
     const off = (a: number, b: number): boolean => Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
     for (let i = 0; i < this.pathPortCount; i++) {
@@ -1851,9 +1926,62 @@ export class FluidFabric {
     return anyWindowed;
   }
 
+  /** Throws naming the first port or hop where a mirrored pass left the two sets of tables apart. */
+  private verifyMirror(): void {
+    for (let i = 0; i < this.pathPortCount; i++) {
+      const p = this.pathPorts[i]!;
+      if (this.lamA[p] !== this.lam[p]) throw new Error(`mirrored rate pass at ${this.now} µs left ${this.names[p]}'s arrivals apart: ${this.lamA[p]} unwindowed, ${this.lam[p]} final`);
+    }
+    for (let e = 0; e < this.hopCount; e++) {
+      if (this.hopOutA[e] !== this.hopOut[e]) {
+        throw new Error(`mirrored rate pass at ${this.now} µs left a hop at ${this.names[this.hopPort[e]!]} apart: output ${this.hopOutA[e]} unwindowed, ${this.hopOut[e]} final`);
+      }
+    }
+  }
+
+  /** Every live group's ring pace from scratch: its slowest live member's delivered rate. */
+  private rebuildRingPaces(hopOut: Float64Array): void {
+    const { fBase, fHops, fGroup, fRemaining, groupCap } = this;
+    groupCap.fill(Infinity, 0, this.groupCount);
+    const atPace = this.groupAtPace;
+    atPace.fill(0, 0, this.groupCount);
+    for (let fi = 0; fi < this.flows.length; fi++) {
+      const g = fGroup[fi]!;
+      if (g >= 0 && fRemaining[fi]! > 0) {
+        const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
+        if (last < groupCap[g]!) {
+          groupCap[g] = last;
+          atPace[g] = 1;
+        } else if (last === groupCap[g]) atPace[g]!++;
+      }
+    }
+    for (let i = 0; i < this.groupDirtyCount; i++) {
+      this.groupDirtyStamp[this.groupDirty[i]!] = 0;
+      this.groupRescan[this.groupDirty[i]!] = 0;
+    }
+    this.groupDirtyCount = 0;
+  }
+
+  /**
+   * Makes the unwindowed tables equal the final ones, which the unwindowed pass computed too up
+   * to rounding (each pass recomputes a port at its own times); the ring paces follow.
+   */
+  private mirrorRateTables(): void {
+    const n = this.hopCount;
+    this.hopOutA.set(this.hopOut.subarray(0, n));
+    this.hopInA.set(this.hopIn.subarray(0, n));
+    // A scale-up sender's first hop holds its credit-bound rate in the final tables only.
+    for (const fi of this.scaleUpRows) this.hopInA[this.fBase[fi]!] = this.sendB[fi]!;
+    this.lamA.set(this.lam);
+    this.capNowA.set(this.capNow);
+    this.queuedA.set(this.queuedB);
+    this.sendA.set(this.sendB.subarray(0, this.flows.length));
+    this.rebuildRingPaces(this.hopOutA);
+  }
+
   /** Notes that the running final pass changed flow row fi's rates. */
   private markReRated(fi: number): void {
-    if (this.fRateStamp[fi] === this.dirtyGen) return;
+    if (this.fRateStamp[fi]! >= this.reRatedFrom) return;
     this.fRateStamp[fi] = this.dirtyGen;
     this.reRated[this.reRatedCount++] = fi;
   }
@@ -1872,7 +2000,7 @@ export class FluidFabric {
    * lam/hopIn/hopOut, service rates). Only ports whose inputs changed since the same pass last
    * ran are recomputed (see lamA), and only senders whose inputs changed (see senderDirtyA).
    */
-  private computeRates(windowed: boolean, final: boolean): boolean {
+  private computeRates(windowed: boolean, final: boolean, mirrored = false): boolean {
     const { capNowA, lamA, capNow: capNowB, lam: lamB, cap, pauseShare, queue, isScaleUp, srv } = this;
     const lam = final ? lamB : lamA;
     const capNow = final ? capNowB : capNowA;
@@ -1882,10 +2010,15 @@ export class FluidFabric {
     if (this.levelsStale) this.rebuildLevels();
     const hopIn = final ? this.hopIn : this.hopInA;
     const hopOut = final ? this.hopOut : this.hopOutA;
-    const { hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
+    const { hopInA, hopOutA, hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
     this.dirtyGen++;
     dirtyCount.fill(0);
-    if (final) this.reRatedCount = 0;
+    // Rows several final passes of one recompute change are all re-planned after them.
+    if (final && this.reRatedGen === -1) {
+      this.reRatedCount = 0;
+      this.reRatedFrom = this.dirtyGen;
+    }
+    const queuedA = this.queuedA;
     // What changed since this pass last ran: capacities left by the pause shares, queue states,
     // and the ports whose hops changed.
     for (let i = 0; i < n; i++) {
@@ -1900,6 +2033,10 @@ export class FluidFabric {
         queued[p] = qd;
         this.markDirty(p);
       }
+      if (mirrored) {
+        capNowA[p] = c;
+        queuedA[p] = qd;
+      }
     }
     for (let i = 0; i < this.portsChangedCount; i++) this.markDirty(this.portsChanged[i]!);
     if (this.allRatesStale) for (let i = 0; i < this.pathPortCount; i++) this.markDirty(this.pathPorts[i]!);
@@ -1909,26 +2046,38 @@ export class FluidFabric {
     // compaction, or when the final pass switches between windowed and not), and the external
     // and scale-up senders, whose rates follow state kept elsewhere.
     const dirty = final ? this.senderDirtyB : this.senderDirtyA;
+    // A mirrored pass stands for the unwindowed one too: it takes that pass's rows as well.
+    const dirtyA = mirrored ? this.senderDirtyA : undefined;
     let listed = dirty.count;
+    let listedA = dirtyA ? dirtyA.count : 0;
+    this.senderMarksAtPass = this.senderMarks;
     if (this.allRatesStale || (final && windowed !== this.windowedB)) {
       dirty.clear();
+      dirtyA?.clear();
       listed = 0;
-      if (!final) this.atWindowCount = 0;
+      listedA = 0;
+      if (!final || mirrored) this.atWindowCount = 0;
       for (let fi = 0; fi < nFlows; fi++) {
-        if (!final) this.fAtWindow[fi] = 0;
-        this.rateSender(fi, windowed, final);
+        if (!final || mirrored) this.fAtWindow[fi] = 0;
+        this.rateSender(fi, windowed, final, mirrored);
       }
     } else {
       for (let i = 0; i < listed; i++) {
         const fi = dirty.rows[i]!;
         dirty.take(fi);
-        this.rateSender(fi, windowed, final);
+        this.rateSender(fi, windowed, final, mirrored);
       }
-      for (const fi of this.externalRows) this.rateSender(fi, windowed, final);
-      if (final) for (const fi of this.scaleUpRows) this.rateSender(fi, windowed, final);
+      for (let i = 0; i < listedA; i++) {
+        const fi = dirtyA!.rows[i]!;
+        dirtyA!.take(fi);
+        this.rateSender(fi, windowed, final, mirrored);
+      }
+      for (const fi of this.externalRows) this.rateSender(fi, windowed, final, mirrored);
+      if (final) for (const fi of this.scaleUpRows) this.rateSender(fi, windowed, final, mirrored);
     }
     // Rows marked while this pass ran (their own moves) wait for the next one.
     dirty.dropFirst(listed);
+    dirtyA?.dropFirst(listedA);
     if (final) this.windowedB = windowed;
     const anyWindowed = this.atWindowCount > 0;
     for (let L = 0; L <= 2; L++) {
@@ -1941,6 +2090,7 @@ export class FluidFabric {
         let l = 0;
         for (let k = first; k < end; k++) l += hopIn[portHops[k]!]!;
         lam[p] = l;
+        if (mirrored) lamA[p] = l;
         const c = capNow[p]!;
         const q = queue[p]!;
         const isQueued = q > 0 && !isScaleUp[p];
@@ -1960,7 +2110,8 @@ export class FluidFabric {
             if (final) {
               this.syncFlow(this.hopRow[e]!);
               this.markReRated(this.hopRow[e]!);
-            } else if (hopLast[e]) {
+            }
+            if ((!final || mirrored) && hopLast[e]) {
               // A ring's pace (its slowest delivered rate) changes only if this output undercuts
               // it or was it.
               const fi = this.hopRow[e]!;
@@ -1976,8 +2127,10 @@ export class FluidFabric {
               }
             }
             hopOut[e] = out;
+            if (mirrored) hopOutA[e] = out;
             if (hopLast[e] === 0) {
               hopIn[e + 1] = out;
+              if (mirrored) hopInA[e + 1] = out;
               this.markDirty(hopPort[e + 1]!);
             }
           }
@@ -2008,27 +2161,11 @@ export class FluidFabric {
         else srv[p] = Math.min(l, c);
       }
       this.allRatesStale = false;
-    } else if (this.allRatesStale) {
-      groupCap.fill(Infinity, 0, this.groupCount);
-      const atPace = this.groupAtPace;
-      atPace.fill(0, 0, this.groupCount);
-      for (let fi = 0; fi < nFlows; fi++) {
-        // Ring pace: the slowest live member's delivered rate.
-        const g = fGroup[fi]!;
-        if (g >= 0 && fRemaining[fi]! > 0) {
-          const last = hopOut[fBase[fi]! + fHops[fi]! - 1]!;
-          if (last < groupCap[g]!) {
-            groupCap[g] = last;
-            atPace[g] = 1;
-          } else if (last === groupCap[g]) atPace[g]!++;
-        }
-      }
-      for (let i = 0; i < this.groupDirtyCount; i++) {
-        this.groupDirtyStamp[this.groupDirty[i]!] = 0;
-        this.groupRescan[this.groupDirty[i]!] = 0;
-      }
-      this.groupDirtyCount = 0;
-    } else {
+    }
+    if (final && !mirrored) {
+      // (the ring paces are the unwindowed pass's)
+    } else if (this.allRatesStale) this.rebuildRingPaces(hopOut);
+    else {
       // Ring paces of the groups a member of which changed; their members' final rates follow.
       for (let i = 0; i < this.groupDirtyCount; i++) {
         const g = this.groupDirty[i]!;
@@ -2060,8 +2197,9 @@ export class FluidFabric {
         }
         if (pace !== groupCap[g]) {
           groupCap[g] = pace;
-          // (Only a member at its window sends at the pace.)
-          if (group) for (const f of group.members) if (!f.done && this.atWindow(f.slot)) this.markSenderFinal(f.slot);
+          // (Only a member at its window sends at the pace. With none at it as of its last rating,
+          // any that reached it since moved there, which marked it already.)
+          if (group && this.atWindowCount > 0) for (const f of group.members) if (!f.done && this.atWindow(f.slot)) this.markSenderFinal(f.slot);
         }
       }
       this.groupDirtyCount = 0;
@@ -2111,7 +2249,7 @@ export class FluidFabric {
       // A held queue drifting off its equilibrium: re-balance once it moved by the band.
       if (this.xoffSeen[p] && s !== 0) best = Math.min(best, pfcHoldBandBytes / Math.abs(s));
     }
-    const { fNextUs, fRateStamp, fDead, finalPassGen, reRated } = this;
+    const { fNextUs, fRateStamp, fDead, reRated } = this;
     const now = this.now;
     // New times for the flows the final pass re-rated (if it ran since the last call) and the
     // flows whose time has come; the rest keep theirs.
@@ -2126,7 +2264,7 @@ export class FluidFabric {
     const dueCount = this.nextHeap.collectAtMost(now + 1e-9, due, 0);
     for (let i = 0; i < dueCount; i++) {
       const fi = due[i]!;
-      if (fRateStamp[fi] !== finalPassGen) this.planFlowEvent(fi);
+      if (fRateStamp[fi]! < this.reRatedFrom) this.planFlowEvent(fi);
     }
     const top = this.nextHeap.top();
     if (top >= 0) {
