@@ -60,6 +60,7 @@ import { gpuPointsOf, jobPointOf, portBucketsOf, portPointOf, rollupRowsOf } fro
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
 import { LookupBatcher } from './lookup-batcher.js';
+import { StallIndex, type IndexedStallRow, type StallIndexOptions } from './stall-index.js';
 
 /**
  * Natural order of names, so node-2/gpu-0 comes before node-10/gpu-0. One collator for every
@@ -101,6 +102,11 @@ export interface ClickHouseStoreOptions {
    * its data (embedded chDB): invalidation comes from this store's own inserts.
    */
   resultCache?: ResultCacheOptions;
+  /**
+   * Answer the stall listing from memory (stall-index.ts). Only where this store is the only
+   * writer of its data (embedded chDB), like the result cache.
+   */
+  stallIndex?: StallIndexOptions;
 }
 
 /** How many items (rows, points, ranks) an answer holds: what the result cache budgets. */
@@ -118,6 +124,7 @@ export class ClickHouseStore implements QueryStore {
   private readonly layout: SchemaLayout;
   private readonly rawInsert?: RawJsonInsert;
   private readonly cache?: ResultCache;
+  private readonly stallIndex?: StallIndex;
   /** Concurrent getStall calls share queries (lookup-batcher.ts). */
   private readonly stallLookups = new LookupBatcher<string, Stall>((ids) => this.stallsById(ids), STALL_LOOKUP_BATCH);
   /** Concurrent port series over rollups share queries too, one batcher per rollup table. */
@@ -138,11 +145,21 @@ export class ClickHouseStore implements QueryStore {
     this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
     this.rawInsert = options.rawInsert;
     if (options.resultCache) this.cache = new ResultCache(options.resultCache);
+    if (options.stallIndex) {
+      // Its load is one read: it must fit the result-row limit every read runs under.
+      const max_stalls = Math.min(options.stallIndex.max_stalls, this.limits.max_result_rows - 1);
+      this.stallIndex = new StallIndex((q) => this.select<IndexedStallRow>(q), { ...options.stallIndex, max_stalls });
+    }
   }
 
   /** Hits and misses of the result cache; undefined when this store keeps none. */
   resultCacheStats(): ResultCacheStats | undefined {
     return this.cache?.stats();
+  }
+
+  /** How many stalls the stall index holds; undefined when this store keeps none. */
+  stallIndexSize(): number | undefined {
+    return this.stallIndex?.size();
   }
 
   async migrate(): Promise<void> {
@@ -151,17 +168,23 @@ export class ClickHouseStore implements QueryStore {
       await applyRetention(this.client, this.retention, { logger: this.logger, layout: this.layout });
     });
     this.cache?.clear();
+    this.stallIndex?.invalidate();
   }
 
   async insert<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     const cache = this.cache;
-    if (!cache) return this.write(topic, rows, options);
-    cache.writeStarted(topic);
+    cache?.writeStarted(topic);
     try {
       await this.write(topic, rows, options);
+      // Before the insert returns, so a listing after it sees what it stored.
+      if (topic === 'stalls') await this.stallIndex?.refresh((rows as Stall[]).map((s) => s.id));
+    } catch (e) {
+      // Some of the rows may be stored: the index no longer knows what the table holds.
+      if (topic === 'stalls') this.stallIndex?.invalidate();
+      throw e;
     } finally {
-      cache.writeEnded(topic);
+      cache?.writeEnded(topic);
     }
   }
 
@@ -201,7 +224,7 @@ export class ClickHouseStore implements QueryStore {
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {
     return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), async () =>
-      (await this.select<StallRow>(stallListQuery(filter))).map(stallOf),
+      (await this.stallIndex?.list(filter)) ?? (await this.select<StallRow>(stallListQuery(filter))).map(stallOf),
     );
   }
 
