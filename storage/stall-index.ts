@@ -109,8 +109,9 @@ export class StallIndex {
     const unique = [...new Set(ids)];
     try {
       const rows = await this.read(stallSummariesByIdQuery(unique));
+      // Into what answers now (a reload may be running behind it), and into the reload's snapshot.
+      if (this.loaded) this.apply(rows);
       if (this.loading) this.arrivedDuringLoad.push(...rows);
-      else this.apply(rows);
     } catch {
       this.invalidate();
     }
