@@ -16,6 +16,7 @@ import type {
   PortState,
   TimeWindow,
   PortSeries,
+  PortSeriesPoint,
   QueryStore,
   RootCauseFilter,
   RootCauseSummary,
@@ -46,8 +47,9 @@ import {
   bucketsInClickHouse,
   gpuSeriesQuery,
   portRollupRowsQuery,
-  type PortRollupRow,
+  rollupPortsOf,
   type RollupRead,
+  type RollupRow,
   type RollupResolution,
   jobSeriesQuery,
   portSeriesQuery,
@@ -56,7 +58,7 @@ import {
   type JobBucketRow,
   type PortBucketRow,
 } from './series-queries.js';
-import { gpuPointsOf, jobPointOf, portBucketsOf, portPointOf, rollupRowsOf } from './series-points.js';
+import { gpuPointsOf, jobPointOf, portPointOf, portPointsOfRollupRows } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
 import { LookupBatcher } from './lookup-batcher.js';
@@ -129,9 +131,9 @@ export class ClickHouseStore implements QueryStore {
   private readonly stallLookups = new LookupBatcher<string, Stall>((ids) => this.stallsById(ids), STALL_LOOKUP_BATCH);
   /** Concurrent port series over rollups share queries too, one batcher per rollup table. */
   private readonly rollupReads = {
-    '1s': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1s', keys), ROLLUP_READ_BATCH),
-    '1m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1m', keys), ROLLUP_READ_BATCH),
-    '5m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('5m', keys), ROLLUP_READ_BATCH),
+    '1s': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('1s', keys), ROLLUP_READ_BATCH),
+    '1m': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('1m', keys), ROLLUP_READ_BATCH),
+    '5m': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('5m', keys), ROLLUP_READ_BATCH),
   };
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
@@ -232,17 +234,12 @@ export class ClickHouseStore implements QueryStore {
     return this.cached('getStall', [id], ['stalls'], stallItems, () => this.stallLookups.get(id));
   }
 
-  /** The rollup rows of several reads (keys: JSON of a RollupRead) from one query. */
-  private async rollupRows(resolution: RollupResolution, keys: string[]): Promise<Map<string, PortRollupRow[]>> {
+  /** The points of several port series (keys: JSON of a RollupRead) from one query of rollup rows. */
+  private async rollupPoints(resolution: RollupResolution, keys: string[]): Promise<Map<string, PortSeriesPoint[]>> {
     const reads = keys.map((k) => JSON.parse(k) as RollupRead);
-    const rows = await this.select<PortRollupRow>(portRollupRowsQuery(resolution, reads));
-    const byPort = new Map<string, PortRollupRow[]>();
-    for (const r of rows) {
-      const list = byPort.get(r.port);
-      if (list) list.push(r);
-      else byPort.set(r.port, [r]);
-    }
-    return new Map(keys.map((k, i) => [k, rollupRowsOf(byPort.get(reads[i]!.port) ?? [], reads[i]!)]));
+    const ports = rollupPortsOf(reads);
+    const rows = await this.selectCompact(portRollupRowsQuery(resolution, reads));
+    return new Map(keys.map((k, i) => [k, portPointsOfRollupRows(rows, ports.indexOf(reads[i]!.port) + 1, reads[i]!)]));
   }
 
   /**
@@ -309,9 +306,8 @@ export class ClickHouseStore implements QueryStore {
         const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
         return { resolution, points: rows.map(portPointOf) };
       }
-      const read: RollupRead = { port, from_ms: window.from_ms, to_ms: window.to_ms };
-      const rows = (await this.rollupReads[resolution].get(JSON.stringify(read))) ?? [];
-      return { resolution, points: portBucketsOf(rows, window.step_ms).map(portPointOf) };
+      const read: RollupRead = { port, from_ms: window.from_ms, to_ms: window.to_ms, step_ms: window.step_ms };
+      return { resolution, points: (await this.rollupReads[resolution].get(JSON.stringify(read))) ?? [] };
     });
   }
 
@@ -389,6 +385,19 @@ export class ClickHouseStore implements QueryStore {
       format: 'JSONEachRow',
     });
     return rs.json<R>();
+  }
+
+  /**
+   * A read whose rows are arrays of numbers, as JSONCompact: one document parsed at once
+   * instead of an object per line (the same read-only, limited, bound query as select).
+   */
+  private async selectCompact(q: { query: string; query_params: Record<string, unknown> }): Promise<RollupRow[]> {
+    const rs = await this.client.query({
+      query: `${q.query}\n${this.readSettings}`,
+      query_params: q.query_params,
+      format: 'JSONCompact',
+    });
+    return (await rs.json<RollupRow>()).data;
   }
 
   /**

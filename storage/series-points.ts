@@ -1,6 +1,6 @@
 /** Bucket sums from the series queries → the points the API serves (rates and fractions). */
 import type { GpuSeriesPoint, JobSeriesPoint, PortSeriesPoint } from '../core/store.js';
-import { rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type PortBucketRow, type PortRollupRow, type RollupRead } from './series-queries.js';
+import { ROLLUP_ROW, rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type PortBucketRow, type RollupRead, type RollupRow } from './series-queries.js';
 
 /** x / y, or 0 when nothing was covered (a first sample has interval 0). */
 const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
@@ -8,44 +8,56 @@ const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
 const fraction = (x: number, y: number): number => Math.min(1, ratio(x, y));
 const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
-/** The rows of one read among those a batched rollup query returned (the query's own window test). */
-export function rollupRowsOf(rows: readonly PortRollupRow[], read: RollupRead): PortRollupRow[] {
-  const { from_s, to_s } = rollupSecondsOf(read);
-  return rows.filter((r) => r.port === read.port && Number(r.t_ms) >= from_s * 1000 && Number(r.t_ms) < to_s * 1000);
-}
+/** The summed values of a RollupRow: their names in a bucket and their places in the row. */
+const SUMMED = [
+  ['samples', ROLLUP_ROW.samples],
+  ['interval_ms', ROLLUP_ROW.interval_ms],
+  ['queue_bytes_sum', ROLLUP_ROW.queue_bytes_sum],
+  ['tx_bytes', ROLLUP_ROW.tx_bytes],
+  ['ecn_marked_pkts', ROLLUP_ROW.ecn_marked_pkts],
+  ['pfc_tx_pause_frames', ROLLUP_ROW.pfc_tx_pause_frames],
+  ['pfc_rx_pause_us', ROLLUP_ROW.pfc_rx_pause_us],
+  ['credit_stall_us', ROLLUP_ROW.credit_stall_us],
+  ['link_errors', ROLLUP_ROW.link_errors],
+  ['down_samples', ROLLUP_ROW.down_samples],
+] as const satisfies ReadonlyArray<readonly [keyof PortBucketRow, number]>;
 
 /**
- * Rollup rows (one per port and second or minute, or several where parts are not merged yet)
- * into buckets of `step_ms` starting at epoch-aligned multiples of the step, in time order:
- * what the grouped query computes, sums and maxima alike.
+ * One read's points from the rollup rows of its batch (one row per port and second or
+ * minutes, or several where parts are not merged yet), in one pass: the rows of its port and
+ * window summed into buckets of `step_ms` starting at epoch-aligned multiples of the step,
+ * then the non-empty buckets in time order. What the grouped query computes, sums and maxima
+ * alike. `port` is the read's place in rollupPortsOf (from 1).
  */
-export function portBucketsOf(rows: PortBucketRow[], step_ms: number): PortBucketRow[] {
-  const buckets = new Map<number, PortBucketRow>();
+export function portPointsOfRollupRows(rows: readonly RollupRow[], port: number, read: RollupRead): PortSeriesPoint[] {
+  const { from_s, to_s } = rollupSecondsOf(read);
+  const step = read.step_ms;
+  if (to_s <= from_s) return [];
+  const first = Math.floor((from_s * 1000) / step);
+  // The window spans at most a few thousand rollup rows (bucketsInClickHouse), each no longer than a step.
+  const buckets = Math.floor((to_s * 1000 - 1) / step) - first + 1;
+  const width = SUMMED.length + 1;
+  const sums = new Float64Array(buckets * width);
+  const seen = new Uint8Array(buckets);
   for (const row of rows) {
-    const t_ms = Math.floor(Number(row.t_ms) / step_ms) * step_ms;
-    const b = buckets.get(t_ms);
-    if (!b) {
-      buckets.set(t_ms, { ...row, t_ms });
-      continue;
-    }
-    b.queue_bytes_max = Math.max(Number(b.queue_bytes_max), Number(row.queue_bytes_max));
-    for (const key of SUMMED) b[key] = Number(b[key]) + Number(row[key]);
+    const t_s = row[ROLLUP_ROW.t_s]!;
+    if (row[ROLLUP_ROW.port] !== port || t_s < from_s || t_s >= to_s) continue;
+    const b = Math.floor((t_s * 1000) / step) - first;
+    const at = b * width;
+    seen[b] = 1;
+    sums[at] = Math.max(sums[at]!, row[ROLLUP_ROW.queue_bytes_max]!);
+    for (let k = 0; k < SUMMED.length; k++) sums[at + 1 + k] = sums[at + 1 + k]! + row[SUMMED[k]![1]]!;
   }
-  return [...buckets.values()].sort((a, b) => Number(a.t_ms) - Number(b.t_ms));
+  const points: PortSeriesPoint[] = [];
+  for (let b = 0; b < buckets; b++) {
+    if (!seen[b]) continue;
+    const at = b * width;
+    const bucket = { t_ms: (first + b) * step, queue_bytes_max: sums[at]! } as PortBucketRow;
+    for (let k = 0; k < SUMMED.length; k++) bucket[SUMMED[k]![0]] = sums[at + 1 + k]!;
+    points.push(portPointOf(bucket));
+  }
+  return points;
 }
-
-const SUMMED = [
-  'samples',
-  'interval_ms',
-  'queue_bytes_sum',
-  'tx_bytes',
-  'ecn_marked_pkts',
-  'pfc_tx_pause_frames',
-  'pfc_rx_pause_us',
-  'credit_stall_us',
-  'link_errors',
-  'down_samples',
-] as const satisfies ReadonlyArray<keyof PortBucketRow>;
 
 export function portPointOf(row: PortBucketRow): PortSeriesPoint {
   const n = (v: number | string) => Number(v);
