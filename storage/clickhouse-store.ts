@@ -58,7 +58,7 @@ import {
   type JobBucketRow,
   type PortBucketRow,
 } from './series-queries.js';
-import { gpuPointsOf, jobPointOf, portPointOf, portPointsOfRollupRows } from './series-points.js';
+import { gpuPointsOf, jobPointOf, portPointOf, portPointsOfRollupRows, rollupRowsByPort } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
 import { LookupBatcher } from './lookup-batcher.js';
@@ -238,8 +238,8 @@ export class ClickHouseStore implements QueryStore {
   private async rollupPoints(resolution: RollupResolution, keys: string[]): Promise<Map<string, PortSeriesPoint[]>> {
     const reads = keys.map((k) => JSON.parse(k) as RollupRead);
     const ports = rollupPortsOf(reads);
-    const rows = await this.selectCompact(portRollupRowsQuery(resolution, reads));
-    return new Map(keys.map((k, i) => [k, portPointsOfRollupRows(rows, ports.indexOf(reads[i]!.port) + 1, reads[i]!)]));
+    const byPort = rollupRowsByPort(await this.selectCompact(portRollupRowsQuery(resolution, reads)));
+    return new Map(keys.map((k, i) => [k, portPointsOfRollupRows(byPort[ports.indexOf(reads[i]!.port) + 1] ?? [], reads[i]!)]));
   }
 
   /**

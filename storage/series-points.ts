@@ -23,13 +23,22 @@ const SUMMED = [
 ] as const satisfies ReadonlyArray<readonly [keyof PortBucketRow, number]>;
 
 /**
- * One read's points from the rollup rows of its batch (one row per port and second or
- * minutes, or several where parts are not merged yet), in one pass: the rows of its port and
- * window summed into buckets of `step_ms` starting at epoch-aligned multiples of the step,
- * then the non-empty buckets in time order. What the grouped query computes, sums and maxima
- * alike. `port` is the read's place in rollupPortsOf (from 1).
+ * A batch's rollup rows by port, at the port's place in rollupPortsOf (from 1): each read then
+ * goes through its own port's rows only, not the whole batch's.
  */
-export function portPointsOfRollupRows(rows: readonly RollupRow[], port: number, read: RollupRead): PortSeriesPoint[] {
+export function rollupRowsByPort(rows: readonly RollupRow[]): RollupRow[][] {
+  const byPort: RollupRow[][] = [];
+  for (const row of rows) (byPort[row[ROLLUP_ROW.port]!] ??= []).push(row);
+  return byPort;
+}
+
+/**
+ * One read's points from its port's rollup rows (one row per second or minutes, or several
+ * where parts are not merged yet), in one pass: the rows in its window summed into buckets of
+ * `step_ms` starting at epoch-aligned multiples of the step, then the non-empty buckets in
+ * time order. What the grouped query computes, sums and maxima alike.
+ */
+export function portPointsOfRollupRows(rows: readonly RollupRow[], read: RollupRead): PortSeriesPoint[] {
   const { from_s, to_s } = rollupSecondsOf(read);
   const step = read.step_ms;
   if (to_s <= from_s) return [];
@@ -41,7 +50,7 @@ export function portPointsOfRollupRows(rows: readonly RollupRow[], port: number,
   const seen = new Uint8Array(buckets);
   for (const row of rows) {
     const t_s = row[ROLLUP_ROW.t_s]!;
-    if (row[ROLLUP_ROW.port] !== port || t_s < from_s || t_s >= to_s) continue;
+    if (t_s < from_s || t_s >= to_s) continue;
     const b = Math.floor((t_s * 1000) / step) - first;
     const at = b * width;
     seen[b] = 1;

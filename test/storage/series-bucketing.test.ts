@@ -17,7 +17,7 @@ import {
   rollupPortsOf,
   type RollupRow,
 } from '../../storage/series-queries.js';
-import { portPointOf, portPointsOfRollupRows } from '../../storage/series-points.js';
+import { portPointOf, portPointsOfRollupRows, rollupRowsByPort } from '../../storage/series-points.js';
 import type { SeriesWindow } from '../../core/store.js';
 import { T0, portSample, tempDataDir } from './fixtures.js';
 
@@ -52,9 +52,9 @@ async function batched(series: Array<[string, SeriesWindow]>) {
   const resolution = seriesResolutionFor(series[0]![1]) as '1s' | '1m';
   const reads = series.map(([port, w]) => ({ port, ...w }));
   const q = portRollupRowsQuery(resolution, reads);
-  const rows = (await (await client.query({ ...q, format: 'JSONCompact' })).json<RollupRow>()).data;
+  const byPort = rollupRowsByPort((await (await client.query({ ...q, format: 'JSONCompact' })).json<RollupRow>()).data);
   const ports = rollupPortsOf(reads);
-  return series.map(([port], i) => portPointsOfRollupRows(rows, ports.indexOf(port) + 1, reads[i]!));
+  return series.map(([port], i) => portPointsOfRollupRows(byPort[ports.indexOf(port) + 1] ?? [], reads[i]!));
 }
 
 describe('port series bucketing', () => {
