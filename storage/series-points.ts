@@ -6,21 +6,9 @@ import { ROLLUP_ROW, rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type 
 const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
 /** Fractions can exceed 1 by counter jitter at interval edges; a fraction of time cannot. */
 const fraction = (x: number, y: number): number => Math.min(1, ratio(x, y));
-const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
-/** The summed values of a RollupRow: their names in a bucket and their places in the row. */
-const SUMMED = [
-  ['samples', ROLLUP_ROW.samples],
-  ['interval_ms', ROLLUP_ROW.interval_ms],
-  ['queue_bytes_sum', ROLLUP_ROW.queue_bytes_sum],
-  ['tx_bytes', ROLLUP_ROW.tx_bytes],
-  ['ecn_marked_pkts', ROLLUP_ROW.ecn_marked_pkts],
-  ['pfc_tx_pause_frames', ROLLUP_ROW.pfc_tx_pause_frames],
-  ['pfc_rx_pause_us', ROLLUP_ROW.pfc_rx_pause_us],
-  ['credit_stall_us', ROLLUP_ROW.credit_stall_us],
-  ['link_errors', ROLLUP_ROW.link_errors],
-  ['down_samples', ROLLUP_ROW.down_samples],
-] as const satisfies ReadonlyArray<readonly [keyof PortBucketRow, number]>;
+/** 10 ** digits, computed once: round runs for every value of every point. */
+const SCALES = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+const round = (v: number, digits = 6): number => Math.round(v * SCALES[digits]!) / SCALES[digits]!;
 
 /**
  * A batch's rollup rows by port, at the port's place in rollupPortsOf (from 1): each read then
@@ -45,7 +33,8 @@ export function portPointsOfRollupRows(rows: readonly RollupRow[], read: RollupR
   const first = Math.floor((from_s * 1000) / step);
   // The window spans at most a few thousand rollup rows (bucketsInClickHouse), each no longer than a step.
   const buckets = Math.floor((to_s * 1000 - 1) / step) - first + 1;
-  const width = SUMMED.length + 1;
+  // Per bucket: the maximum, then the 10 sums in ROLLUP_ROW order (row values 2, 3, then 5..12 at 3..10).
+  const width = 11;
   const sums = new Float64Array(buckets * width);
   const seen = new Uint8Array(buckets);
   for (const row of rows) {
@@ -55,14 +44,28 @@ export function portPointsOfRollupRows(rows: readonly RollupRow[], read: RollupR
     const at = b * width;
     seen[b] = 1;
     sums[at] = Math.max(sums[at]!, row[ROLLUP_ROW.queue_bytes_max]!);
-    for (let k = 0; k < SUMMED.length; k++) sums[at + 1 + k] = sums[at + 1 + k]! + row[SUMMED[k]![1]]!;
+    sums[at + 1] += row[ROLLUP_ROW.samples]!;
+    sums[at + 2] += row[ROLLUP_ROW.interval_ms]!;
+    for (let k = ROLLUP_ROW.queue_bytes_sum; k <= ROLLUP_ROW.down_samples; k++) sums[at + k - 2] += row[k]!;
   }
   const points: PortSeriesPoint[] = [];
   for (let b = 0; b < buckets; b++) {
     if (!seen[b]) continue;
     const at = b * width;
-    const bucket = { t_ms: (first + b) * step, queue_bytes_max: sums[at]! } as PortBucketRow;
-    for (let k = 0; k < SUMMED.length; k++) bucket[SUMMED[k]![0]] = sums[at + 1 + k]!;
+    const bucket: PortBucketRow = {
+      t_ms: (first + b) * step,
+      queue_bytes_max: sums[at]!,
+      samples: sums[at + 1]!,
+      interval_ms: sums[at + 2]!,
+      queue_bytes_sum: sums[at + ROLLUP_ROW.queue_bytes_sum - 2]!,
+      tx_bytes: sums[at + ROLLUP_ROW.tx_bytes - 2]!,
+      ecn_marked_pkts: sums[at + ROLLUP_ROW.ecn_marked_pkts - 2]!,
+      pfc_tx_pause_frames: sums[at + ROLLUP_ROW.pfc_tx_pause_frames - 2]!,
+      pfc_rx_pause_us: sums[at + ROLLUP_ROW.pfc_rx_pause_us - 2]!,
+      credit_stall_us: sums[at + ROLLUP_ROW.credit_stall_us - 2]!,
+      link_errors: sums[at + ROLLUP_ROW.link_errors - 2]!,
+      down_samples: sums[at + ROLLUP_ROW.down_samples - 2]!,
+    };
     points.push(portPointOf(bucket));
   }
   return points;
