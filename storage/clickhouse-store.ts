@@ -41,7 +41,7 @@ import {
   type StallRow,
 } from './rows.js';
 import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
-import { stallListQuery } from './stall-query.js';
+import { stallListQuery, type BoundQuery } from './stall-query.js';
 import { topRootCausesQuery, type RootCauseRankingsRow, type RootCauseRow } from './root-cause-query.js';
 import {
   bucketsInClickHouse,
@@ -378,22 +378,27 @@ export class ClickHouseStore implements QueryStore {
   }
 
   /** Every read goes through here: read-only, time- and size-limited, values bound. */
-  private async select<R>(q: { query: string; query_params: Record<string, unknown> }): Promise<R[]> {
+  private async select<R>(q: BoundQuery): Promise<R[]> {
     const rs = await this.client.query({
-      query: `${q.query}\n${this.readSettings}`,
+      query: this.readQuery(q),
       query_params: q.query_params,
       format: 'JSONEachRow',
     });
     return rs.json<R>();
   }
 
+  /** A read's SQL with the read settings (read-only, limits, result shape) and its own. */
+  private readQuery(q: BoundQuery): string {
+    return `${q.query}\n${this.readSettings}${q.settings ? `, ${q.settings}` : ''}`;
+  }
+
   /**
    * A read whose rows are arrays of numbers, as JSONCompact: one document parsed at once
    * instead of an object per line (the same read-only, limited, bound query as select).
    */
-  private async selectCompact(q: { query: string; query_params: Record<string, unknown> }): Promise<RollupRow[]> {
+  private async selectCompact(q: BoundQuery): Promise<RollupRow[]> {
     const rs = await this.client.query({
-      query: `${q.query}\n${this.readSettings}`,
+      query: this.readQuery(q),
       query_params: q.query_params,
       format: 'JSONCompact',
     });

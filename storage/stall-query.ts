@@ -8,6 +8,8 @@ import { STALL_COLUMNS, STALL_SUMMARY_COLUMNS } from './rows.js';
 export interface BoundQuery {
   query: string;
   query_params: Record<string, unknown>;
+  /** Fixed settings of this query (never user input), added to the read settings' SETTINGS clause. */
+  settings?: string;
 }
 
 /**
