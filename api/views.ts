@@ -1,6 +1,6 @@
 /** Stored records → the public JSON shapes of DESIGN.md (ISO-8601 UTC times, camelCase where the contract says so). */
 import type { Alert, Stall } from '../core/records.js';
-import type { GpuView, JobView, PortState, RootCauseSummary } from '../core/store.js';
+import type { GpuView, JobView, PortSeriesPoint, PortState, RootCauseSummary } from '../core/store.js';
 import { isoOf } from '../core/time.js';
 
 /** The listing shape: exactly the contract fields. */
@@ -72,6 +72,25 @@ export const rootCauseView = (r: RootCauseSummary) => ({
 
 /** A series point: its bucket start as ISO-8601 (and as epoch ms, which charts want). */
 export const seriesPointView = <P extends { t_ms: number }>({ t_ms, ...rest }: P) => ({ t: isoOf(t_ms), t_ms, ...rest });
+
+/**
+ * seriesPointView of a port's point, field by field in the same order: a port series has
+ * hundreds of points, and the rest/spread copy cost as much per point as serialising it.
+ */
+export const portSeriesPointView = (p: PortSeriesPoint) => ({
+  t: isoOf(p.t_ms),
+  t_ms: p.t_ms,
+  samples: p.samples,
+  queue_bytes_max: p.queue_bytes_max,
+  queue_bytes_avg: p.queue_bytes_avg,
+  tx_gbps: p.tx_gbps,
+  ecn_marked_pkts_per_s: p.ecn_marked_pkts_per_s,
+  pfc_pause_fraction: p.pfc_pause_fraction,
+  pfc_tx_pause_frames: p.pfc_tx_pause_frames,
+  credit_stall_fraction: p.credit_stall_fraction,
+  link_errors: p.link_errors,
+  down_samples: p.down_samples,
+}) satisfies PortSeriesPoint & { t: string };
 
 export const portStateView = ({ port: _port, device: _device, last_seen_ms, ...state }: PortState) => ({ last_seen: isoOf(last_seen_ms), ...state });
 

@@ -16,6 +16,7 @@ import type {
   PortState,
   TimeWindow,
   PortSeries,
+  PortSeriesPoint,
   QueryStore,
   RootCauseFilter,
   RootCauseSummary,
@@ -40,14 +41,15 @@ import {
   type StallRow,
 } from './rows.js';
 import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
-import { stallListQuery } from './stall-query.js';
+import { stallListQuery, type BoundQuery } from './stall-query.js';
 import { topRootCausesQuery, type RootCauseRankingsRow, type RootCauseRow } from './root-cause-query.js';
 import {
   bucketsInClickHouse,
   gpuSeriesQuery,
   portRollupRowsQuery,
-  type PortRollupRow,
+  rollupPortsOf,
   type RollupRead,
+  type RollupRow,
   type RollupResolution,
   jobSeriesQuery,
   portSeriesQuery,
@@ -56,10 +58,11 @@ import {
   type JobBucketRow,
   type PortBucketRow,
 } from './series-queries.js';
-import { gpuPointsOf, jobPointOf, portBucketsOf, portPointOf, rollupRowsOf } from './series-points.js';
+import { gpuPointsOf, jobPointOf, portPointOf, portPointsOfRollupRows, rollupRowsByPort } from './series-points.js';
 import { jobOf, jobsQuery, portStateOf, portStatesQuery, type JobRow, type PortStateRow } from './state-queries.js';
 import { ResultCache, type ResultCacheOptions, type ResultCacheStats } from './result-cache.js';
 import { LookupBatcher } from './lookup-batcher.js';
+import { StallIndex, type IndexedStallRow, type StallIndexOptions } from './stall-index.js';
 
 /**
  * Natural order of names, so node-2/gpu-0 comes before node-10/gpu-0. One collator for every
@@ -101,6 +104,11 @@ export interface ClickHouseStoreOptions {
    * its data (embedded chDB): invalidation comes from this store's own inserts.
    */
   resultCache?: ResultCacheOptions;
+  /**
+   * Answer the stall listing from memory (stall-index.ts). Only where this store is the only
+   * writer of its data (embedded chDB), like the result cache.
+   */
+  stallIndex?: StallIndexOptions;
 }
 
 /** How many items (rows, points, ranks) an answer holds: what the result cache budgets. */
@@ -118,13 +126,14 @@ export class ClickHouseStore implements QueryStore {
   private readonly layout: SchemaLayout;
   private readonly rawInsert?: RawJsonInsert;
   private readonly cache?: ResultCache;
+  private readonly stallIndex?: StallIndex;
   /** Concurrent getStall calls share queries (lookup-batcher.ts). */
   private readonly stallLookups = new LookupBatcher<string, Stall>((ids) => this.stallsById(ids), STALL_LOOKUP_BATCH);
   /** Concurrent port series over rollups share queries too, one batcher per rollup table. */
   private readonly rollupReads = {
-    '1s': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1s', keys), ROLLUP_READ_BATCH),
-    '1m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('1m', keys), ROLLUP_READ_BATCH),
-    '5m': new LookupBatcher<string, PortRollupRow[]>((keys) => this.rollupRows('5m', keys), ROLLUP_READ_BATCH),
+    '1s': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('1s', keys), ROLLUP_READ_BATCH),
+    '1m': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('1m', keys), ROLLUP_READ_BATCH),
+    '5m': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('5m', keys), ROLLUP_READ_BATCH),
   };
 
   constructor(client: ClickHouseClient, options: ClickHouseStoreOptions = {}) {
@@ -138,11 +147,21 @@ export class ClickHouseStore implements QueryStore {
     this.layout = options.layout ?? SchemaLayout.SINGLE_NODE;
     this.rawInsert = options.rawInsert;
     if (options.resultCache) this.cache = new ResultCache(options.resultCache);
+    if (options.stallIndex) {
+      // Its load is one read: it must fit the result-row limit every read runs under.
+      const max_stalls = Math.min(options.stallIndex.max_stalls, this.limits.max_result_rows - 1);
+      this.stallIndex = new StallIndex((q) => this.select<IndexedStallRow>(q), { ...options.stallIndex, max_stalls });
+    }
   }
 
   /** Hits and misses of the result cache; undefined when this store keeps none. */
   resultCacheStats(): ResultCacheStats | undefined {
     return this.cache?.stats();
+  }
+
+  /** How many stalls the stall index holds; undefined when this store keeps none. */
+  stallIndexSize(): number | undefined {
+    return this.stallIndex?.size();
   }
 
   async migrate(): Promise<void> {
@@ -151,17 +170,23 @@ export class ClickHouseStore implements QueryStore {
       await applyRetention(this.client, this.retention, { logger: this.logger, layout: this.layout });
     });
     this.cache?.clear();
+    this.stallIndex?.invalidate();
   }
 
   async insert<T extends Topic>(topic: T, rows: StoredRecords[T][], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     const cache = this.cache;
-    if (!cache) return this.write(topic, rows, options);
-    cache.writeStarted(topic);
+    cache?.writeStarted(topic);
     try {
       await this.write(topic, rows, options);
+      // Before the insert returns, so a listing after it sees what it stored.
+      if (topic === 'stalls') await this.stallIndex?.refresh((rows as Stall[]).map((s) => s.id));
+    } catch (e) {
+      // Some of the rows may be stored: the index no longer knows what the table holds.
+      if (topic === 'stalls') this.stallIndex?.invalidate();
+      throw e;
     } finally {
-      cache.writeEnded(topic);
+      cache?.writeEnded(topic);
     }
   }
 
@@ -201,7 +226,7 @@ export class ClickHouseStore implements QueryStore {
 
   async listStalls(filter: StallFilter): Promise<Stall[]> {
     return this.cached('listStalls', [filter], ['stalls'], (list) => list.reduce((n, s) => n + stallItems(s), 1), async () =>
-      (await this.select<StallRow>(stallListQuery(filter))).map(stallOf),
+      (await this.stallIndex?.list(filter)) ?? (await this.select<StallRow>(stallListQuery(filter))).map(stallOf),
     );
   }
 
@@ -209,17 +234,12 @@ export class ClickHouseStore implements QueryStore {
     return this.cached('getStall', [id], ['stalls'], stallItems, () => this.stallLookups.get(id));
   }
 
-  /** The rollup rows of several reads (keys: JSON of a RollupRead) from one query. */
-  private async rollupRows(resolution: RollupResolution, keys: string[]): Promise<Map<string, PortRollupRow[]>> {
+  /** The points of several port series (keys: JSON of a RollupRead) from one query of rollup rows. */
+  private async rollupPoints(resolution: RollupResolution, keys: string[]): Promise<Map<string, PortSeriesPoint[]>> {
     const reads = keys.map((k) => JSON.parse(k) as RollupRead);
-    const rows = await this.select<PortRollupRow>(portRollupRowsQuery(resolution, reads));
-    const byPort = new Map<string, PortRollupRow[]>();
-    for (const r of rows) {
-      const list = byPort.get(r.port);
-      if (list) list.push(r);
-      else byPort.set(r.port, [r]);
-    }
-    return new Map(keys.map((k, i) => [k, rollupRowsOf(byPort.get(reads[i]!.port) ?? [], reads[i]!)]));
+    const ports = rollupPortsOf(reads);
+    const byPort = rollupRowsByPort(await this.selectCompact(portRollupRowsQuery(resolution, reads)));
+    return new Map(keys.map((k, i) => [k, portPointsOfRollupRows(byPort[ports.indexOf(reads[i]!.port) + 1] ?? [], reads[i]!)]));
   }
 
   /**
@@ -286,9 +306,8 @@ export class ClickHouseStore implements QueryStore {
         const rows = await this.select<PortBucketRow>(portSeriesQuery(port, window, resolution));
         return { resolution, points: rows.map(portPointOf) };
       }
-      const read: RollupRead = { port, from_ms: window.from_ms, to_ms: window.to_ms };
-      const rows = (await this.rollupReads[resolution].get(JSON.stringify(read))) ?? [];
-      return { resolution, points: portBucketsOf(rows, window.step_ms).map(portPointOf) };
+      const read: RollupRead = { port, from_ms: window.from_ms, to_ms: window.to_ms, step_ms: window.step_ms };
+      return { resolution, points: (await this.rollupReads[resolution].get(JSON.stringify(read))) ?? [] };
     });
   }
 
@@ -359,13 +378,31 @@ export class ClickHouseStore implements QueryStore {
   }
 
   /** Every read goes through here: read-only, time- and size-limited, values bound. */
-  private async select<R>(q: { query: string; query_params: Record<string, unknown> }): Promise<R[]> {
+  private async select<R>(q: BoundQuery): Promise<R[]> {
     const rs = await this.client.query({
-      query: `${q.query}\n${this.readSettings}`,
+      query: this.readQuery(q),
       query_params: q.query_params,
       format: 'JSONEachRow',
     });
     return rs.json<R>();
+  }
+
+  /** A read's SQL with the read settings (read-only, limits, result shape) and its own. */
+  private readQuery(q: BoundQuery): string {
+    return `${q.query}\n${this.readSettings}${q.settings ? `, ${q.settings}` : ''}`;
+  }
+
+  /**
+   * A read whose rows are arrays of numbers, as JSONCompact: one document parsed at once
+   * instead of an object per line (the same read-only, limited, bound query as select).
+   */
+  private async selectCompact(q: BoundQuery): Promise<RollupRow[]> {
+    const rs = await this.client.query({
+      query: this.readQuery(q),
+      query_params: q.query_params,
+      format: 'JSONCompact',
+    });
+    return (await rs.json<RollupRow>()).data;
   }
 
   /**

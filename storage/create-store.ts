@@ -7,6 +7,7 @@ import { openClickHouse } from './clickhouse-connection.js';
 import { ClickHouseStore } from './clickhouse-store.js';
 import type { QueryLimits } from './query-limits.js';
 import type { ResultCacheOptions } from './result-cache.js';
+import type { StallIndexOptions } from './stall-index.js';
 import type { RetentionDays } from './schema/retention.js';
 import { DEFAULT_ZOOKEEPER_PATH, SchemaLayout } from './schema/layout.js';
 import { ConfigError } from '../core/errors.js';
@@ -39,6 +40,12 @@ export interface StoreOptions {
 
 /** How long a kept answer may outlive rows that TTL retention removed meanwhile. */
 export const RESULT_CACHE_MAX_AGE_MS = 60_000;
+
+/**
+ * Embedded chDB's stall index (stall-index.ts): the listing from memory while the table holds
+ * at most this many stalls (about a month at 3,000 a day, ~100 MB), the SQL listing beyond.
+ */
+export const STALL_INDEX_OPTIONS: StallIndexOptions = { max_stalls: 100_000, max_age_ms: RESULT_CACHE_MAX_AGE_MS };
 
 /** The schema layout the options ask for, or a ConfigError naming the setting that is wrong. */
 export function layoutOf(options: StoreOptions): SchemaLayout {
@@ -83,6 +90,8 @@ export function createStore(options: StoreOptions = {}): ClickHouseStore {
     layout,
     rawInsert,
     resultCache: resultCacheOf(options),
+    // Sound only where this store makes every write: embedded chDB, never a shared server.
+    stallIndex: options.clickhouse ? undefined : STALL_INDEX_OPTIONS,
   });
 }
 

@@ -1,51 +1,75 @@
 /** Bucket sums from the series queries → the points the API serves (rates and fractions). */
 import type { GpuSeriesPoint, JobSeriesPoint, PortSeriesPoint } from '../core/store.js';
-import { rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type PortBucketRow, type PortRollupRow, type RollupRead } from './series-queries.js';
+import { ROLLUP_ROW, rollupSecondsOf, type GpuFieldRow, type JobBucketRow, type PortBucketRow, type RollupRead, type RollupRow } from './series-queries.js';
 
 /** x / y, or 0 when nothing was covered (a first sample has interval 0). */
 const ratio = (x: number, y: number): number => (y > 0 ? x / y : 0);
 /** Fractions can exceed 1 by counter jitter at interval edges; a fraction of time cannot. */
 const fraction = (x: number, y: number): number => Math.min(1, ratio(x, y));
-const round = (v: number, digits = 6): number => Math.round(v * 10 ** digits) / 10 ** digits;
+/** 10 ** digits, computed once: round runs for every value of every point. */
+const SCALES = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+const round = (v: number, digits = 6): number => Math.round(v * SCALES[digits]!) / SCALES[digits]!;
 
-/** The rows of one read among those a batched rollup query returned (the query's own window test). */
-export function rollupRowsOf(rows: readonly PortRollupRow[], read: RollupRead): PortRollupRow[] {
-  const { from_s, to_s } = rollupSecondsOf(read);
-  return rows.filter((r) => r.port === read.port && Number(r.t_ms) >= from_s * 1000 && Number(r.t_ms) < to_s * 1000);
+/**
+ * A batch's rollup rows by port, at the port's place in rollupPortsOf (from 1): each read then
+ * goes through its own port's rows only, not the whole batch's.
+ */
+export function rollupRowsByPort(rows: readonly RollupRow[]): RollupRow[][] {
+  const byPort: RollupRow[][] = [];
+  for (const row of rows) (byPort[row[ROLLUP_ROW.port]!] ??= []).push(row);
+  return byPort;
 }
 
 /**
- * Rollup rows (one per port and second or minute, or several where parts are not merged yet)
- * into buckets of `step_ms` starting at epoch-aligned multiples of the step, in time order:
- * what the grouped query computes, sums and maxima alike.
+ * One read's points from its port's rollup rows (one row per second or minutes, or several
+ * where parts are not merged yet), in one pass: the rows in its window summed into buckets of
+ * `step_ms` starting at epoch-aligned multiples of the step, then the non-empty buckets in
+ * time order. What the grouped query computes, sums and maxima alike.
  */
-export function portBucketsOf(rows: PortBucketRow[], step_ms: number): PortBucketRow[] {
-  const buckets = new Map<number, PortBucketRow>();
+export function portPointsOfRollupRows(rows: readonly RollupRow[], read: RollupRead): PortSeriesPoint[] {
+  const { from_s, to_s } = rollupSecondsOf(read);
+  const step = read.step_ms;
+  if (to_s <= from_s) return [];
+  const first = Math.floor((from_s * 1000) / step);
+  // The window spans at most a few thousand rollup rows (bucketsInClickHouse), each no longer than a step.
+  const buckets = Math.floor((to_s * 1000 - 1) / step) - first + 1;
+  // Per bucket: the maximum, then the 10 sums in ROLLUP_ROW order (row values 2, 3, then 5..12 at 3..10).
+  const width = 11;
+  const sums = new Float64Array(buckets * width);
+  const seen = new Uint8Array(buckets);
   for (const row of rows) {
-    const t_ms = Math.floor(Number(row.t_ms) / step_ms) * step_ms;
-    const b = buckets.get(t_ms);
-    if (!b) {
-      buckets.set(t_ms, { ...row, t_ms });
-      continue;
-    }
-    b.queue_bytes_max = Math.max(Number(b.queue_bytes_max), Number(row.queue_bytes_max));
-    for (const key of SUMMED) b[key] = Number(b[key]) + Number(row[key]);
+    const t_s = row[ROLLUP_ROW.t_s]!;
+    if (t_s < from_s || t_s >= to_s) continue;
+    const b = Math.floor((t_s * 1000) / step) - first;
+    const at = b * width;
+    seen[b] = 1;
+    sums[at] = Math.max(sums[at]!, row[ROLLUP_ROW.queue_bytes_max]!);
+    sums[at + 1] += row[ROLLUP_ROW.samples]!;
+    sums[at + 2] += row[ROLLUP_ROW.interval_ms]!;
+    for (let k = ROLLUP_ROW.queue_bytes_sum; k <= ROLLUP_ROW.down_samples; k++) sums[at + k - 2] += row[k]!;
   }
-  return [...buckets.values()].sort((a, b) => Number(a.t_ms) - Number(b.t_ms));
+  const points: PortSeriesPoint[] = [];
+  for (let b = 0; b < buckets; b++) {
+    if (!seen[b]) continue;
+    const at = b * width;
+    const bucket: PortBucketRow = {
+      t_ms: (first + b) * step,
+      queue_bytes_max: sums[at]!,
+      samples: sums[at + 1]!,
+      interval_ms: sums[at + 2]!,
+      queue_bytes_sum: sums[at + ROLLUP_ROW.queue_bytes_sum - 2]!,
+      tx_bytes: sums[at + ROLLUP_ROW.tx_bytes - 2]!,
+      ecn_marked_pkts: sums[at + ROLLUP_ROW.ecn_marked_pkts - 2]!,
+      pfc_tx_pause_frames: sums[at + ROLLUP_ROW.pfc_tx_pause_frames - 2]!,
+      pfc_rx_pause_us: sums[at + ROLLUP_ROW.pfc_rx_pause_us - 2]!,
+      credit_stall_us: sums[at + ROLLUP_ROW.credit_stall_us - 2]!,
+      link_errors: sums[at + ROLLUP_ROW.link_errors - 2]!,
+      down_samples: sums[at + ROLLUP_ROW.down_samples - 2]!,
+    };
+    points.push(portPointOf(bucket));
+  }
+  return points;
 }
-
-const SUMMED = [
-  'samples',
-  'interval_ms',
-  'queue_bytes_sum',
-  'tx_bytes',
-  'ecn_marked_pkts',
-  'pfc_tx_pause_frames',
-  'pfc_rx_pause_us',
-  'credit_stall_us',
-  'link_errors',
-  'down_samples',
-] as const satisfies ReadonlyArray<keyof PortBucketRow>;
 
 export function portPointOf(row: PortBucketRow): PortSeriesPoint {
   const n = (v: number | string) => Number(v);

@@ -61,17 +61,40 @@ export function bucketsInClickHouse(w: SeriesWindow, resolution: SeriesResolutio
   return (w.to_ms - w.from_ms) / ROLLUP_ROW_MS[resolution] > MAX_ROLLUP_ROWS_BUCKETED_IN_NODE;
 }
 
-/** One port's rollup rows over a window: what portRollupRowsQuery reads for it. */
+/** One port's series over a window from rollup rows: what portRollupRowsQuery reads for it. */
 export interface RollupRead {
   port: string;
   from_ms: number;
   to_ms: number;
+  step_ms: number;
 }
 
-/** A rollup row of one port, as it is stored (t_ms: the start of its own second or minutes). */
-export interface PortRollupRow extends PortBucketRow {
-  port: string;
-}
+/**
+ * A rollup row as portRollupRowsQuery returns it: numbers only, in ROLLUP_ROW order. The port
+ * is its 1-based place in rollupPortsOf(reads) (no name repeated per row), the time is the
+ * start of its second or minutes in epoch seconds.
+ */
+export type RollupRow = readonly number[];
+
+/** Where each value sits in a RollupRow; after `port` and `t_s`, the sums and the maximum. */
+export const ROLLUP_ROW = {
+  port: 0,
+  t_s: 1,
+  samples: 2,
+  interval_ms: 3,
+  queue_bytes_max: 4,
+  queue_bytes_sum: 5,
+  tx_bytes: 6,
+  ecn_marked_pkts: 7,
+  pfc_tx_pause_frames: 8,
+  pfc_rx_pause_us: 9,
+  credit_stall_us: 10,
+  link_errors: 11,
+  down_samples: 12,
+} as const;
+
+/** The distinct ports of a batch of reads, in first-read order: what a RollupRow's `port` indexes (from 1). */
+export const rollupPortsOf = (reads: readonly RollupRead[]): string[] => [...new Set(reads.map((r) => r.port))];
 
 /** Rollup rows whose start lies in [from, to): whole seconds from the first at or after `from`. */
 export const rollupSecondsOf = (r: { from_ms: number; to_ms: number }) => ({
@@ -82,11 +105,12 @@ export const rollupSecondsOf = (r: { from_ms: number; to_ms: number }) => ({
 /**
  * The rollup rows of several reads in one query: one condition per read on the key columns
  * (the index narrows each to its own granules), rows told apart by port and time afterwards
- * (rollupRowsOf). Parameter names carry the read's index.
+ * (portPointsOfRollupRows). Parameter names carry the read's index. Read as JSONCompact:
+ * numbers only, a third of the bytes of JSONEachRow objects and one parse for the batch.
  */
 export function portRollupRowsQuery(resolution: RollupResolution, reads: readonly RollupRead[]): BoundQuery {
   const table = ROLLUP_TABLES[resolution];
-  const params: Record<string, unknown> = {};
+  const params: Record<string, unknown> = { ports: rollupPortsOf(reads) };
   const conditions = reads.map((r, i) => {
     params[`port_${i}`] = r.port;
     params[`from_ms_${i}`] = r.from_ms;
@@ -96,11 +120,14 @@ export function portRollupRowsQuery(resolution: RollupResolution, reads: readonl
         AND ts < toDateTime(intDiv({to_ms_${i}:Int64} + 999, 1000), 'UTC'))`;
   });
   return {
-    query: `SELECT port, toInt64(toUnixTimestamp(ts)) * 1000 AS t_ms, samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes,
+    query: `SELECT indexOf({ports:Array(String)}, port), toUInt32(ts), samples, interval_ms, queue_bytes_max, queue_bytes_sum, tx_bytes,
        ecn_marked_pkts, pfc_tx_pause_frames, pfc_rx_pause_us, credit_stall_us, link_errors, down_samples
      FROM ${table}
      WHERE ${conditions.join('\n        OR ')}`,
     query_params: params,
+    // A few granules per read: one thread reads them with ~15-30 % less CPU than the default
+    // pool splitting them (measured on the benchmark's day), and chDB runs one read at a time anyway.
+    settings: 'max_threads = 1',
   };
 }
 

@@ -8,6 +8,8 @@ import { STALL_COLUMNS, STALL_SUMMARY_COLUMNS } from './rows.js';
 export interface BoundQuery {
   query: string;
   query_params: Record<string, unknown>;
+  /** Fixed settings of this query (never user input), added to the read settings' SETTINGS clause. */
+  settings?: string;
 }
 
 /**
@@ -71,4 +73,23 @@ export function stallListQuery(filter: StallFilter): BoundQuery {
     .filter(Boolean)
     .join('\n');
   return { query, query_params: params };
+}
+
+/**
+ * Every stall's newest version without ranks, with its version: what the embedded stall index
+ * loads (stall-index.ts). One row more than `max_stalls` tells that the table is too large to hold.
+ */
+export function stallIndexLoadQuery(max_stalls: number): BoundQuery {
+  return {
+    query: `SELECT ${STALL_SUMMARY_COLUMNS}, version FROM stalls FINAL LIMIT {limit:UInt32}`,
+    query_params: { limit: max_stalls + 1 },
+  };
+}
+
+/** The newest version of each of `ids` without ranks, from the lookup sorted by id (migration 0006). */
+export function stallSummariesByIdQuery(ids: readonly string[]): BoundQuery {
+  return {
+    query: `SELECT ${STALL_SUMMARY_COLUMNS}, version FROM stalls_by_id WHERE id IN {ids:Array(String)} ORDER BY id, version DESC LIMIT 1 BY id`,
+    query_params: { ids },
+  };
 }

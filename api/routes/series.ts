@@ -16,7 +16,7 @@ import {
   seriesQuerySchema,
 } from '../validation.js';
 import { seriesWindowOf } from '../time-window.js';
-import { seriesPointView } from '../views.js';
+import { portSeriesPointView, seriesPointView } from '../views.js';
 
 /** A `*name` wildcard arrives as decoded path segments; the name is them joined back. */
 const restOfPath = (req: Request, key: string): unknown => {
@@ -37,7 +37,7 @@ export function seriesRouter(store: () => QueryStore): Router {
     const { port } = parseRequestPart(portPathSchema, { port: restOfPath(req, 'port') }, 'params');
     const window = seriesWindowOf(parseRequestPart(seriesQuerySchema, req.query, 'query'), Date.now());
     const series = await store().portSeries(port, window);
-    res.json({ port, ...windowView(window), resolution: series.resolution, points: series.points.map(seriesPointView) });
+    res.json({ port, ...windowView(window), resolution: series.resolution, points: series.points.map(portSeriesPointView) });
   });
 
   router.get(`${API_V1}/series/gpu/*gpu`, async (req, res) => {

@@ -18,7 +18,7 @@ import { createLogger } from '../../core/log.js';
 import { createApiServer } from '../../api/server.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import { ClickHouseStore } from '../../storage/clickhouse-store.js';
-import { RESULT_CACHE_MAX_AGE_MS } from '../../storage/create-store.js';
+import { RESULT_CACHE_MAX_AGE_MS, STALL_INDEX_OPTIONS } from '../../storage/create-store.js';
 import { DEFAULT_RESULT_CACHE_ITEMS } from '../../core/config.js';
 import { loadCluster, type ClusterPlan } from './synthetic-cluster.js';
 
@@ -52,8 +52,11 @@ async function main(): Promise<void> {
     describe,
     logger,
     resultCache: { max_items: DEFAULT_RESULT_CACHE_ITEMS, max_age_ms: RESULT_CACHE_MAX_AGE_MS },
+    stallIndex: STALL_INDEX_OPTIONS,
   });
-  const uncachedStore = new ClickHouseStore(client, { describe, logger });
+  // Also with the stall index, as createStore gives every embedded store: it loads at its first
+  // read, after the day is loaded, and nothing writes afterwards, so it holds what the table does.
+  const uncachedStore = new ClickHouseStore(client, { describe, logger, stallIndex: STALL_INDEX_OPTIONS });
   await store.migrate();
 
   const started = performance.now();

@@ -38,8 +38,9 @@ function recordingClient(client: ClickHouseClient, into: Captured[]): ClickHouse
         const rs = await target.query(params);
         const text = await rs.text();
         into.push({ query: params.query, query_params: params.query_params ?? {}, ms: performance.now() - t0 });
-        // The store parses JSONEachRow itself through rs.json(): hand it the same text.
-        return { json: async () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown), text: async () => text };
+        // The store parses the answer itself through rs.json(): hand it the same text, as that format's json() would.
+        const json = async () => (params.format === 'JSONCompact' ? (JSON.parse(text) as unknown) : text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown));
+        return { json, text: async () => text };
       };
     },
   });

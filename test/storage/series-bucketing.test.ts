@@ -1,6 +1,6 @@
 /**
  * A port series bucketed by ClickHouse (GROUP BY over a rollup) and one bucketed here from the
- * rollup rows (portBucketsOf) give the same points, on real chDB, including rollup rows split
+ * rollup rows (portPointsOfRollupRows) give the same points, on real chDB, including rollup rows split
  * over unmerged inserts, steps that are several rollup rows wide, and several series read in
  * one batched query (portRollupRowsQuery), overlapping or not.
  */
@@ -14,9 +14,10 @@ import {
   portSeriesQuery,
   seriesResolutionFor,
   type PortBucketRow,
-  type PortRollupRow,
+  rollupPortsOf,
+  type RollupRow,
 } from '../../storage/series-queries.js';
-import { portBucketsOf, portPointOf, rollupRowsOf } from '../../storage/series-points.js';
+import { portPointOf, portPointsOfRollupRows, rollupRowsByPort } from '../../storage/series-points.js';
 import type { SeriesWindow } from '../../core/store.js';
 import { T0, portSample, tempDataDir } from './fixtures.js';
 
@@ -49,10 +50,11 @@ async function grouped(port: string, w: SeriesWindow) {
 /** Every series' points from one batched read of rollup rows (all windows of one resolution). */
 async function batched(series: Array<[string, SeriesWindow]>) {
   const resolution = seriesResolutionFor(series[0]![1]) as '1s' | '1m';
-  const reads = series.map(([port, w]) => ({ port, from_ms: w.from_ms, to_ms: w.to_ms }));
+  const reads = series.map(([port, w]) => ({ port, ...w }));
   const q = portRollupRowsQuery(resolution, reads);
-  const rows = await (await client.query({ ...q, format: 'JSONEachRow' })).json<PortRollupRow>();
-  return series.map(([, w], i) => portBucketsOf(rollupRowsOf(rows, reads[i]!), w.step_ms).map(portPointOf));
+  const byPort = rollupRowsByPort((await (await client.query({ ...q, format: 'JSONCompact' })).json<RollupRow>()).data);
+  const ports = rollupPortsOf(reads);
+  return series.map(([port], i) => portPointsOfRollupRows(byPort[ports.indexOf(port) + 1] ?? [], reads[i]!));
 }
 
 describe('port series bucketing', () => {
