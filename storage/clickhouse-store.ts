@@ -42,7 +42,8 @@ import {
 } from './rows.js';
 import { DEFAULT_QUERY_LIMITS, LIMIT_ERROR_TYPES, readOnlySettingsClause, type QueryLimits } from './query-limits.js';
 import { stallListQuery, type BoundQuery } from './stall-query.js';
-import { topRootCausesQuery, type RootCauseRankingsRow, type RootCauseRow } from './root-cause-query.js';
+import { rankRootCauses } from './root-cause-ranking.js';
+import { roundGpuSeconds, topRootCausesQuery, type RootCauseRankingsRow, type RootCauseRow } from './root-cause-query.js';
 import {
   bucketsInClickHouse,
   gpuSeriesQuery,
@@ -105,7 +106,8 @@ export interface ClickHouseStoreOptions {
    */
   resultCache?: ResultCacheOptions;
   /**
-   * Answer the stall listing from memory (stall-index.ts). Only where this store is the only
+   * Answer the stall listing and the root-cause ranking from memory (stall-index.ts,
+   * root-cause-ranking.ts). Only where this store is the only
    * writer of its data (embedded chDB), like the result cache.
    */
   stallIndex?: StallIndexOptions;
@@ -291,6 +293,9 @@ export class ClickHouseStore implements QueryStore {
   async topRootCauses(filter: RootCauseFilter): Promise<TopRootCauses> {
     const items = (top: TopRootCauses) => 1 + top.by_stalls.length + top.by_gpu_seconds_lost.length;
     return this.cached('topRootCauses', [filter], ['stalls'], items, async () => {
+      const inWindow = await this.stallIndex?.overlapping(filter);
+      const ranked = inWindow && rankRootCauses(inWindow, filter.limit);
+      if (ranked) return ranked;
       const [rankings] = await this.select<RootCauseRankingsRow>(topRootCausesQuery(filter));
       return {
         by_stalls: (rankings?.by_stalls ?? []).map(rootCauseOf),
@@ -443,7 +448,7 @@ const rootCauseOf = (row: RootCauseRow): RootCauseSummary => ({
   kind: row.kind as RootCauseKind,
   location: row.location,
   stalls: Number(row.stalls),
-  gpu_seconds_lost: Math.round(Number(row.gpu_seconds_lost) * 1e6) / 1e6,
+  gpu_seconds_lost: roundGpuSeconds(Number(row.gpu_seconds_lost)),
   jobs: [...row.jobs].sort(),
   first_ms: Number(row.first_ms),
   last_ms: Number(row.last_ms),

@@ -15,8 +15,15 @@ const ORDER = {
   gpu_seconds_lost: '(-c.gpu_seconds_lost, -c.stalls, c.kind, c.location)',
 } as const;
 
-/** Bounds the per-culprit job list: a culprit shared by hundreds of jobs needs no full list. */
-const MAX_JOBS_PER_CULPRIT = 16;
+/**
+ * Bounds the per-culprit job list: a culprit shared by hundreds of jobs needs no full list.
+ * The first ones in byte order are kept, not the first ones read, so the answer does not
+ * depend on the order parts are read in (and the in-memory ranking can give the same one).
+ */
+export const MAX_JOBS_PER_CULPRIT = 16;
+
+/** Float sums as the API gives them: to the microsecond, which hides summation noise. */
+export const roundGpuSeconds = (seconds: number): number => Math.round(seconds * 1e6) / 1e6;
 
 export interface RootCauseRow {
   kind: string;
@@ -51,7 +58,7 @@ export function topRootCausesQuery(filter: RootCauseFilter): BoundQuery {
     `SELECT rc_kind AS kind, rc_location AS location, count() AS stalls,
        -- excess over the baseline, for every rank that waited; never negative
        sum(greatest(toInt64(duration_us) - toInt64(expected_us), 0) * n_ranks) / 1e6 AS gpu_seconds_lost,
-       groupUniqArray(${MAX_JOBS_PER_CULPRIT})(job) AS jobs,
+       arraySlice(arraySort(groupUniqArray(job)), 1, ${MAX_JOBS_PER_CULPRIT}) AS jobs,
        toUnixTimestamp64Milli(min(start)) AS first_ms,
        toUnixTimestamp64Milli(max(start)) AS last_ms`,
     'FROM stalls FINAL',

@@ -1,7 +1,8 @@
 /**
  * The stall listing answered from memory on embedded chDB: every stall's newest version
- * without its ranks, in the listing order (start desc, id asc), filtered and paged here
- * instead of by a `stalls FINAL` query. chDB runs one query at a time and any MergeTree read
+ * without its ranks (but with their count), in the listing order (start desc, id asc),
+ * filtered and paged here instead of by a `stalls FINAL` query; the root-cause ranking reads
+ * the stalls of a window from it too (root-cause-ranking.ts). chDB runs one query at a time and any MergeTree read
  * costs ~7-10 ms of it under load, so with 12 concurrent listings a miss waited ~12 such
  * reads; a page from this index costs no engine time at all.
  *
@@ -27,16 +28,21 @@ export interface StallIndexOptions {
   max_age_ms: number;
 }
 
-/** A stall summary row as the index queries return it: the listing's columns and the version. */
-export type IndexedStallRow = StallRow & { version: number | string };
+/** A stall summary row as the index queries return it: the listing's columns, the rank count and the version. */
+export type IndexedStallRow = StallRow & { n_ranks: number | string; version: number | string };
 
 /** Runs one read query (the store's read path: bound values, read-only, limits). */
 export type IndexRead = (q: BoundQuery) => Promise<IndexedStallRow[]>;
 
 interface Entry {
   stall: Stall;
+  /** How many ranks it had (the stall itself holds none): what GPU time lost is weighed by. */
+  n_ranks: number;
   version: number;
 }
+
+/** Which stalls the root-cause ranking reads: those overlapping [from, to], of one job. */
+export type StallWindow = Pick<StallFilter, 'from_ms' | 'to_ms' | 'job'>;
 
 /**
  * ClickHouse orders Strings by their UTF-8 bytes, which is code point order; JS `<` compares
@@ -73,6 +79,8 @@ export class StallIndex {
   private entries: Entry[] = [];
   /** By the table's sorting key: the rows FINAL collapses into one (rowKey). */
   private byKey = new Map<string, Entry>();
+  /** At least the longest end − start of any entry: how far before `from` an overlapping stall may start. */
+  private maxSpanMs = 0;
   private loaded = false;
   /** The table held more than max_stalls at the last load: the SQL listing answers. */
   private tooLarge = false;
@@ -101,6 +109,28 @@ export class StallIndex {
     await this.ready();
     if (this.tooLarge || !this.loaded) return undefined;
     return this.select(filter);
+  }
+
+  /**
+   * The stalls overlapping the window (as stallWindowConditions: end ≥ from, start ≤ to) of
+   * its job, or undefined when the index cannot answer (the table is too large to hold).
+   */
+  async overlapping(window: StallWindow): Promise<Entry[] | undefined> {
+    await this.ready();
+    if (this.tooLarge || !this.loaded) return undefined;
+    const entries = this.entries;
+    const begin = window.to_ms === undefined ? 0 : firstStartingBy(entries, window.to_ms);
+    // Entries start newest first: past this start none can still end in the window.
+    const earliestStart = window.from_ms === undefined ? -Infinity : window.from_ms - this.maxSpanMs;
+    const out: Entry[] = [];
+    for (let i = begin; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.stall.start_ms < earliestStart) break;
+      if (window.from_ms !== undefined && e.stall.end_ms < window.from_ms) continue;
+      if (window.job !== undefined && e.stall.job !== window.job) continue;
+      out.push(e);
+    }
+    return out;
   }
 
   /** Re-reads the given stalls after the store wrote them; on failure the index is reloaded later. */
@@ -155,6 +185,7 @@ export class StallIndex {
       this.tooLarge = false;
       this.entries = [];
       this.byKey = new Map();
+      this.maxSpanMs = 0;
       this.apply(rows);
       this.apply(this.arrivedDuringLoad);
       this.loaded = true;
@@ -179,7 +210,8 @@ export class StallIndex {
       const key = rowKey(stall);
       const old = this.byKey.get(key);
       if (old && old.version > version) continue;
-      const entry: Entry = { stall: deepFreeze(stall), version };
+      const entry: Entry = { stall: deepFreeze(stall), n_ranks: Number(row.n_ranks), version };
+      this.maxSpanMs = Math.max(this.maxSpanMs, stall.end_ms - stall.start_ms);
       if (old) replaced.add(old);
       this.byKey.set(key, entry);
       added.push(entry);

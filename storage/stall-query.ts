@@ -76,12 +76,13 @@ export function stallListQuery(filter: StallFilter): BoundQuery {
 }
 
 /**
- * Every stall's newest version without ranks, with its version: what the embedded stall index
+ * Every stall's newest version without ranks, with its rank count (what the root-cause
+ * ranking weighs GPU time by) and its version: what the embedded stall index
  * loads (stall-index.ts). One row more than `max_stalls` tells that the table is too large to hold.
  */
 export function stallIndexLoadQuery(max_stalls: number): BoundQuery {
   return {
-    query: `SELECT ${STALL_SUMMARY_COLUMNS}, version FROM stalls FINAL LIMIT {limit:UInt32}`,
+    query: `SELECT ${STALL_SUMMARY_COLUMNS}, n_ranks, version FROM stalls FINAL LIMIT {limit:UInt32}`,
     query_params: { limit: max_stalls + 1 },
   };
 }
@@ -89,7 +90,7 @@ export function stallIndexLoadQuery(max_stalls: number): BoundQuery {
 /** The newest version of each of `ids` without ranks, from the lookup sorted by id (migration 0006). */
 export function stallSummariesByIdQuery(ids: readonly string[]): BoundQuery {
   return {
-    query: `SELECT ${STALL_SUMMARY_COLUMNS}, version FROM stalls_by_id WHERE id IN {ids:Array(String)} ORDER BY id, version DESC LIMIT 1 BY id`,
+    query: `SELECT ${STALL_SUMMARY_COLUMNS}, n_ranks, version FROM stalls_by_id WHERE id IN {ids:Array(String)} ORDER BY id, version DESC LIMIT 1 BY id`,
     query_params: { ids },
   };
 }
