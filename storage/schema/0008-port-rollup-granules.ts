@@ -28,6 +28,7 @@
  * migrates; its replicas receive it by replication.)
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { StorageError } from '../../core/errors.js';
 import type { Migration } from './migration.js';
 import { SHARDING_KEYS, type SchemaLayout } from './layout.js';
 import { ROLLUPS, ROLLUP_COLUMNS, ROLLUP_COLUMNS_DDL, createRollupView, type Rollup } from './0003-port-rollups.js';
@@ -109,7 +110,7 @@ export async function findRollups(client: ClickHouseClient, l: SchemaLayout): Pr
   const found: Record<string, RollupFound> = {};
   for (const r of ROLLUPS) {
     const engine = engines.get(l.storage(r.table));
-    if (engine === undefined) throw new Error(`migration 8: rollup table ${l.storage(r.table)} is missing; migration 3 should have created it`);
+    if (engine === undefined) throw new StorageError(`migration 8: rollup table ${l.storage(r.table)} is missing; migration 3 should have created it`);
     found[r.table] = { rebuilt: Number(GRANULARITY.exec(engine)?.[1] ?? 8192) === PORT_ROLLUP_GRANULE, ttl: TTL.exec(engine)?.[1] };
   }
   return found;
