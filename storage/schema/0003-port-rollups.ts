@@ -16,8 +16,8 @@
 import type { Migration } from './migration.js';
 import type { SchemaLayout } from './layout.js';
 
-type Rollup = { table: string; bucket: string; partition: string };
-const ROLLUPS: Rollup[] = [
+export type Rollup = { table: string; bucket: string; partition: string };
+export const ROLLUPS: readonly Rollup[] = [
   { table: 'port_samples_1s', bucket: 'toStartOfSecond(ts)', partition: 'toYYYYMMDD(ts)' },
   { table: 'port_samples_1m', bucket: 'toStartOfMinute(ts)', partition: 'toYYYYMM(ts)' },
 ];
@@ -77,7 +77,7 @@ WHERE (SELECT count() FROM ${r.table}) = 0`;
  * On a sharded cluster each shard's view reads the inserts into its own local samples and
  * writes its own local rollup: the rollups are sharded exactly like the samples.
  */
-const createView = (l: SchemaLayout, r: Rollup) => `
+export const createRollupView = (l: SchemaLayout, r: Rollup) => `
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.table}_mv${l.onCluster} TO ${l.storage(r.table)} AS
 SELECT bucket_ts AS ts, ${ROLLUP_COLUMNS} FROM (${rollupOfSamples(l, r)} GROUP BY bucket_ts, port)`;
 
@@ -87,5 +87,5 @@ export const portRollups: Migration = {
   // A cluster schema is created by this code from nothing: the samples table is still empty
   // here, so there is nothing to backfill (and an INSERT would reach one node only).
   statements: (l) =>
-    ROLLUPS.flatMap((r) => [createTable(l, r), ...l.distributedTable(r.table), ...(l.cluster ? [] : [backfill(l, r)]), createView(l, r)]),
+    ROLLUPS.flatMap((r) => [createTable(l, r), ...l.distributedTable(r.table), ...(l.cluster ? [] : [backfill(l, r)]), createRollupView(l, r)]),
 };

@@ -111,10 +111,12 @@ export class SchemaLayout {
     return `ALTER TABLE ${this.storage(table)}${this.onCluster} ${action}`;
   }
 
-  /** The Distributed table over `table`'s local tables; none unless distributed. */
-  distributedTable(table: string): string[] {
+  /**
+   * The Distributed table over `table`'s local tables; none unless distributed. `key` defaults
+   * to the table's own sharding key (a table rebuilt under another name passes the original's).
+   */
+  distributedTable(table: string, key = SHARDING_KEYS[table]): string[] {
     if (!this.distributed) return [];
-    const key = SHARDING_KEYS[table];
     if (!key) throw new RangeError(`no sharding key for table ${table}`);
     return [
       `CREATE TABLE IF NOT EXISTS ${table}${this.onCluster} AS ${this.storage(table)}

@@ -14,6 +14,7 @@ import { storedAt } from './0004-stored-at.js';
 import { insertDeduplication } from './0005-insert-deduplication.js';
 import { stallLookupAndCallRollup } from './0006-stall-lookup-and-call-rollup.js';
 import { portRollup5m } from './0007-port-rollup-5m.js';
+import { portRollupGranules } from './0008-port-rollup-granules.js';
 
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   insertDeduplication,
   stallLookupAndCallRollup,
   portRollup5m,
+  portRollupGranules,
 ];
 
 /**
@@ -63,7 +65,8 @@ export async function runMigrations(client: ClickHouseClient, options: Migration
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements(layout)) await client.command({ query: statement });
+    const statements = m.statementsFor ? await m.statementsFor(client, layout) : m.statements(layout);
+    for (const statement of statements) await client.command({ query: statement });
     await client.insert({
       table: 'schema_migrations',
       format: 'JSONEachRow',

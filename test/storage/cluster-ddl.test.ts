@@ -13,6 +13,7 @@ import { ConfigError } from '../../core/errors.js';
 import { createStore, layoutOf } from '../../storage/create-store.js';
 import { SchemaLayout } from '../../storage/schema/layout.js';
 import { MIGRATIONS } from '../../storage/schema/migrations.js';
+import { rebuildStatements } from '../../storage/schema/0008-port-rollup-granules.js';
 import { tempDataDir } from './fixtures.js';
 
 const ddl = (layout: SchemaLayout): string[] => MIGRATIONS.flatMap((m) => m.statements(layout).map((s) => s.trim()));
@@ -73,8 +74,12 @@ describe('replicated and distributed cluster DDL', () => {
   const layout = SchemaLayout.forCluster({ name: 'fabric', replicated: true, zookeeper_path: '/ch/tables/fs/', distributed: true });
   const statements = ddl(layout);
 
-  it('runs every statement ON CLUSTER', () => {
-    for (const s of statements) expect(oneLine(s)).toMatch(/^(CREATE TABLE IF NOT EXISTS|CREATE MATERIALIZED VIEW IF NOT EXISTS|ALTER TABLE) \w+ ON CLUSTER 'fabric' /);
+  it('runs every statement ON CLUSTER (copies go through Distributed tables)', () => {
+    for (const s of statements.filter((s) => !s.startsWith('INSERT'))) {
+      expect(oneLine(s)).toMatch(
+        /^((CREATE TABLE IF NOT EXISTS|CREATE MATERIALIZED VIEW IF NOT EXISTS|ALTER TABLE|TRUNCATE TABLE IF EXISTS|DROP (VIEW|TABLE) IF EXISTS) \w+|EXCHANGE TABLES \w+ AND \w+) ON CLUSTER 'fabric'( |$)/,
+      );
+    }
   });
 
   it.each(TABLES)('%s: a replicated local table under the Keeper path, one per shard', (table) => {
@@ -94,8 +99,17 @@ describe('replicated and distributed cluster DDL', () => {
   it('no engine is left unreplicated, and no table is created twice', () => {
     const engines = statements.flatMap((s) => [...s.matchAll(/ENGINE = (\w+)/g)].map((m) => m[1]!));
     expect(engines.filter((e) => !e.startsWith('Replicated') && e !== 'Distributed')).toEqual([]);
-    const created = statements.map((s) => /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (\w+)/.exec(s)?.[1]).filter(Boolean);
-    expect(new Set(created).size).toBe(created.length);
+    // …unless dropped in between: 0008 drops the rollup views and creates them again.
+    const live = new Set<string>();
+    for (const s of statements) {
+      const created = /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (\w+)/.exec(s)?.[1];
+      const dropped = /^DROP (?:TABLE|VIEW) IF EXISTS (\w+)/.exec(s)?.[1];
+      if (created) {
+        expect(live.has(created), `${created} created twice`).toBe(false);
+        live.add(created);
+      }
+      if (dropped) live.delete(dropped);
+    }
   });
 
   it('each shard rolls up its own samples: the views read and write local tables', () => {
@@ -110,8 +124,12 @@ describe('replicated and distributed cluster DDL', () => {
     const calls = statements.find((s) => s.startsWith('CREATE MATERIALIZED VIEW IF NOT EXISTS collective_calls_mv '))!;
     expect(calls.split('\n')[0]).toBe("CREATE MATERIALIZED VIEW IF NOT EXISTS collective_calls_mv ON CLUSTER 'fabric' TO collective_calls_local AS");
     expect(calls).toContain('\nFROM collective_events_local\n');
-    // A new cluster schema has no samples to backfill, and an INSERT would reach one node only.
-    expect(statements.filter((s) => /^INSERT/.test(s))).toEqual([]);
+    // A new cluster schema has no samples to backfill, and an INSERT would reach one node only;
+    // only 0008's copies insert, from one Distributed table into another, synchronously.
+    expect(statements.filter((s) => /^INSERT/.test(s)).map((s) => s.split('\n')[0]!.split(' ').slice(0, 3).join(' '))).toEqual([
+      'INSERT INTO port_samples_1s_g256',
+      'INSERT INTO port_samples_1m_g256',
+    ]);
   });
 
   it('added columns reach the local tables and the Distributed ones', () => {
@@ -149,12 +167,69 @@ describe('other cluster layouts', () => {
     expect(windowed.filter((s) => s.startsWith('ALTER')).map((s) => s.split(' ')[2])).toEqual(
       ['port_samples', 'gpu_samples', 'collective_events', 'congestion_episodes', 'stalls', 'alerts', 'port_samples_1s', 'port_samples_1m'].map((t) => `${t}_local`),
     );
-    // Tables created later (0006, 0007) carry the window in their CREATE.
+    // Tables created later (0006, 0007, 0008) carry the window in their CREATE.
     expect(windowed.filter((s) => s.startsWith('CREATE')).map((s) => s.split(' ')[5])).toEqual([
       'stalls_by_id_local',
       'collective_calls_local',
       'port_samples_5m_local',
+      'port_samples_1s_g256_local',
+      'port_samples_1m_g256_local',
     ]);
+  });
+});
+
+describe('rollups rebuilt in 256-row granules (0008)', () => {
+  const cluster = SchemaLayout.forCluster({ name: 'fabric', replicated: true, zookeeper_path: '/ch', distributed: true });
+  const first = (statements: string[]) => statements.map((s) => s.trim().split('\n')[0]!);
+
+  it('on one node: new table, view dropped, copy emptied and refilled, swap, view back, old table dropped', () => {
+    const statements = rebuildStatements(SchemaLayout.SINGLE_NODE, {});
+    expect(first(statements.slice(0, 7))).toEqual([
+      'CREATE TABLE IF NOT EXISTS port_samples_1s_g256',
+      'DROP VIEW IF EXISTS port_samples_1s_mv SYNC',
+      'TRUNCATE TABLE IF EXISTS port_samples_1s_g256',
+      expect.stringMatching(/^INSERT INTO port_samples_1s_g256 \(ts, port, .*, stored_at\) SETTINGS insert_deduplicate = 0$/),
+      'EXCHANGE TABLES port_samples_1s AND port_samples_1s_g256',
+      'CREATE MATERIALIZED VIEW IF NOT EXISTS port_samples_1s_mv TO port_samples_1s AS',
+      'DROP TABLE IF EXISTS port_samples_1s_g256 SYNC',
+    ]);
+    expect(statements[0]).toContain('\nPARTITION BY toYYYYMMDD(ts)\nORDER BY (port, ts)\nSETTINGS index_granularity = 256, ');
+    expect(statements[0]).toContain('non_replicated_deduplication_window = 1000');
+    expect(statements[3]).toMatch(/\nSELECT ts, port, .*, stored_at FROM port_samples_1s$/);
+    expect(statements.slice(7).join('\n')).toContain('PARTITION BY toYYYYMM(ts)\nORDER BY (port, ts)\nSETTINGS index_granularity = 256');
+    expect(statements).toHaveLength(14);
+  });
+
+  it('keeps the TTL the old table has', () => {
+    const statements = rebuildStatements(SchemaLayout.SINGLE_NODE, { port_samples_1m: { rebuilt: false, ttl: 'stored_at + toIntervalDay(400)' } });
+    expect(statements.filter((s) => s.includes('TTL')).map((s) => /TTL .*/.exec(s)![0])).toEqual(['TTL stored_at + toIntervalDay(400)']);
+  });
+
+  it('a rollup found rebuilt only gets its view back and the old table dropped', () => {
+    const statements = rebuildStatements(cluster, { port_samples_1s: { rebuilt: true }, port_samples_1m: { rebuilt: false } });
+    expect(first(statements).slice(0, 3)).toEqual([
+      "CREATE MATERIALIZED VIEW IF NOT EXISTS port_samples_1s_mv ON CLUSTER 'fabric' TO port_samples_1s_local AS",
+      "DROP TABLE IF EXISTS port_samples_1s_g256 ON CLUSTER 'fabric' SYNC",
+      "DROP TABLE IF EXISTS port_samples_1s_g256_local ON CLUSTER 'fabric' SYNC",
+    ]);
+    expect(statements.slice(3).join('\n')).toContain('EXCHANGE TABLES port_samples_1m_local AND port_samples_1m_g256_local');
+  });
+
+  it('on a sharded cluster: replicated local tables under their own Keeper path, copied through Distributed tables sharded like the rollups, swapped on every node', () => {
+    const statements = rebuildStatements(cluster, {});
+    expect(statements[0]).toContain("\nENGINE = ReplicatedAggregatingMergeTree('/ch/{shard}/port_samples_1s_g256', '{replica}')\n");
+    expect(statements[0]).not.toContain('non_replicated_deduplication_window');
+    expect(statements[1]).toBe(
+      "CREATE TABLE IF NOT EXISTS port_samples_1s_g256 ON CLUSTER 'fabric' AS port_samples_1s_g256_local\n" +
+        "ENGINE = Distributed('fabric', currentDatabase(), port_samples_1s_g256_local, cityHash64(port))",
+    );
+    expect(first(statements).slice(2, 6)).toEqual([
+      "DROP VIEW IF EXISTS port_samples_1s_mv ON CLUSTER 'fabric' SYNC",
+      "TRUNCATE TABLE IF EXISTS port_samples_1s_g256_local ON CLUSTER 'fabric'",
+      expect.stringMatching(/^INSERT INTO port_samples_1s_g256 .* SETTINGS insert_deduplicate = 0, insert_distributed_sync = 1$/),
+      "EXCHANGE TABLES port_samples_1s_local AND port_samples_1s_g256_local ON CLUSTER 'fabric'",
+    ]);
+    expect(statements[4]).toMatch(/ FROM port_samples_1s$/);
   });
 });
 
