@@ -98,8 +98,8 @@ const bucket = { t: iso.meta({ description: 'bucket start' }), t_ms: z.int().met
 const portSeries = z.object({
   port: z.string(),
   ...seriesWindow,
-  resolution: z.enum(['raw', '1s', '1m', '5m']).meta({
-    description: 'the table that answered: raw samples or a rollup (1 s, 1 min, or 5 min for steps of whole 5 minutes)',
+  resolution: z.enum(['raw', '1s', '10s', '1m', '5m']).meta({
+    description: 'the table that answered: raw samples or a rollup (1 s, 10 s, 1 min, or 5 min: the coarsest whose rows fit whole in every step)',
   }),
   points: z.array(
     z.object({

@@ -125,7 +125,7 @@ export interface PortSeriesPoint {
 }
 
 /** Which table answered: raw samples, or a rollup when the step allows it. */
-export type SeriesResolution = 'raw' | '1s' | '1m' | '5m';
+export type SeriesResolution = 'raw' | '1s' | '10s' | '1m' | '5m';
 
 export interface PortSeries {
   resolution: SeriesResolution;

@@ -134,6 +134,7 @@ export class ClickHouseStore implements QueryStore {
   /** Concurrent port series over rollups share queries too, one batcher per rollup table. */
   private readonly rollupReads = {
     '1s': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('1s', keys), ROLLUP_READ_BATCH),
+    '10s': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('10s', keys), ROLLUP_READ_BATCH),
     '1m': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('1m', keys), ROLLUP_READ_BATCH),
     '5m': new LookupBatcher<string, PortSeriesPoint[]>((keys) => this.rollupPoints('5m', keys), ROLLUP_READ_BATCH),
   };

@@ -9,11 +9,12 @@ import type { BoundQuery } from './stall-query.js';
 
 /**
  * Which table answers a port series: the coarsest rollup whose rows fit whole in every bucket
- * (then it reads 10×, 600× or 3,000× fewer rows than raw 100 ms samples), raw samples otherwise.
+ * (then it reads 10×, 100×, 600× or 3,000× fewer rows than raw 100 ms samples), raw samples otherwise.
  */
 export function seriesResolutionFor(w: SeriesWindow): SeriesResolution {
   if (w.step_ms % 300_000 === 0) return '5m';
   if (w.step_ms % 60_000 === 0) return '1m';
+  if (w.step_ms % 10_000 === 0) return '10s';
   if (w.step_ms % 1000 === 0) return '1s';
   return 'raw';
 }
@@ -42,11 +43,16 @@ export interface PortBucketRow {
 
 export type RollupResolution = Exclude<SeriesResolution, 'raw'>;
 
-/** The table of each rollup (migrations 0003 and 0007). */
-const ROLLUP_TABLES: Record<RollupResolution, string> = { '1s': 'port_samples_1s', '1m': 'port_samples_1m', '5m': 'port_samples_5m' };
+/** The table of each rollup (migrations 0003, 0007 and 0009). */
+const ROLLUP_TABLES: Record<RollupResolution, string> = {
+  '1s': 'port_samples_1s',
+  '10s': 'port_samples_10s',
+  '1m': 'port_samples_1m',
+  '5m': 'port_samples_5m',
+};
 
-/** Rollup rows per second or minute of window, and the most a window may span to be bucketed here. */
-const ROLLUP_ROW_MS: Record<RollupResolution, number> = { '1s': 1000, '1m': 60_000, '5m': 300_000 };
+/** Milliseconds of window per rollup row, and the most a window may span to be bucketed here. */
+const ROLLUP_ROW_MS: Record<RollupResolution, number> = { '1s': 1000, '10s': 10_000, '1m': 60_000, '5m': 300_000 };
 const MAX_ROLLUP_ROWS_BUCKETED_IN_NODE = 4000;
 
 /**

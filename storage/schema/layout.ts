@@ -34,6 +34,7 @@ export const DEFAULT_ZOOKEEPER_PATH = '/clickhouse/tables/fabricscope';
 export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   port_samples: 'cityHash64(port)',
   port_samples_1s: 'cityHash64(port)',
+  port_samples_10s: 'cityHash64(port)',
   port_samples_1m: 'cityHash64(port)',
   port_samples_5m: 'cityHash64(port)',
   gpu_samples: 'cityHash64(gpu)',

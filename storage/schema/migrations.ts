@@ -15,6 +15,7 @@ import { insertDeduplication } from './0005-insert-deduplication.js';
 import { stallLookupAndCallRollup } from './0006-stall-lookup-and-call-rollup.js';
 import { portRollup5m } from './0007-port-rollup-5m.js';
 import { portRollupGranules } from './0008-port-rollup-granules.js';
+import { portRollup10s } from './0009-port-rollup-10s.js';
 
 /** Every migration, oldest first. Append only: never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   stallLookupAndCallRollup,
   portRollup5m,
   portRollupGranules,
+  portRollup10s,
 ];
 
 /**

@@ -13,6 +13,7 @@ import { SchemaLayout } from './layout.js';
 export const RETENTION_TABLES = [
   'port_samples',
   'port_samples_1s',
+  'port_samples_10s',
   'port_samples_1m',
   'port_samples_5m',
   'gpu_samples',
@@ -31,6 +32,7 @@ export type RetentionDays = Record<RetentionTable, number>;
 export const DEFAULT_RETENTION_DAYS: RetentionDays = {
   port_samples: 30,
   port_samples_1s: 90,
+  port_samples_10s: 90,
   port_samples_1m: 365,
   port_samples_5m: 365,
   gpu_samples: 30,

@@ -237,11 +237,14 @@ describe('time series', () => {
     expect(body.points.map((p: any) => p.down_samples)).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
   });
 
-  it('raw samples and both rollups agree', async () => {
+  it('raw samples and the rollups agree', async () => {
     const raw = (await get(`/api/v1/series/port/${PORT}?from=${T0}&to=${T0 + 60_000}&step=500`)).body;
     const perSecond = (await get(`/api/v1/series/port/${PORT}?from=${T0}&to=${T0 + 60_000}&step=1000`)).body;
+    const perTenSeconds = (await get(`/api/v1/series/port/${PORT}?from=${T0}&to=${T0 + 60_000}&step=10000`)).body;
     const perMinute = (await get(`/api/v1/series/port/${PORT}?from=${T0}&to=${T0 + 60_000}&step=60000`)).body;
-    expect([raw.resolution, perSecond.resolution, perMinute.resolution]).toEqual(['raw', '1s', '1m']);
+    expect([raw.resolution, perSecond.resolution, perTenSeconds.resolution, perMinute.resolution]).toEqual(['raw', '1s', '10s', '1m']);
+    expect(perTenSeconds.points).toHaveLength(1);
+    expect({ ...perTenSeconds.points[0] }).toEqual({ ...perMinute.points[0] });
     expect(raw.points).toHaveLength(20);
     expect(perMinute.points).toHaveLength(1);
     expect(perMinute.points[0]).toMatchObject({ samples: 100, queue_bytes_max: 99_000, queue_bytes_avg: 49_500, pfc_pause_fraction: 0.05, tx_gbps: 0.4, down_samples: 1 });

@@ -32,6 +32,7 @@ const ENGINES = {
   stalls_by_id: ['ReplacingMergeTree', 'version'],
   collective_calls: ['AggregatingMergeTree', ''],
   port_samples_5m: ['AggregatingMergeTree', ''],
+  port_samples_10s: ['AggregatingMergeTree', ''],
 } as const;
 const SHARD_BY = {
   port_samples: 'cityHash64(port)',
@@ -45,6 +46,7 @@ const SHARD_BY = {
   stalls_by_id: 'cityHash64(id)',
   collective_calls: 'cityHash64(job)',
   port_samples_5m: 'cityHash64(port)',
+  port_samples_10s: 'cityHash64(port)',
 } as const;
 const TABLES = Object.keys(ENGINES) as Array<keyof typeof ENGINES>;
 
@@ -113,7 +115,7 @@ describe('replicated and distributed cluster DDL', () => {
   });
 
   it('each shard rolls up its own samples: the views read and write local tables', () => {
-    for (const rollup of ['port_samples_1s', 'port_samples_1m', 'port_samples_5m']) {
+    for (const rollup of ['port_samples_1s', 'port_samples_1m', 'port_samples_5m', 'port_samples_10s']) {
       const view = statements.find((s) => s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv `))!;
       expect(view.split('\n')[0]).toBe(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${rollup}_mv ON CLUSTER 'fabric' TO ${rollup}_local AS`);
       expect(view).toMatch(/\nFROM port_samples_local GROUP BY bucket_ts, port\)$/);
@@ -167,13 +169,14 @@ describe('other cluster layouts', () => {
     expect(windowed.filter((s) => s.startsWith('ALTER')).map((s) => s.split(' ')[2])).toEqual(
       ['port_samples', 'gpu_samples', 'collective_events', 'congestion_episodes', 'stalls', 'alerts', 'port_samples_1s', 'port_samples_1m'].map((t) => `${t}_local`),
     );
-    // Tables created later (0006, 0007, 0008) carry the window in their CREATE.
+    // Tables created later (0006, 0007, 0008, 0009) carry the window in their CREATE.
     expect(windowed.filter((s) => s.startsWith('CREATE')).map((s) => s.split(' ')[5])).toEqual([
       'stalls_by_id_local',
       'collective_calls_local',
       'port_samples_5m_local',
       'port_samples_1s_g256_local',
       'port_samples_1m_g256_local',
+      'port_samples_10s_local',
     ]);
   });
 });

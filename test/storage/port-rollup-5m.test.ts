@@ -58,7 +58,8 @@ describe('5-minute port rollup (0007)', () => {
     expect(seriesResolutionFor(day)).toBe('5m');
     expect(seriesResolutionFor({ ...day, step_ms: 15 * MINUTE })).toBe('5m');
     expect(seriesResolutionFor({ ...day, step_ms: 2 * MINUTE })).toBe('1m');
-    expect(seriesResolutionFor({ ...day, step_ms: 10_000 })).toBe('1s');
+    expect(seriesResolutionFor({ ...day, step_ms: 10_000 })).toBe('10s');
+    expect(seriesResolutionFor({ ...day, step_ms: 5000 })).toBe('1s');
   });
 
   it('backfilled from the 1-minute rollup: the same points as it and as the raw samples', async () => {

@@ -85,8 +85,9 @@ describe('port rollups in 256-row granules (0008)', () => {
     expect(await tableOf('port_samples_1s')).toContain('TTL stored_at + toIntervalDay(7) ');
     expect(await tableOf('port_samples_1m')).not.toContain(' TTL ');
     for (const t of ROLLUPS) expect(await tableOf(t)).toContain('non_replicated_deduplication_window = 1000');
-    // Retention reconciles against the new tables as against any other.
-    expect(await applyRetention(client, resolveRetention({ port_samples_1s: 7, port_samples_1m: 0 }))).toEqual([]);
+    // Retention reconciles against the new tables as against any other (tables later migrations add get theirs now).
+    const changed = await applyRetention(client, resolveRetention({ port_samples_1s: 7, port_samples_1m: 0 }));
+    expect(changed.filter((t) => (ROLLUPS as readonly string[]).includes(t))).toEqual([]);
   });
 
   it('samples stored after the migration flow through the views, and the series read them', async () => {
