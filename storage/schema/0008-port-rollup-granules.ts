@@ -31,11 +31,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { StorageError } from '../../core/errors.js';
 import type { Migration } from './migration.js';
 import { SHARDING_KEYS, type SchemaLayout } from './layout.js';
-import { ROLLUPS, ROLLUP_COLUMNS, ROLLUP_COLUMNS_DDL, createRollupView, type Rollup } from './0003-port-rollups.js';
-
-export const PORT_ROLLUP_GRANULE = 256;
-/** Compressed blocks of about a granule of one column, as in 0007. */
-const COMPRESS_BLOCK_BYTES = { min: 4096, max: 8192 };
+import { ROLLUPS, ROLLUP_COLUMNS, createRollupView, type Rollup } from './0003-port-rollups.js';
+import { PORT_ROLLUP_GRANULE, createSmallGranuleRollup } from './small-granule-rollup.js';
 
 /** The new table's name while it is built; after the swap, the old table's until dropped. */
 export const rebuildName = (table: string) => `${table}_g${PORT_ROLLUP_GRANULE}`;
@@ -48,22 +45,7 @@ export interface RollupFound {
   ttl?: string;
 }
 
-const settings = (l: SchemaLayout) =>
-  [
-    `index_granularity = ${PORT_ROLLUP_GRANULE}`,
-    `min_compress_block_size = ${COMPRESS_BLOCK_BYTES.min}`,
-    `max_compress_block_size = ${COMPRESS_BLOCK_BYTES.max}`,
-    // 0005's window for non-replicated tables (replicated tables keep their own)
-    ...(l.replicated ? [] : ['non_replicated_deduplication_window = 1000']),
-  ].join(', ');
-
-const createRebuilt = (l: SchemaLayout, r: Rollup, ttl: string | undefined) => `
-${l.createTable(rebuildName(r.table))}
-${ROLLUP_COLUMNS_DDL}
-${l.engine(rebuildName(r.table), 'AggregatingMergeTree')}
-PARTITION BY ${r.partition}
-ORDER BY (port, ts)${ttl ? `\nTTL ${ttl}` : ''}
-SETTINGS ${settings(l)}`;
+const createRebuilt = (l: SchemaLayout, r: Rollup, ttl: string | undefined) => createSmallGranuleRollup(l, rebuildName(r.table), r.partition, ttl);
 
 const copySettings = (l: SchemaLayout) => ['insert_deduplicate = 0', ...(l.distributed ? ['insert_distributed_sync = 1'] : [])].join(', ');
 

@@ -12,7 +12,8 @@ import { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { MIGRATIONS, runMigrations } from '../../storage/schema/migrations.js';
 import { SchemaLayout } from '../../storage/schema/layout.js';
 import { applyRetention, resolveRetention } from '../../storage/schema/retention.js';
-import { PORT_ROLLUP_GRANULE, findRollups, rebuildName, rebuildStatements } from '../../storage/schema/0008-port-rollup-granules.js';
+import { findRollups, rebuildName, rebuildStatements } from '../../storage/schema/0008-port-rollup-granules.js';
+import { PORT_ROLLUP_GRANULE } from '../../storage/schema/small-granule-rollup.js';
 import type { PortSample } from '../../core/records.js';
 import { T0, portSample, tempDataDir } from './fixtures.js';
 
