@@ -1164,27 +1164,15 @@ export class FluidFabric {
         g.owner = this;
         g.slot = this.freeGroupRows.pop() ?? this.groupCount++;
         if (g.slot >= this.groupCap.length) {
-          const cap = new Float64Array(2 * this.groupCap.length);
-          cap.set(this.groupCap);
-          this.groupCap = cap;
-          const live = new Int32Array(2 * this.groupLive.length);
-          live.set(this.groupLive);
-          this.groupLive = live;
-          const dirty = new Int32Array(2 * this.groupDirty.length);
-          dirty.set(this.groupDirty);
-          this.groupDirty = dirty;
-          const stamp = new Uint8Array(2 * this.groupDirtyStamp.length);
-          stamp.set(this.groupDirtyStamp);
-          this.groupDirtyStamp = stamp;
-          const rescan = new Uint8Array(2 * this.groupRescan.length);
-          rescan.set(this.groupRescan);
-          this.groupRescan = rescan;
-          const undercut = new Float64Array(2 * this.groupUndercut.length);
-          undercut.set(this.groupUndercut);
-          this.groupUndercut = undercut;
-          this.groupUndercutCount = growList(this.groupUndercutCount, 2 * this.groupUndercutCount.length);
-          this.groupAtPace = growList(this.groupAtPace, 2 * this.groupAtPace.length);
-          this.groupAtPaceDelta = growList(this.groupAtPaceDelta, 2 * this.groupAtPaceDelta.length);
+          this.groupCap = grownArray(this.groupCap, 2 * this.groupCap.length);
+          this.groupLive = grownArray(this.groupLive, 2 * this.groupLive.length);
+          this.groupDirty = grownArray(this.groupDirty, 2 * this.groupDirty.length);
+          this.groupDirtyStamp = grownArray(this.groupDirtyStamp, 2 * this.groupDirtyStamp.length);
+          this.groupRescan = grownArray(this.groupRescan, 2 * this.groupRescan.length);
+          this.groupUndercut = grownArray(this.groupUndercut, 2 * this.groupUndercut.length);
+          this.groupUndercutCount = grownArray(this.groupUndercutCount, 2 * this.groupUndercutCount.length);
+          this.groupAtPace = grownArray(this.groupAtPace, 2 * this.groupAtPace.length);
+          this.groupAtPaceDelta = grownArray(this.groupAtPaceDelta, 2 * this.groupAtPaceDelta.length);
         }
       }
       this.groupLive[g.slot]!++;
@@ -2491,9 +2479,9 @@ export class FluidFabric {
   }
 }
 
-/** A copy of `list` with room for `size` entries. */
-function growList(list: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const grown = new Int32Array(size);
+/** A copy of a typed array (of the same type) with room for `size` entries. */
+function grownArray<T extends Float64Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(list: T, size: number): T {
+  const grown = new (list.constructor as new (length: number) => T)(size);
   grown.set(list);
   return grown;
 }
