@@ -85,6 +85,8 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
  * in NVIDIA's own examples (telemetry-formats.md §2.1).
  */
 function egressBufferHistogram(snap: SwitchSnapshot, start: HrTime, end: HrTime): MetricData {
+  // One bounds array for every port of the export: the serialiser only reads it.
+  const boundaries = [...EGRESS_HISTOGRAM_BOUNDS];
   return {
     descriptor: { name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT },
     aggregationTemporality: AggregationTemporality.DELTA,
@@ -93,7 +95,7 @@ function egressBufferHistogram(snap: SwitchSnapshot, start: HrTime, end: HrTime)
       attributes: { interface: p.interface, tc: Number(ROCE_TC) },
       startTime: start,
       endTime: end,
-      value: { buckets: { boundaries: [...EGRESS_HISTOGRAM_BOUNDS], counts: p.egress_histogram }, count: p.egress_histogram.reduce((a, b) => a + b, 0) },
+      value: { buckets: { boundaries, counts: p.egress_histogram }, count: p.egress_histogram.reduce((a, b) => a + b, 0) },
     })),
   };
 }
