@@ -81,6 +81,26 @@ export interface CollectiveHost {
   markBusy(gpu: string, fromUs: number, toUs: number): void;
   /** Epoch µs of simulated t (µs). */
   epochUs(tUs: number): number;
+  /** Changes whenever faults change: paths, capacities and oper state may differ from then on. */
+  readonly faultEpoch: number;
+  /**
+   * When a replay of this phase, starting now, ends; undefined when the fabric must carry the
+   * flows (simulator/phase-replay.ts).
+   */
+  replayedPhaseEnd(job: JobRun, flows: readonly PhaseFlow[], nowUs: number): number | undefined;
+}
+
+/** One flow of a phase as the job asks the fabric for it. */
+export interface PhaseFlow {
+  path: Int32Array;
+  /** Sending NIC, -1 on the scale-up fabric. */
+  srcNic: number;
+  bytes: number;
+  /** Line rate, bytes/µs. */
+  rate: number;
+  /** Ordinal of its coupled group within the phase (ring or tree), -1 for none. */
+  group: number;
+  window: number;
 }
 
 export class JobRun {
@@ -101,6 +121,8 @@ export class JobRun {
   dataStartUs = Infinity;
   private phaseIndex = -1;
   private phaseFlows = new Set<Flow>();
+  /** Each phase's flows, as last built, and the fault epoch they were built in. */
+  private readonly phasePlans: Array<{ epoch: number; flows: PhaseFlow[] } | undefined> = [];
   /** Next time this job needs attention when no flow is moving (µs). */
   nextEventUs = Infinity;
 
@@ -157,10 +179,12 @@ export class JobRun {
     this.phaseIndex++;
     if (this.phaseIndex < this.phases.length) {
       const phase = this.phases[this.phaseIndex]!;
-      this.launchPhase(phase);
+      const replayEndUs = this.launchPhase(phase, nowUs);
       this.phaseLatencyUs = phase.latencyUs;
-      // Wakes again when its last flow completes (flowDone), or right away if it had none.
-      this.nextEventUs = this.phaseFlows.size === 0 ? nowUs + phase.latencyUs : Infinity;
+      // Wakes again when its last flow completes (flowDone) or its replay ends, or right away
+      // if it had no flows.
+      if (replayEndUs !== undefined) this.nextEventUs = replayEndUs + phase.latencyUs;
+      else this.nextEventUs = this.phaseFlows.size === 0 ? nowUs + phase.latencyUs : Infinity;
       return [];
     }
     return this.complete(nowUs);
@@ -181,17 +205,45 @@ export class JobRun {
     return this.phaseFlows.has(flow);
   }
 
-  private launchPhase(phase: Phase): void {
-    if (phase.bytesPerEdge <= 0) return;
+  /**
+   * Starts a phase: the fabric carries its flows, unless the host replays a recording of the
+   * same phase (then it says when the replay ends).
+   */
+  private launchPhase(phase: Phase, nowUs: number): number | undefined {
+    // The same phase between fault edges has the same flows: built once, and the same array
+    // lets the host recognise it.
+    let plan = this.phasePlans[this.phaseIndex];
+    if (plan?.epoch !== this.host.faultEpoch) {
+      plan = { epoch: this.host.faultEpoch, flows: this.phaseFlowsOf(phase) };
+      this.phasePlans[this.phaseIndex] = plan;
+    }
+    const flows = plan.flows;
+    if (flows.length === 0) return undefined;
+    const replayEndUs = this.host.replayedPhaseEnd(this, flows, nowUs);
+    if (replayEndUs !== undefined) return replayEndUs;
+    const groups: FlowGroup[] = [];
+    for (const f of flows) {
+      let group: FlowGroup | undefined;
+      if (f.group >= 0) group = groups[f.group] ??= { members: [] };
+      const flow = this.host.fabric.addFlow(f.path, f.srcNic, f.bytes, f.rate, { group, window: f.window, tag: this });
+      this.phaseFlows.add(flow);
+    }
+    return undefined;
+  }
+
+  /** The chunk transfers of a phase as fabric flows, in a fixed order. */
+  private phaseFlowsOf(phase: Phase): PhaseFlow[] {
+    const out: PhaseFlow[] = [];
+    if (phase.bytesPerEdge <= 0) return out;
     const topo = this.host.topology;
     const fabric = this.host.fabric;
     const coupled = phase.pattern !== 'alltoall';
     const window = coupled ? CHANNEL_WINDOW_BYTES : Infinity;
-    const groups = new Map<string, FlowGroup>();
-    const groupOf = (key: string): FlowGroup | undefined => {
-      if (!coupled) return undefined;
+    const groups = new Map<string, number>();
+    const groupOf = (key: string): number => {
+      if (!coupled) return -1;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { members: [] }));
+      if (g === undefined) groups.set(key, (g = groups.size));
       return g;
     };
     // A NIC's line rate is shared by every transfer it sends in this phase; ring and tree peers
@@ -213,9 +265,7 @@ export class JobRun {
       if (t.fabric !== phase.fabric) continue;
       if (t.fabric === 'up') {
         const path = this.resolvedPaths(t)[0]!;
-        const rate = fabric.nominalRate(path[0]!);
-        const flow = fabric.addFlow(path, -1, phase.bytesPerEdge, rate, { group: groupOf(`n${t.src.node}`), window, tag: this });
-        this.phaseFlows.add(flow);
+        out.push({ path, srcNic: -1, bytes: phase.bytesPerEdge, rate: fabric.nominalRate(path[0]!), group: groupOf(`n${t.src.node}`), window });
         continue;
       }
       // NCCL splits a ring or tree over channels, each its own QP: separate flows that ECMP
@@ -230,10 +280,30 @@ export class JobRun {
       for (let ch = 0; ch < CHANNELS; ch++) {
         const spine = this.host.chooseSpine(this.job.id, t.src, t.dst, ch);
         const path = spine < 0 ? paths[0]! : paths[spine]!;
-        const flow = fabric.addFlow(path, srcNic, phase.bytesPerEdge / CHANNELS, rate, { group: groupOf(`r${t.src.gpu}c${ch}`), window, tag: this });
-        this.phaseFlows.add(flow);
+        out.push({ path, srcNic, bytes: phase.bytesPerEdge / CHANNELS, rate, group: groupOf(`r${t.src.gpu}c${ch}`), window });
       }
     }
+    return out;
+  }
+
+  /**
+   * Every port any phase of this job may cross (all ECMP paths) and every NIC it sends from:
+   * what must be idle for a phase to start as on a fresh fabric.
+   */
+  footprint(): { ports: Int32Array; nics: Int32Array } {
+    const topo = this.host.topology;
+    const fabric = this.host.fabric;
+    const ports = new Set<number>();
+    const nics = new Set<number>();
+    for (const t of this.transfers) {
+      for (const path of this.resolvedPaths(t)) for (const p of path) ports.add(p);
+      if (t.fabric !== 'out') continue;
+      const nic = topo.nicIndex(t.src.node, t.src.gpu);
+      nics.add(nic);
+      // PAUSE towards a NIC is counted on the leaf port facing it.
+      ports.add(fabric.nicDownlink(nic));
+    }
+    return { ports: Int32Array.from([...ports].sort((a, b) => a - b)), nics: Int32Array.from([...nics].sort((a, b) => a - b)) };
   }
 
   /** Port-index paths of a transfer (one per spine for scale-out), resolved once per job. */

@@ -7,12 +7,13 @@
 import { Topology } from '../core/topology.js';
 import type { GroundTruthFault } from '../core/records.js';
 import { nodeName, parseName, portName } from '../core/names.js';
-import { JobRun, type CollectiveHost } from './collective-engine.js';
+import { JobRun, type CollectiveHost, type PhaseFlow } from './collective-engine.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { FluidFabric, type Flow } from './fluid-fabric.js';
 import { healthyCreditLink, starvedCreditLink } from './credit-link.js';
 import { createGpuStates, sampleGpu, stragglerClockRatio, type GpuState } from './gpu-model.js';
 import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './outputs.js';
+import { PhaseReplayer } from './phase-replay.js';
 import { Prng, hash32 } from './prng.js';
 import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 
@@ -25,6 +26,14 @@ const flapDownUs = (severity: number): number => Math.round((0.1 + 0.4 * severit
 const STORM_PERIOD_US = 1000;
 /** Jobs start a little after t=0, staggered, like processes that launched at different times. */
 const JOB_START_US = 1000;
+
+export interface EngineOptions {
+  /**
+   * Replay recorded collective phases instead of carrying them again (simulator/phase-replay.ts).
+   * On by default; off carries every phase (for comparison).
+   */
+  phaseReplay?: boolean;
+}
 
 export class SimulationEngine implements CollectiveHost {
   readonly scenario: Scenario;
@@ -45,8 +54,13 @@ export class SimulationEngine implements CollectiveHost {
   private lastSwitchSampleUs = 0;
   private lastGpuSampleUs = 0;
   nowUs = 0;
+  faultEpoch = 0;
+  /** Replays of recorded phases (or, with phaseReplay off, only settles the ports phases start on). */
+  readonly replayer: PhaseReplayer;
+  /** Jobs whose phases may be replayed: no other job can use their ports or NICs. */
+  private readonly replayableJobs = new Set<JobRun>();
 
-  constructor(scenario: Scenario) {
+  constructor(scenario: Scenario, options: EngineOptions = {}) {
     this.scenario = scenario;
     this.startMs = scenarioStartMs(scenario);
     this.topology = new Topology(scenario.topology);
@@ -80,6 +94,32 @@ export class SimulationEngine implements CollectiveHost {
     scenario.jobs.forEach((job, j) => {
       this.jobs.push(new JobRun(job, jobNodes(job, nodes), this, scenario.seed, JOB_START_US * (j + 1)));
     });
+    this.replayer = new PhaseReplayer(this.fabric, options.phaseReplay ?? true);
+    this.findReplayableJobs();
+  }
+
+  /** A job's phases may be replayed when no other job can touch its ports or NICs. */
+  private findReplayableJobs(): void {
+    const footprints = this.jobs.map((job) => job.footprint());
+    const owners = new Map<string, number>();
+    const shared = new Set<number>();
+    footprints.forEach((fp, j) => {
+      const claim = (key: string) => {
+        const owner = owners.get(key);
+        if (owner !== undefined && owner !== j) shared.add(owner).add(j);
+        else owners.set(key, j);
+      };
+      for (const p of fp.ports) claim(`p${p}`);
+      for (const k of fp.nics) claim(`n${k}`);
+    });
+    footprints.forEach((fp, j) => {
+      if (!shared.has(j)) this.replayableJobs.add(this.jobs[j]!);
+    });
+  }
+
+  replayedPhaseEnd(job: JobRun, flows: readonly PhaseFlow[], nowUs: number): number | undefined {
+    if (!this.replayableJobs.has(job)) return undefined;
+    return this.replayer.start(job, flows, nowUs, this.nextFaultChangeUs, this.faultEpoch);
   }
 
   epochUs(tUs: number): number {
@@ -95,19 +135,29 @@ export class SimulationEngine implements CollectiveHost {
    * (compute ends, step latencies) and whatever the fabric schedules (crossings, completions).
    */
   advanceTo(tUs: number): void {
+    const replayer = this.replayer;
     while (this.nowUs < tUs) {
-      if (this.nowUs >= this.nextFaultChangeUs) this.applyFaults(this.nowUs);
+      replayer.advance(this.nowUs);
+      if (this.nowUs >= this.nextFaultChangeUs) {
+        replayer.interrupt(this.nowUs);
+        this.applyFaults(this.nowUs);
+      }
       let nextJob = Infinity;
       for (const job of this.jobs) {
         if (job.nextEventUs <= this.nowUs) this.completed.push(...job.step(this.nowUs));
         if (job.nextEventUs < nextJob) nextJob = job.nextEventUs;
       }
-      const horizon = Math.min(tUs, nextJob, this.nextFaultChangeUs);
+      const horizon = Math.min(tUs, nextJob, this.nextFaultChangeUs, replayer.nextStopUs());
       if (horizon <= this.nowUs) continue;
       const done = this.fabric.runUntil(horizon);
       this.nowUs = this.fabric.now;
-      for (const flow of done) (flow.tag as JobRun | undefined)?.flowDone(flow, this.nowUs);
+      for (const flow of done) {
+        const job = flow.tag as JobRun | undefined;
+        if (job?.flowDone(flow, this.nowUs)) replayer.phaseDone(job, this.nowUs);
+      }
     }
+    // Telemetry is read next: replays show their progress, recordings stop.
+    replayer.interrupt(this.nowUs);
   }
 
   /** Collective records completed since the last call. */
@@ -251,6 +301,7 @@ export class SimulationEngine implements CollectiveHost {
 
   /** Sets the fabric's fault-driven state for time t and finds the next time it changes. */
   private applyFaults(t: number): void {
+    this.faultEpoch++;
     const f = this.fabric;
     const wasUp = Uint8Array.from(f.operUp);
     f.capacityFactor.fill(1);

@@ -2473,6 +2473,89 @@ export class FluidFabric {
     this.histSnapshotUs = this.now;
   }
 
+  // ---- phase replay (simulator/phase-replay.ts) --------------------------------------------
+
+  /**
+   * What a collective phase adds to one port, in activity-vector order: the cumulative counters,
+   * then the queue (additive too: a phase starts and ends on an empty queue), then the
+   * egress-histogram bins of the current snapshot interval.
+   */
+  private activityCache: Float64Array[] | undefined;
+  private activityCounters(): Float64Array[] {
+    return (this.activityCache ??= [this.txBytes, this.ecnMarked, this.pfcTx, this.pfcRx, this.pauseUs, this.pauseTxUs, this.creditStallUs, this.replays, this.histAccountedUs, this.queue]);
+  }
+
+  /** Length of one port's activity vector (readPortActivity). */
+  get activityWidth(): number {
+    return this.activityCounters().length + this.nBins;
+  }
+
+  /** Writes port p's activity vector at `out[at…]`. */
+  readPortActivity(p: number, out: Float64Array, at: number): void {
+    const counters = this.activityCounters();
+    for (let i = 0; i < counters.length; i++) out[at + i] = counters[i]![p]!;
+    const base = p * this.nBins;
+    for (let b = 0; b < this.nBins; b++) out[at + counters.length + b] = this.histogram[base + b]!;
+  }
+
+  /** Adds an activity-vector delta (`delta[at…]`) to port p: a replayed phase's progress. */
+  addPortActivity(p: number, delta: Float64Array, at: number): void {
+    const counters = this.activityCounters();
+    for (let i = 0; i < counters.length; i++) counters[i]![p]! += delta[at + i]!;
+    if (this.queue[p]! < 0) this.queue[p] = 0;
+    const base = p * this.nBins;
+    for (let b = 0; b < this.nBins; b++) this.histogram[base + b]! += delta[at + counters.length + b]!;
+  }
+
+  /** Raises port p's periodic watermark to `bytes` (the peak of a replayed stretch). */
+  raiseWatermark(p: number, bytes: number): void {
+    if (bytes > this.watermark[p]!) this.watermark[p] = bytes;
+  }
+
+  /** Width of a port's conditions (portConditions). */
+  static readonly CONDITION_WIDTH = 5;
+
+  /** What fixes how port p carries traffic now (capacity, oper state, storm, credits), at `out[at…]`. */
+  portConditions(p: number, out: Float64Array, at: number): void {
+    out[at] = this.cap[p]!;
+    out[at + 1] = this.capacityFactor[p]!;
+    out[at + 2] = this.operUp[p]!;
+    out[at + 3] = this.forcedXoff[p]!;
+    out[at + 4] = this.creditSeverity[p]!;
+  }
+
+  private idleStamp: Int32Array | undefined;
+  private idleGen = 0;
+
+  /**
+   * True when nothing moves on these ports and NICs: no live flow crosses them, no queue, no
+   * PAUSE sent, received or on its way, no storm. Then a phase started on them runs exactly as
+   * it would from a fresh fabric, and marks its queues took before their flows all finished are
+   * dropped (settled), not charged to the next flows' first congestion-control update.
+   */
+  settleIfIdle(ports: Int32Array, nics: Int32Array): boolean {
+    const stamp = (this.idleStamp ??= new Int32Array(this.queue.length));
+    const gen = ++this.idleGen;
+    for (let i = 0; i < ports.length; i++) stamp[ports[i]!] = gen;
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
+      if (this.queue[p]! > EPS_BYTES || this.xoff[p] || this.forcedXoff[p] || this.pauseShare[p]! > 0) return false;
+    }
+    for (let i = 0; i < nics.length; i++) {
+      const k = nics[i]!;
+      if (this.nicPauseShare[k]! > 0 || this.forcedNicPause[k]) return false;
+    }
+    for (const e of this.pendingPause) if (stamp[e.port] === gen) return false;
+    const { fBase, fHops, fDead, hopPort } = this;
+    for (let r = 0; r < this.flows.length; r++) {
+      if (fDead[r]) continue;
+      const end = fBase[r]! + fHops[r]!;
+      for (let e = fBase[r]!; e < end; e++) if (stamp[hopPort[e]!] === gen) return false;
+    }
+    for (let i = 0; i < ports.length; i++) this.markIntegralAtCc[ports[i]!] = this.markIntegral[ports[i]!]!;
+    return true;
+  }
+
   /** Current service rate of a port (bytes/µs) and arrival rate, for tests and tools. */
   rates(p: number): { arrival: number; service: number; capacity: number; paused: boolean } {
     return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.pauseShare[p]! > 0 };

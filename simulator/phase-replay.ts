@@ -1,0 +1,412 @@
+/**
+ * Replays collective phases the fabric has already carried.
+ *
+ * A training job repeats the same collective every iteration: the same flows, on the same ECMP
+ * paths, at the same rates. When a phase starts on ports that are idle (no other flow, queue,
+ * PAUSE or storm on anything the job may cross) and their conditions (capacities, oper state,
+ * credits) are those of a phase recorded before, the fabric would carry it exactly as it did then,
+ * shifted in time: every flow sees the same events at the same offsets. So the first such phase
+ * is simulated and recorded, and later ones replay the recording: they end after the recorded
+ * duration and add the recorded counters to their ports, at a fraction of the cost.
+ *
+ * What a replay reproduces, and how closely:
+ * - the phase's duration and the counters at its end (bytes, ECN marks, PFC frames and pause
+ *   time, credit stalls, replays, histogram time): exactly, up to float rounding;
+ * - a telemetry sample taken during a replay: counters and queue depth interpolated between
+ *   checkpoints recorded every CHECKPOINT_US (coarser for long phases, see MAX_CHECKPOINTS);
+ *   watermarks are the recorded peak of each checkpoint stretch that ended before the sample,
+ *   and the stretch around the sample counts towards the next one.
+ *
+ * A phase is only recorded and replayed for a job whose ports and NICs no other job can use (the
+ * footprints are checked once), never across a fault edge (the replay must end before the next
+ * one; a recording stops at one), and a recording stops when telemetry is read during it (its
+ * watermarks would be split). Two jobs can still share a switch's buffer: a replayed phase's queues
+ * do not lower another job's dynamic PFC thresholds on that switch (documented simplification).
+ */
+import type { JobRun, PhaseFlow } from './collective-engine.js';
+import { FluidFabric } from './fluid-fabric.js';
+
+/** Checkpoint spacing while recording (µs): the resolution of samples taken during a replay. */
+const CHECKPOINT_US = 20;
+/** A recording keeps at most this many checkpoints, doubling their spacing when it would exceed it. */
+const MAX_CHECKPOINTS = 256;
+
+/** What a phase needs from the fabric and how to recognise it, for one fault epoch. */
+interface PhasePlan {
+  epoch: number;
+  /** Ports its flows cross, and the leaf ports facing its sending NICs (PAUSE towards a NIC counts there). */
+  ports: Int32Array;
+  nics: Int32Array;
+  /** Everything its course depends on: its flows and its ports' conditions. */
+  descriptor: Float64Array;
+  hash: number;
+  /** The recording it matches, once one exists. */
+  recording: PhaseRecording | undefined;
+}
+
+interface PhaseRecording {
+  descriptor: Float64Array;
+  durationUs: number;
+  /** Ports the phase changed. */
+  ports: Int32Array;
+  /** Offsets of the checkpoints (µs since the start), ascending, below durationUs. */
+  times: number[];
+  /** Activity added since the start at each checkpoint, port-major (ports × activity width). */
+  rows: Float32Array[];
+  /** Peak queue of each port within each checkpoint stretch, then within the last one (to the end). */
+  peaks: Float32Array[];
+  /** Peak queue of each port over the whole phase. */
+  peak: Float32Array;
+  /** Activity added by the whole phase, exactly. */
+  final: Float64Array;
+}
+
+export interface PhaseReplayStats {
+  /** Phases replayed from a recording. */
+  replayed: number;
+  /** Recordings completed. */
+  recorded: number;
+  /** Recordings given up (a fault edge or a telemetry read during the phase). */
+  abandoned: number;
+  /** Phases the fabric carried because their ports were busy or no recording could be used. */
+  simulated: number;
+}
+
+export class PhaseReplayer {
+  private readonly recordings = new Map<number, PhaseRecording[]>();
+  private readonly recorders = new Map<JobRun, Recorder>();
+  private replays: Replay[] = [];
+  private readonly width: number;
+  readonly stats: PhaseReplayStats = { replayed: 0, recorded: 0, abandoned: 0, simulated: 0 };
+
+  /**
+   * With `replay` false every phase is carried by the fabric (for comparison); phases still
+   * start on settled ports, so both ways see the same fabric.
+   */
+  constructor(
+    private readonly fabric: FluidFabric,
+    private readonly replay = true,
+  ) {
+    this.width = fabric.activityWidth;
+  }
+
+  /**
+   * A job starts a phase at `nowUs`: returns when its replay ends, or undefined when the fabric
+   * must carry it (then it may be recorded). `faultEdgeUs` is the next fault edge: a replay must
+   * end before it. The same `flows` array within one `faultEpoch` is the same phase.
+   */
+  start(job: JobRun, flows: readonly PhaseFlow[], nowUs: number, faultEdgeUs: number, faultEpoch: number): number | undefined {
+    const plan = this.planOf(flows, faultEpoch);
+    if (!this.fabric.settleIfIdle(plan.ports, plan.nics) || !this.replay) {
+      this.stats.simulated++;
+      return undefined;
+    }
+    plan.recording ??= this.recordings.get(plan.hash)?.find((r) => sameValues(r.descriptor, plan.descriptor));
+    const recording = plan.recording;
+    if (recording) {
+      if (nowUs + recording.durationUs < faultEdgeUs) {
+        this.replays.push(new Replay(recording, nowUs, this.width));
+        this.stats.replayed++;
+        return nowUs + recording.durationUs;
+      }
+    } else if (!this.recorders.has(job)) {
+      this.recorders.set(job, new Recorder(this.fabric, plan.ports, plan.descriptor, plan.hash, nowUs, this.width));
+    }
+    this.stats.simulated++;
+    return undefined;
+  }
+
+  private readonly plans = new WeakMap<readonly PhaseFlow[], PhasePlan>();
+
+  private planOf(flows: readonly PhaseFlow[], epoch: number): PhasePlan {
+    let plan = this.plans.get(flows);
+    if (plan?.epoch === epoch) return plan;
+    const ports = new Set<number>();
+    const nics = new Set<number>();
+    for (const f of flows) {
+      for (const p of f.path) ports.add(p);
+      if (f.srcNic < 0) continue;
+      nics.add(f.srcNic);
+      ports.add(this.fabric.nicDownlink(f.srcNic));
+    }
+    const portList = Int32Array.from([...ports].sort((a, b) => a - b));
+    const descriptor = this.describe(flows, portList);
+    plan = { epoch, ports: portList, nics: Int32Array.from(nics), descriptor, hash: hashOf(descriptor), recording: undefined };
+    this.plans.set(flows, plan);
+    return plan;
+  }
+
+  /** The next time a recording wants a checkpoint (the engine stops there). */
+  nextStopUs(): number {
+    let next = Infinity;
+    for (const r of this.recorders.values()) if (r.nextStopUs < next) next = r.nextStopUs;
+    return next;
+  }
+
+  /** Time reached `nowUs`: takes due checkpoints and ends replays due. */
+  advance(nowUs: number): void {
+    for (const r of this.recorders.values()) if (r.nextStopUs <= nowUs) r.checkpoint(nowUs);
+    if (this.replays.length === 0) return;
+    let kept = 0;
+    for (const replay of this.replays) {
+      if (replay.endUs <= nowUs) replay.showProgress(this.fabric, nowUs);
+      else this.replays[kept++] = replay;
+    }
+    this.replays.length = kept;
+  }
+
+  /** The fabric carried the last flow of `job`'s phase: a recording of it is complete. */
+  phaseDone(job: JobRun, nowUs: number): void {
+    const recorder = this.recorders.get(job);
+    if (!recorder) return;
+    this.recorders.delete(job);
+    const recording = recorder.finish(nowUs);
+    if (!recording) return;
+    const list = this.recordings.get(recorder.hash) ?? [];
+    list.push(recording);
+    this.recordings.set(recorder.hash, list);
+    this.stats.recorded++;
+  }
+
+  /**
+   * Before telemetry is read or faults change: recordings in progress are given up (their
+   * watermarks restored) and replays in progress show their progress up to now.
+   */
+  interrupt(nowUs: number): void {
+    for (const r of this.recorders.values()) r.abandon();
+    this.stats.abandoned += this.recorders.size;
+    this.recorders.clear();
+    for (const replay of this.replays) replay.showProgress(this.fabric, nowUs);
+  }
+
+  private describe(flows: readonly PhaseFlow[], ports: Int32Array): Float64Array {
+    let length = ports.length * FluidFabric.CONDITION_WIDTH;
+    for (const f of flows) length += 6 + f.path.length;
+    const out = new Float64Array(length);
+    let at = 0;
+    for (const f of flows) {
+      out[at++] = f.path.length;
+      for (let h = 0; h < f.path.length; h++) out[at++] = f.path[h]!;
+      out[at++] = f.srcNic;
+      out[at++] = f.bytes;
+      out[at++] = f.rate;
+      out[at++] = f.group;
+      out[at++] = f.window;
+    }
+    for (let i = 0; i < ports.length; i++, at += FluidFabric.CONDITION_WIDTH) this.fabric.portConditions(ports[i]!, out, at);
+    return out;
+  }
+}
+
+/** A phase the fabric carries while its activity is recorded at checkpoints. */
+class Recorder {
+  nextStopUs: number;
+  private stepUs = CHECKPOINT_US;
+  private readonly base: Float64Array;
+  private readonly savedWatermark: Float64Array;
+  private readonly peak: Float64Array;
+  private readonly times: number[] = [];
+  private readonly rows: Float32Array[] = [];
+  private readonly peaks: Float32Array[] = [];
+  private readonly scratch: Float64Array;
+
+  constructor(
+    private readonly fabric: FluidFabric,
+    private readonly ports: Int32Array,
+    private readonly descriptor: Float64Array,
+    readonly hash: number,
+    private readonly startUs: number,
+    private readonly width: number,
+  ) {
+    this.base = new Float64Array(ports.length * width);
+    this.scratch = new Float64Array(ports.length * width);
+    for (let i = 0; i < ports.length; i++) fabric.readPortActivity(ports[i]!, this.base, i * width);
+    // The fabric's watermarks measure each stretch's peak; the periodic ones are restored after.
+    this.savedWatermark = Float64Array.from(ports, (p) => fabric.watermark[p]!);
+    this.peak = new Float64Array(ports.length);
+    this.restartWatermarks();
+    this.nextStopUs = startUs + this.stepUs;
+  }
+
+  checkpoint(nowUs: number): void {
+    this.readDelta(this.scratch);
+    const row = Float32Array.from(this.scratch);
+    this.times.push(nowUs - this.startUs);
+    this.rows.push(row);
+    this.peaks.push(this.takePeaks());
+    if (this.times.length >= MAX_CHECKPOINTS) this.thin();
+    this.nextStopUs = this.startUs + this.times[this.times.length - 1]! + this.stepUs;
+  }
+
+  finish(nowUs: number): PhaseRecording | undefined {
+    const durationUs = nowUs - this.startUs;
+    const final = new Float64Array(this.ports.length * this.width);
+    this.readDelta(final);
+    const lastPeaks = this.takePeaks();
+    this.restoreWatermarks();
+    if (!(durationUs > 0)) return undefined;
+    // Keep the ports the phase touched.
+    const keep: number[] = [];
+    for (let i = 0; i < this.ports.length; i++) {
+      let touched = this.peak[i]! > 0;
+      for (let k = 0; k < this.width && !touched; k++) touched = final[i * this.width + k] !== 0;
+      if (touched) keep.push(i);
+    }
+    const pick = <T extends Float32Array | Float64Array>(from: T, w: number): T => {
+      const out = new (from.constructor as new (n: number) => T)(keep.length * w);
+      keep.forEach((i, j) => out.set(from.subarray(i * w, (i + 1) * w), j * w));
+      return out;
+    };
+    // Checkpoints at the very end add nothing the final vector does not hold.
+    while (this.times.length > 0 && this.times[this.times.length - 1]! >= durationUs) {
+      this.times.pop();
+      this.rows.pop();
+      const merged = this.peaks.pop()!;
+      for (let i = 0; i < merged.length; i++) lastPeaks[i] = Math.max(lastPeaks[i]!, merged[i]!);
+    }
+    return {
+      descriptor: this.descriptor,
+      durationUs,
+      ports: Int32Array.from(keep, (i) => this.ports[i]!),
+      times: this.times,
+      rows: this.rows.map((r) => pick(r, this.width)),
+      peaks: [...this.peaks, lastPeaks].map((r) => pick(r, 1)),
+      peak: pick(Float32Array.from(this.peak), 1),
+      final: pick(final, this.width),
+    };
+  }
+
+  abandon(): void {
+    this.restoreWatermarks();
+  }
+
+  /** Activity since the start, per port. */
+  private readDelta(out: Float64Array): void {
+    const w = this.width;
+    for (let i = 0; i < this.ports.length; i++) {
+      this.fabric.readPortActivity(this.ports[i]!, out, i * w);
+      for (let k = i * w; k < (i + 1) * w; k++) out[k] = out[k]! - this.base[k]!;
+    }
+  }
+
+  /** Each port's peak queue since the last checkpoint; the fabric's watermark then restarts. */
+  private takePeaks(): Float32Array {
+    const out = new Float32Array(this.ports.length);
+    for (let i = 0; i < this.ports.length; i++) {
+      const w = this.fabric.watermark[this.ports[i]!]!;
+      out[i] = w;
+      if (w > this.peak[i]!) this.peak[i] = w;
+    }
+    this.restartWatermarks();
+    return out;
+  }
+
+  private restartWatermarks(): void {
+    for (const p of this.ports) this.fabric.watermark[p] = this.fabric.queue[p]!;
+  }
+
+  private restoreWatermarks(): void {
+    this.ports.forEach((p, i) => {
+      this.fabric.watermark[p] = Math.max(this.savedWatermark[i]!, this.peak[i]!, this.fabric.watermark[p]!);
+    });
+  }
+
+  /** Keeps every second checkpoint (merging the stretches' peaks) and doubles the spacing. */
+  private thin(): void {
+    const n = this.times.length;
+    let kept = 0;
+    for (let k = 1; k < n; k += 2) {
+      const merged = this.peaks[k]!;
+      const before = this.peaks[k - 1]!;
+      for (let i = 0; i < merged.length; i++) merged[i] = Math.max(merged[i]!, before[i]!);
+      this.times[kept] = this.times[k]!;
+      this.rows[kept] = this.rows[k]!;
+      this.peaks[kept] = merged;
+      kept++;
+    }
+    if (n % 2 === 1) {
+      // The odd one out keeps its stretch (back to the last kept checkpoint).
+      const last = this.peaks[n - 1]!;
+      this.times[kept] = this.times[n - 1]!;
+      this.rows[kept] = this.rows[n - 1]!;
+      this.peaks[kept] = last;
+      kept++;
+    }
+    this.times.length = kept;
+    this.rows.length = kept;
+    this.peaks.length = kept;
+    this.stepUs *= 2;
+  }
+}
+
+/** A recorded phase playing out on its ports from `startUs`. */
+class Replay {
+  readonly endUs: number;
+  /** Activity already added to the ports. */
+  private readonly shown: Float64Array;
+  private readonly target: Float64Array;
+  private readonly delta: Float64Array;
+  /** Checkpoint stretches whose peaks the watermarks already hold. */
+  private peaksShown = 0;
+
+  constructor(
+    private readonly recording: PhaseRecording,
+    private readonly startUs: number,
+    private readonly width: number,
+  ) {
+    this.endUs = startUs + recording.durationUs;
+    this.shown = new Float64Array(recording.final.length);
+    this.target = new Float64Array(recording.final.length);
+    this.delta = new Float64Array(width);
+  }
+
+  /** Brings the ports to the recording's state at `nowUs` (its end once past it). */
+  showProgress(fabric: FluidFabric, nowUs: number): void {
+    const rec = this.recording;
+    const x = nowUs - this.startUs;
+    if (x <= 0) return;
+    let peaksDone: number;
+    if (x >= rec.durationUs) {
+      this.target.set(rec.final);
+      peaksDone = rec.peaks.length;
+    } else {
+      // Checkpoint k is the last at or before x; interpolate towards the next (or the end).
+      let k = -1;
+      while (k + 1 < rec.times.length && rec.times[k + 1]! <= x) k++;
+      const t0 = k < 0 ? 0 : rec.times[k]!;
+      const t1 = k + 1 < rec.times.length ? rec.times[k + 1]! : rec.durationUs;
+      const next: ArrayLike<number> = k + 1 < rec.rows.length ? rec.rows[k + 1]! : rec.final;
+      const f = (x - t0) / (t1 - t0);
+      const from = k < 0 ? undefined : rec.rows[k]!;
+      for (let j = 0; j < this.target.length; j++) {
+        const a = from ? from[j]! : 0;
+        this.target[j] = a + (next[j]! - a) * f;
+      }
+      peaksDone = k + 1;
+    }
+    const w = this.width;
+    for (let i = 0; i < rec.ports.length; i++) {
+      const p = rec.ports[i]!;
+      for (let k = 0; k < w; k++) this.delta[k] = this.target[i * w + k]! - this.shown[i * w + k]!;
+      fabric.addPortActivity(p, this.delta, 0);
+      if (this.peaksShown === 0 && peaksDone === rec.peaks.length) fabric.raiseWatermark(p, rec.peak[i]!);
+      else for (let s = this.peaksShown; s < peaksDone; s++) fabric.raiseWatermark(p, rec.peaks[s]![i]!);
+      fabric.raiseWatermark(p, fabric.queue[p]!);
+    }
+    this.shown.set(this.target);
+    this.peaksShown = peaksDone;
+  }
+}
+
+function hashOf(values: Float64Array): number {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
