@@ -117,6 +117,9 @@ export class JobRun {
   /** Entry time of each rank into the current collective (µs). */
   private entryUs: Float64Array;
   private computeStartUs: Float64Array;
+  /** GPU and host names of each rank (records and busy marks name them at every collective). */
+  private readonly rankGpus: string[];
+  private readonly rankHosts: string[];
   /** When the data movement of the current collective starts (all ranks in). */
   dataStartUs = Infinity;
   private phaseIndex = -1;
@@ -143,6 +146,8 @@ export class JobRun {
     this.commId = `0x${hashHex(`comm|${seed}|${job.id}`, 14)}`;
     this.jitter = new Prng(`${seed}|jitter|${job.id}`);
     this.phases = buildPhases(job.collective, this.algorithm, job.message_bytes, nodes.length, G);
+    this.rankGpus = this.ranks.map((p) => gpuName(p.node, p.gpu));
+    this.rankHosts = this.ranks.map((p) => nodeName(p.node));
     this.entryUs = new Float64Array(this.ranks.length);
     this.computeStartUs = new Float64Array(this.ranks.length).fill(startUs);
     this.startCompute();
@@ -153,8 +158,7 @@ export class JobRun {
     const work = this.job.compute_ms * 1000;
     let last = 0;
     for (let r = 0; r < this.ranks.length; r++) {
-      const place = this.ranks[r]!;
-      const gpu = gpuName(place.node, place.gpu);
+      const gpu = this.rankGpus[r]!;
       // ±1 % kernel-time noise so durations look measured, not computed.
       const w = work * (1 + this.jitter.uniform(-0.01, 0.01));
       const start = this.computeStartUs[r]!;
@@ -326,7 +330,7 @@ export class JobRun {
     let latest = nowUs;
     for (let r = 0; r < n; r++) {
       const place = this.ranks[r]!;
-      const gpu = gpuName(place.node, place.gpu);
+      const gpu = this.rankGpus[r]!;
       // Ranks observe the end a few µs apart (kernel teardown), like real traces.
       const endUs = nowUs + Math.floor(this.jitter.uniform(0, 4));
       const startUs = this.entryUs[r]!;
@@ -346,7 +350,7 @@ export class JobRun {
         comm_id: this.commId,
         rank: place.rank,
         n_ranks: n,
-        host: nodeName(place.node),
+        host: this.rankHosts[r]!,
         collective: NCCL_NAMES[this.job.collective],
         seq: this.seq,
         msg_bytes: bytes,
