@@ -176,10 +176,10 @@ export class JobRun {
 
   /**
    * Called when simulated time reaches nextEventUs or a flow of this job completed.
-   * Returns records of a collective that completed at `nowUs`.
+   * Returns the collective that completed at `nowUs`, if one did.
    */
-  step(nowUs: number): CollectiveRecord[] {
-    if (this.phaseFlows.size > 0 || nowUs < this.nextEventUs) return [];
+  step(nowUs: number): CompletedCollective | undefined {
+    if (this.phaseFlows.size > 0 || nowUs < this.nextEventUs) return undefined;
     this.phaseIndex++;
     if (this.phaseIndex < this.phases.length) {
       const phase = this.phases[this.phaseIndex]!;
@@ -189,7 +189,7 @@ export class JobRun {
       // if it had no flows.
       if (replayEndUs !== undefined) this.nextEventUs = replayEndUs + phase.latencyUs;
       else this.nextEventUs = this.phaseFlows.size === 0 ? nowUs + phase.latencyUs : Infinity;
-      return [];
+      return undefined;
     }
     return this.complete(nowUs);
   }
@@ -323,20 +323,30 @@ export class JobRun {
     return paths;
   }
 
-  private complete(nowUs: number): CollectiveRecord[] {
+  /** Every rank has finished the collective at about `nowUs`: marks it and starts the next compute. */
+  private complete(nowUs: number): CompletedCollective {
+    const n = this.ranks.length;
+    const endUs = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      // Ranks observe the end a few µs apart (kernel teardown), like real traces.
+      endUs[r] = nowUs + Math.floor(this.jitter.uniform(0, 4));
+      this.host.markBusy(this.rankGpus[r]!, this.entryUs[r]!, endUs[r]!);
+    }
+    const done = new CompletedCollective(this, this.seq, Float64Array.from(this.entryUs), endUs);
+    this.computeStartUs.set(endUs);
+    this.seq++;
+    this.startCompute();
+    return done;
+  }
+
+  /** The NCCL Inspector records of a completed collective, one per rank. */
+  recordsOf(seq: number, entryUs: Float64Array, endUs: Float64Array): CollectiveRecord[] {
     const n = this.ranks.length;
     const bytes = this.job.message_bytes;
     const records: CollectiveRecord[] = [];
-    let latest = nowUs;
     for (let r = 0; r < n; r++) {
-      const place = this.ranks[r]!;
-      const gpu = this.rankGpus[r]!;
-      // Ranks observe the end a few µs apart (kernel teardown), like real traces.
-      const endUs = nowUs + Math.floor(this.jitter.uniform(0, 4));
-      const startUs = this.entryUs[r]!;
-      this.host.markBusy(gpu, startUs, endUs);
-      const startEpoch = Math.round(this.host.epochUs(startUs));
-      const endEpoch = Math.round(this.host.epochUs(endUs));
+      const startEpoch = Math.round(this.host.epochUs(entryUs[r]!));
+      const endEpoch = Math.round(this.host.epochUs(endUs[r]!));
       const exec = Math.max(1, endEpoch - startEpoch);
       const algbw = bytes / 1e9 / (exec / 1e6);
       const kernels = [];
@@ -348,11 +358,11 @@ export class JobRun {
       records.push({
         job: this.job.id,
         comm_id: this.commId,
-        rank: place.rank,
+        rank: this.ranks[r]!.rank,
         n_ranks: n,
         host: this.rankHosts[r]!,
         collective: NCCL_NAMES[this.job.collective],
-        seq: this.seq,
+        seq,
         msg_bytes: bytes,
         start_us: startEpoch,
         end_us: endEpoch,
@@ -360,15 +370,29 @@ export class JobRun {
         algbw_gbs: algbw,
         busbw_gbs: algbw * busFactor(this.job.collective, n),
         nnodes: this.nodes.length,
-        gpu,
+        gpu: this.rankGpus[r]!,
         kernel_events: kernels,
       });
-      this.computeStartUs[r] = endUs;
-      if (endUs > latest) latest = endUs;
     }
-    this.seq++;
-    this.startCompute();
     return records;
+  }
+}
+
+/**
+ * A collective every rank finished. Its per-rank records are built when read (up to a telemetry
+ * interval later): hundreds of small objects per call would otherwise live that long and cost
+ * the garbage collector more than building them.
+ */
+export class CompletedCollective {
+  constructor(
+    private readonly run: JobRun,
+    private readonly seq: number,
+    private readonly entryUs: Float64Array,
+    private readonly endUs: Float64Array,
+  ) {}
+
+  records(): CollectiveRecord[] {
+    return this.run.recordsOf(this.seq, this.entryUs, this.endUs);
   }
 }
 

@@ -7,7 +7,7 @@
 import { Topology } from '../core/topology.js';
 import type { GroundTruthFault } from '../core/records.js';
 import { nodeName, parseName, portName } from '../core/names.js';
-import { JobRun, type CollectiveHost, type PhaseFlow } from './collective-engine.js';
+import { JobRun, type CollectiveHost, type CompletedCollective, type PhaseFlow } from './collective-engine.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { FluidFabric, type Flow } from './fluid-fabric.js';
 import { healthyCreditLink, starvedCreditLink } from './credit-link.js';
@@ -48,7 +48,7 @@ export class SimulationEngine implements CollectiveHost {
   /** Busy intervals per GPU not yet fully accounted in a sample. */
   private readonly busy: Array<Array<[number, number]>>;
   private readonly gpuNoise: Prng;
-  private readonly completed: CollectiveRecord[] = [];
+  private readonly completed: CompletedCollective[] = [];
   private readonly portsByDevice: Map<string, number[]>;
   private nextFaultChangeUs = 0;
   private lastSwitchSampleUs = 0;
@@ -90,6 +90,7 @@ export class SimulationEngine implements CollectiveHost {
       }
     }
     this.ecmpFaults = this.schedule.ofKind('ecmp_collision').length > 0;
+    this.stragglerTargets = new Set(this.schedule.ofKind('straggler_gpu').map((f) => f.target));
     this.applyFaults(0);
     scenario.jobs.forEach((job, j) => {
       this.jobs.push(new JobRun(job, jobNodes(job, nodes), this, scenario.seed, JOB_START_US * (j + 1)));
@@ -144,7 +145,10 @@ export class SimulationEngine implements CollectiveHost {
       }
       let nextJob = Infinity;
       for (const job of this.jobs) {
-        if (job.nextEventUs <= this.nowUs) this.completed.push(...job.step(this.nowUs));
+        if (job.nextEventUs <= this.nowUs) {
+          const done = job.step(this.nowUs);
+          if (done) this.completed.push(done);
+        }
         if (job.nextEventUs < nextJob) nextJob = job.nextEventUs;
       }
       const horizon = Math.min(tUs, nextJob, this.nextFaultChangeUs, replayer.nextStopUs());
@@ -162,7 +166,7 @@ export class SimulationEngine implements CollectiveHost {
 
   /** Collective records completed since the last call. */
   drainCollectives(): CollectiveRecord[] {
-    return this.completed.splice(0, this.completed.length);
+    return this.completed.splice(0, this.completed.length).flatMap((c) => c.records());
   }
 
   /** Per-switch port counters at the current time; restarts the periodic watermarks. */
@@ -216,6 +220,8 @@ export class SimulationEngine implements CollectiveHost {
   // ---- CollectiveHost ----
 
   computeEnd(gpu: string, startUs: number, workUs: number): number {
+    // Only a straggler fault changes a GPU's clock.
+    if (!this.stragglerTargets.has(gpu)) return startUs + workUs;
     let t = startUs;
     let remaining = workUs;
     for (let guard = 0; guard < 10_000; guard++) {
@@ -253,6 +259,7 @@ export class SimulationEngine implements CollectiveHost {
   private readonly uplinkPort: Int32Array;
   private readonly spineDownPort: Int32Array;
   private readonly ecmpFaults: boolean;
+  private readonly stragglerTargets: Set<string>;
   private readonly flowHashes = new Map<string, Map<number, number>>();
 
   /**
@@ -276,9 +283,10 @@ export class SimulationEngine implements CollectiveHost {
     const i = this.gpuIndex.get(gpu);
     if (i === undefined || !(toUs > fromUs)) return;
     const list = this.busy[i]!;
-    // Closing an open interval (a collective that was in progress) or adding a new one.
-    const open = list.find(([, b]) => b === Infinity);
-    if (open) open[1] = toUs;
+    // Closing the open interval (a collective in progress; always the last one, intervals come
+    // in time order) or adding a new one.
+    const last = list[list.length - 1];
+    if (last && last[1] === Infinity) last[1] = toUs;
     else list.push([fromUs, toUs]);
   }
 
