@@ -13,7 +13,7 @@
  * - the phase's duration and the counters at its end (bytes, ECN marks, PFC frames and pause
  *   time, credit stalls, replays, histogram time): exactly, up to float rounding;
  * - a telemetry sample taken during a replay: counters and queue depth interpolated between
- *   checkpoints recorded every CHECKPOINT_US (coarser for long phases, see MAX_CHECKPOINTS);
+ *   checkpoints recorded every 50 µs (coarser for long phases, see MAX_CHECKPOINTS);
  *   watermarks are the recorded peak of each checkpoint stretch that ended before the sample,
  *   and the stretch around the sample counts towards the next one.
  *
@@ -27,7 +27,7 @@ import type { JobRun, PhaseFlow } from './collective-engine.js';
 import { FluidFabric } from './fluid-fabric.js';
 
 /** Checkpoint spacing while recording (µs): the resolution of samples taken during a replay. */
-const CHECKPOINT_US = 20;
+const CHECKPOINT_US = 50;
 /** A recording keeps at most this many checkpoints, doubling their spacing when it would exceed it. */
 const MAX_CHECKPOINTS = 256;
 
@@ -47,7 +47,7 @@ interface PhasePlan {
 interface PhaseRecording {
   descriptor: Float64Array;
   durationUs: number;
-  /** Ports the phase changed. */
+  /** Ports the phase may change (the plan's). */
   ports: Int32Array;
   /** Offsets of the checkpoints (µs since the start), ascending, below durationUs. */
   times: number[];
@@ -230,7 +230,7 @@ class Recorder {
 
   checkpoint(nowUs: number): void {
     this.readDelta(this.scratch);
-    const row = Float32Array.from(this.scratch);
+    const row = new Float32Array(this.scratch);
     this.times.push(nowUs - this.startUs);
     this.rows.push(row);
     this.peaks.push(this.takePeaks());
@@ -245,18 +245,6 @@ class Recorder {
     const lastPeaks = this.takePeaks();
     this.restoreWatermarks();
     if (!(durationUs > 0)) return undefined;
-    // Keep the ports the phase touched.
-    const keep: number[] = [];
-    for (let i = 0; i < this.ports.length; i++) {
-      let touched = this.peak[i]! > 0;
-      for (let k = 0; k < this.width && !touched; k++) touched = final[i * this.width + k] !== 0;
-      if (touched) keep.push(i);
-    }
-    const pick = <T extends Float32Array | Float64Array>(from: T, w: number): T => {
-      const out = new (from.constructor as new (n: number) => T)(keep.length * w);
-      keep.forEach((i, j) => out.set(from.subarray(i * w, (i + 1) * w), j * w));
-      return out;
-    };
     // Checkpoints at the very end add nothing the final vector does not hold.
     while (this.times.length > 0 && this.times[this.times.length - 1]! >= durationUs) {
       this.times.pop();
@@ -267,12 +255,12 @@ class Recorder {
     return {
       descriptor: this.descriptor,
       durationUs,
-      ports: Int32Array.from(keep, (i) => this.ports[i]!),
+      ports: this.ports,
       times: this.times,
-      rows: this.rows.map((r) => pick(r, this.width)),
-      peaks: [...this.peaks, lastPeaks].map((r) => pick(r, 1)),
-      peak: pick(Float32Array.from(this.peak), 1),
-      final: pick(final, this.width),
+      rows: this.rows,
+      peaks: [...this.peaks, lastPeaks],
+      peak: new Float32Array(this.peak),
+      final,
     };
   }
 
