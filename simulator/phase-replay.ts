@@ -30,6 +30,8 @@ import { FluidFabric } from './fluid-fabric.js';
 const CHECKPOINT_US = 50;
 /** A recording keeps at most this many checkpoints, doubling their spacing when it would exceed it. */
 const MAX_CHECKPOINTS = 256;
+/** Recordings stop being made once they hold this much (a scenario whose phases never repeat). */
+const MAX_RECORDED_BYTES = 256 * 1024 * 1024;
 
 /** What a phase needs from the fabric and how to recognise it, for one fault epoch. */
 interface PhasePlan {
@@ -68,8 +70,10 @@ export interface PhaseReplayStats {
   recorded: number;
   /** Recordings given up (a fault edge or a telemetry read during the phase). */
   abandoned: number;
+  /** Memory the recordings hold (bytes). */
+  recordedBytes: number;
   /** Phases the fabric carried because their ports were busy or no recording could be used. */
-  simulated: number;
+  carried: number;
 }
 
 export class PhaseReplayer {
@@ -77,7 +81,7 @@ export class PhaseReplayer {
   private readonly recorders = new Map<JobRun, Recorder>();
   private replays: Replay[] = [];
   private readonly width: number;
-  readonly stats: PhaseReplayStats = { replayed: 0, recorded: 0, abandoned: 0, simulated: 0 };
+  readonly stats: PhaseReplayStats = { replayed: 0, recorded: 0, abandoned: 0, recordedBytes: 0, carried: 0 };
 
   /**
    * With `replay` false every phase is carried by the fabric (for comparison); phases still
@@ -98,7 +102,7 @@ export class PhaseReplayer {
   start(job: JobRun, flows: readonly PhaseFlow[], nowUs: number, faultEdgeUs: number, faultEpoch: number): number | undefined {
     const plan = this.planOf(flows, faultEpoch);
     if (!this.fabric.settleIfIdle(plan.ports, plan.nics) || !this.replay) {
-      this.stats.simulated++;
+      this.stats.carried++;
       return undefined;
     }
     plan.recording ??= this.recordings.get(plan.hash)?.find((r) => sameValues(r.descriptor, plan.descriptor));
@@ -109,10 +113,10 @@ export class PhaseReplayer {
         this.stats.replayed++;
         return nowUs + recording.durationUs;
       }
-    } else if (!this.recorders.has(job)) {
+    } else if (!this.recorders.has(job) && this.stats.recordedBytes < MAX_RECORDED_BYTES) {
       this.recorders.set(job, new Recorder(this.fabric, plan.ports, plan.descriptor, plan.hash, nowUs, this.width));
     }
-    this.stats.simulated++;
+    this.stats.carried++;
     return undefined;
   }
 
@@ -166,6 +170,7 @@ export class PhaseReplayer {
     list.push(recording);
     this.recordings.set(recorder.hash, list);
     this.stats.recorded++;
+    this.stats.recordedBytes += recording.final.byteLength + recording.rows.reduce((sum, r) => sum + r.byteLength, 0);
   }
 
   /**

@@ -47,7 +47,10 @@ for (let t = switchUs; t <= endUs; t += switchUs) {
     records += engine.drainCollectives().length;
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const wall = Number(process.hrtime.bigint() - wallStart) / 1e9;
-    process.stderr.write(`t=${t / 1e6}s wall=${wall.toFixed(1)}s events=${engine.fabric.events} nccl_records=${records} otlp_points=${dataPoints}\n`);
+    const phases = engine.replayer.stats;
+    process.stderr.write(
+      `t=${t / 1e6}s wall=${wall.toFixed(1)}s events=${engine.fabric.events} phases replayed=${phases.replayed} recorded=${phases.recorded} carried=${phases.carried} nccl_records=${records} otlp_points=${dataPoints}\n`,
+    );
   }
 }
 const wallS = Number(process.hrtime.bigint() - wallStart) / 1e9;
