@@ -92,15 +92,15 @@ export interface CollectiveHost {
 
 /** One flow of a phase as the job asks the fabric for it. */
 export interface PhaseFlow {
-  path: Int32Array;
+  readonly path: Int32Array;
   /** Sending NIC, -1 on the scale-up fabric. */
-  srcNic: number;
-  bytes: number;
+  readonly srcNic: number;
+  readonly bytes: number;
   /** Line rate, bytes/µs. */
-  rate: number;
+  readonly rate: number;
   /** Ordinal of its coupled group within the phase (ring or tree), -1 for none. */
-  group: number;
-  window: number;
+  readonly group: number;
+  readonly window: number;
 }
 
 export class JobRun {

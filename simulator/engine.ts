@@ -54,6 +54,7 @@ export class SimulationEngine implements CollectiveHost {
   private lastSwitchSampleUs = 0;
   private lastGpuSampleUs = 0;
   nowUs = 0;
+  /** Bumped at every fault edge (CollectiveHost.faultEpoch). */
   faultEpoch = 0;
   /** Replays of recorded phases (or, with phaseReplay off, only settles the ports phases start on). */
   readonly replayer: PhaseReplayer;
