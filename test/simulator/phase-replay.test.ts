@@ -33,27 +33,21 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const rankZeroTimes = (run: Run) => run.collectives.filter((r) => r.rank === 0).map((r) => r.exec_time_us);
 const total = (ports: PortSnapshot[], field: 'tx_bytes' | 'ecn_marked_pkts') => ports.reduce((s, p) => s + p[field], 0);
 
-// Two nodes on one leaf: NVLink rings and one NIC-to-NIC ring edge per rail, nothing oversubscribed.
-const UNCONGESTED = `
-name: replay-uncongested
+/** One all-reduce job over every node of a two-tier fabric. */
+const allReduce = (name: string, seed: number, topology: string) => `
+name: ${name}
 start: "2026-01-01T00:00:00Z"
-seed: 7
-topology: { nodes: 2, gpus_per_node: 8, leaves: 1, spines: 1, link_gbps: 400 }
+seed: ${seed}
+topology: { ${topology}, link_gbps: 400 }
 jobs: [{ id: train, nodes: all, collective: allreduce, message_bytes: 67108864, compute_ms: 3 }]
 background: { load: 0.1 }
 faults: []
 `;
 
+// Two nodes on one leaf: NVLink rings and one NIC-to-NIC ring edge per rail, nothing oversubscribed.
+const UNCONGESTED = allReduce('replay-uncongested', 7, 'nodes: 2, gpus_per_node: 8, leaves: 1, spines: 1');
 // Eight nodes over two leaves and two spines: ECMP collisions queue, mark and throttle.
-const CONGESTED = `
-name: replay-congested
-start: "2026-01-01T00:00:00Z"
-seed: 11
-topology: { nodes: 8, gpus_per_node: 2, leaves: 2, spines: 2, link_gbps: 400 }
-jobs: [{ id: train, nodes: all, collective: allreduce, message_bytes: 67108864, compute_ms: 3 }]
-background: { load: 0.1 }
-faults: []
-`;
+const CONGESTED = allReduce('replay-congested', 11, 'nodes: 8, gpus_per_node: 2, leaves: 2, spines: 2');
 
 describe('phase replay', () => {
   it('gives what the fabric gives where phases do not depend on their start, samples during a phase included', () => {
