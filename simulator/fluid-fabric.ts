@@ -2439,9 +2439,11 @@ export class FluidFabric {
     }
     if (this.pauseShare[p]! > 0) this.countRxRefresh(p, this.now);
     const bins = this.nBins;
-    const hist: number[] = new Array(bins);
+    const base = p * bins;
+    // Time since the port's last accounted segment is spent empty: it goes to bin 0.
     const idle = this.now - (this.histSnapshotUs + this.histAccountedUs[p]!);
-    for (let b = 0; b < bins; b++) hist[b] = Math.round(this.histogram[p * bins + b]! + (b === 0 ? Math.max(0, idle) : 0));
+    const hist: number[] = [Math.round(this.histogram[base]! + Math.max(0, idle))];
+    for (let b = 1; b < bins; b++) hist.push(Math.round(this.histogram[base + b]!));
     return {
       tx_bytes: Math.round(this.txBytes[p]!),
       tx_packets: Math.round(this.txBytes[p]! / this.p.mtuBytes),

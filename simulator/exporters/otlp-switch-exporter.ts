@@ -46,33 +46,81 @@ const METRICS: MetricDef[] = [
   { name: 'fabricscope_scaleup_credit_stall_microseconds_total', description: 'Time the scale-up port had data queued but no credits to send', unit: 'us', kind: 'counter', perTc: false, scaleUpOnly: true, value: (p) => p.credit_stall_us },
 ];
 
+/** What every sample of a metric shares: its descriptor and point shape, built once. */
+interface PreparedMetric {
+  def: MetricDef;
+  descriptor: MetricData['descriptor'];
+  counter: boolean;
+}
+
+const prepare = (def: MetricDef): PreparedMetric => ({
+  def,
+  descriptor: { name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT },
+  counter: def.kind === 'counter',
+});
+const SPECTRUM_METRICS = METRICS.filter((d) => !d.scaleUpOnly).map(prepare);
+const SCALE_UP_METRICS = METRICS.map(prepare);
+const HISTOGRAM_DESCRIPTOR = { name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT };
+const SCOPE = { name: 'fabricscope.simulator.switch', version: '0.1.0' };
+
+/**
+ * The data-point attribute sets of one interface name, shared by every sample and switch that
+ * has it (frozen: exported payloads hold them, so they must never change).
+ */
+interface InterfaceAttributes {
+  plain: Readonly<{ interface: string }>;
+  perTc: Readonly<{ interface: string; tc: string }>;
+  histogram: Readonly<{ interface: string; tc: number }>;
+}
+const attributesByInterface = new Map<string, InterfaceAttributes>();
+function interfaceAttributes(name: string): InterfaceAttributes {
+  let a = attributesByInterface.get(name);
+  if (!a) {
+    a = {
+      plain: Object.freeze({ interface: name }),
+      perTc: Object.freeze({ interface: name, tc: ROCE_TC }),
+      histogram: Object.freeze({ interface: name, tc: Number(ROCE_TC) }),
+    };
+    attributesByInterface.set(name, a);
+  }
+  return a;
+}
+
+/** One Resource per switch, as an SDK keeps one per process for all its exports. */
+const resourceByDevice = new Map<string, ResourceMetrics['resource']>();
+function switchResource(device: string): ResourceMetrics['resource'] {
+  let r = resourceByDevice.get(device);
+  if (!r) {
+    r = resourceFromAttributes({ 'host.name': device, 'service.name': SWITCH_SERVICE_NAME });
+    resourceByDevice.set(device, r);
+  }
+  return r;
+}
+
 /** Builds the OTLP ResourceMetrics of one switch sample. `resetMs` is when counters started. */
 export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number): ResourceMetrics {
   const end = hrTime(snap.ts_ms);
   const gaugeStart = hrTime(snap.prev_ts_ms);
   const counterStart = hrTime(resetMs);
   const scaleUp = snap.device.startsWith('nvsw-');
+  const ports = snap.ports;
+  const attributes = ports.map((p) => interfaceAttributes(p.interface));
   const metrics: MetricData[] = [];
-  for (const def of METRICS) {
-    if (def.scaleUpOnly && !scaleUp) continue;
-    const dataPoints = snap.ports.map((p) => ({
-      attributes: def.perTc ? { interface: p.interface, tc: ROCE_TC } : { interface: p.interface },
-      startTime: def.kind === 'counter' ? counterStart : gaugeStart,
-      endTime: end,
-      value: def.value(p),
-    }));
-    const descriptor = { name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT };
-    if (def.kind === 'counter') {
+  for (const { def, descriptor, counter } of scaleUp ? SCALE_UP_METRICS : SPECTRUM_METRICS) {
+    const startTime = counter ? counterStart : gaugeStart;
+    const dataPoints = [];
+    for (let k = 0; k < ports.length; k++) {
+      const a = attributes[k]!;
+      dataPoints.push({ attributes: def.perTc ? a.perTc : a.plain, startTime, endTime: end, value: def.value(ports[k]!) });
+    }
+    if (counter) {
       metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
     } else {
       metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints });
     }
   }
-  if (!scaleUp) metrics.push(egressBufferHistogram(snap, gaugeStart, end));
-  return {
-    resource: resourceFromAttributes({ 'host.name': snap.device, 'service.name': SWITCH_SERVICE_NAME }),
-    scopeMetrics: [{ scope: { name: 'fabricscope.simulator.switch', version: '0.1.0' }, metrics }],
-  };
+  if (!scaleUp) metrics.push(egressBufferHistogram(snap, attributes, gaugeStart, end));
+  return { resource: switchResource(snap.device), scopeMetrics: [{ scope: SCOPE, metrics }] };
 }
 
 /**
@@ -84,19 +132,21 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
  * NVLink (`nvsw-*`) switches. `tc` is an integer here, unlike the buffer gauges' string, as
  * in NVIDIA's own examples (telemetry-formats.md §2.1).
  */
-function egressBufferHistogram(snap: SwitchSnapshot, start: HrTime, end: HrTime): MetricData {
+function egressBufferHistogram(snap: SwitchSnapshot, attributes: readonly InterfaceAttributes[], start: HrTime, end: HrTime): MetricData {
   // One bounds array for every port of the export: the serialiser only reads it.
   const boundaries = [...EGRESS_HISTOGRAM_BOUNDS];
+  const dataPoints = [];
+  for (let k = 0; k < snap.ports.length; k++) {
+    const counts = snap.ports[k]!.egress_histogram;
+    let count = 0;
+    for (const c of counts) count += c;
+    dataPoints.push({ attributes: attributes[k]!.histogram, startTime: start, endTime: end, value: { buckets: { boundaries, counts }, count } });
+  }
   return {
-    descriptor: { name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT },
+    descriptor: HISTOGRAM_DESCRIPTOR,
     aggregationTemporality: AggregationTemporality.DELTA,
     dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: snap.ports.map((p) => ({
-      attributes: { interface: p.interface, tc: Number(ROCE_TC) },
-      startTime: start,
-      endTime: end,
-      value: { buckets: { boundaries, counts: p.egress_histogram }, count: p.egress_histogram.reduce((a, b) => a + b, 0) },
-    })),
+    dataPoints,
   };
 }
 
