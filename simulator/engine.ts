@@ -12,8 +12,9 @@ import { FaultSchedule } from './fault-schedule.js';
 import { FluidFabric, type Flow } from './fluid-fabric.js';
 import { healthyCreditLink, starvedCreditLink } from './credit-link.js';
 import { createGpuStates, sampleGpu, stragglerClockRatio, type GpuState } from './gpu-model.js';
-import type { CollectiveRecord, GpuIntervalSnapshot, PortSnapshot, SwitchSnapshot } from './outputs.js';
+import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './outputs.js';
 import { Prng, hash32 } from './prng.js';
+import { PortSample, SwitchSample } from './switch-samples.js';
 import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 
 /** A flapping link stays down for this part of every period (scaled by severity). */
@@ -134,37 +135,11 @@ export class SimulationEngine implements CollectiveHost {
     const prev = this.epochMs(this.lastSwitchSampleUs);
     this.lastSwitchSampleUs = this.nowUs;
     this.fabric.accrueTimeCounters();
-    const out: SwitchSnapshot[] = [];
-    for (const { device, scaleUp, indices, names, interfaces } of this.switchPorts) {
-      const ports: PortSnapshot[] = [];
-      for (let k = 0; k < indices.length; k++) {
-        const c = this.fabric.counters(indices[k]!);
-        // Written out rather than spread: a spread per port costs more than the rest of the sample.
-        ports.push({
-          port: names[k]!,
-          interface: interfaces[k]!,
-          scale_up: scaleUp,
-          tx_bytes: c.tx_bytes,
-          tx_packets: c.tx_packets,
-          ecn_marked_pkts: c.ecn_marked_pkts,
-          pfc_tx_pause_frames: c.pfc_tx_pause_frames,
-          pfc_rx_pause_frames: c.pfc_rx_pause_frames,
-          pfc_rx_pause_us: c.pfc_rx_pause_us,
-          pfc_tx_pause_us: c.pfc_tx_pause_us,
-          link_errors: c.link_errors,
-          symbol_errors: c.symbol_errors,
-          credit_stall_us: c.credit_stall_us,
-          credits_available: c.credits_available,
-          replays: c.replays,
-          queue_bytes: c.queue_bytes,
-          watermark_bytes: c.watermark_bytes,
-          oper_up: c.oper_up,
-          carrier_changes: c.carrier_changes,
-          egress_histogram: c.egress_histogram,
-        });
-      }
-      out.push({ device, ts_ms: ts, prev_ts_ms: prev, ports });
-    }
+    // map and constructors, not literals and push: see switch-samples.ts.
+    const out = this.switchPorts.map(
+      ({ device, scaleUp, indices, names, interfaces }) =>
+        new SwitchSample(device, ts, prev, indices.map((p, k) => new PortSample(names[k]!, interfaces[k]!, scaleUp, this.fabric.counters(p)))),
+    );
     this.fabric.resetWatermarks();
     return out;
   }

@@ -55,13 +55,14 @@ interface PreparedMetric {
 
 const prepare = (def: MetricDef): PreparedMetric => ({
   def,
-  descriptor: { name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT },
+  descriptor: Object.freeze({ name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT }),
   counter: def.kind === 'counter',
 });
 const SPECTRUM_METRICS = METRICS.filter((d) => !d.scaleUpOnly).map(prepare);
 const SCALE_UP_METRICS = METRICS.map(prepare);
-const HISTOGRAM_DESCRIPTOR = { name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT };
-const SCOPE = { name: 'fabricscope.simulator.switch', version: '0.1.0' };
+// Shared by every payload, so frozen: an exported payload may still be held by the exporter.
+const HISTOGRAM_DESCRIPTOR = Object.freeze({ name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT });
+const SCOPE = Object.freeze({ name: 'fabricscope.simulator.switch', version: '0.1.0' });
 
 /**
  * The data-point attribute sets of one interface name, shared by every sample and switch that
@@ -97,6 +98,68 @@ function switchResource(device: string): ResourceMetrics['resource'] {
   return r;
 }
 
+/*
+ * The payload is built from class instances and Array.prototype.map, not object and array
+ * literals, for the GC reason given in ../switch-samples.ts. The own properties are the ones
+ * the literals had, in the same (declaration) order.
+ */
+
+/** A gauge or sum data point. */
+class NumberPoint {
+  constructor(
+    readonly attributes: Readonly<Record<string, string | number>>,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly value: number,
+  ) {}
+}
+
+class GaugeMetric {
+  readonly descriptor: MetricData['descriptor'];
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: DataPointType.GAUGE;
+  readonly dataPoints: NumberPoint[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: NumberPoint[]) {
+    this.descriptor = descriptor;
+    this.aggregationTemporality = AggregationTemporality.CUMULATIVE;
+    this.dataPointType = DataPointType.GAUGE;
+    this.dataPoints = dataPoints;
+  }
+}
+
+class CumulativeSumMetric {
+  readonly descriptor: MetricData['descriptor'];
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: DataPointType.SUM;
+  readonly isMonotonic: boolean;
+  readonly dataPoints: NumberPoint[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: NumberPoint[]) {
+    this.descriptor = descriptor;
+    this.aggregationTemporality = AggregationTemporality.CUMULATIVE;
+    this.dataPointType = DataPointType.SUM;
+    this.isMonotonic = true;
+    this.dataPoints = dataPoints;
+  }
+}
+
+class SwitchScopeMetrics {
+  readonly scope: typeof SCOPE;
+  readonly metrics: MetricData[];
+  constructor(metrics: MetricData[]) {
+    this.scope = SCOPE;
+    this.metrics = metrics;
+  }
+}
+
+class SwitchResourceMetrics {
+  readonly resource: ResourceMetrics['resource'];
+  readonly scopeMetrics: SwitchScopeMetrics[];
+  constructor(resource: ResourceMetrics['resource'], metrics: MetricData[]) {
+    this.resource = resource;
+    this.scopeMetrics = Array.of(new SwitchScopeMetrics(metrics));
+  }
+}
+
 /** Builds the OTLP ResourceMetrics of one switch sample. `resetMs` is when counters started. */
 export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number): ResourceMetrics {
   const end = hrTime(snap.ts_ms);
@@ -105,22 +168,13 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
   const scaleUp = snap.device.startsWith('nvsw-');
   const ports = snap.ports;
   const attributes = ports.map((p) => interfaceAttributes(p.interface));
-  const metrics: MetricData[] = [];
-  for (const { def, descriptor, counter } of scaleUp ? SCALE_UP_METRICS : SPECTRUM_METRICS) {
+  const metrics: MetricData[] = (scaleUp ? SCALE_UP_METRICS : SPECTRUM_METRICS).map(({ def, descriptor, counter }) => {
     const startTime = counter ? counterStart : gaugeStart;
-    const dataPoints = [];
-    for (let k = 0; k < ports.length; k++) {
-      const a = attributes[k]!;
-      dataPoints.push({ attributes: def.perTc ? a.perTc : a.plain, startTime, endTime: end, value: def.value(ports[k]!) });
-    }
-    if (counter) {
-      metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
-    } else {
-      metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints });
-    }
-  }
+    const dataPoints = ports.map((p, k) => new NumberPoint(def.perTc ? attributes[k]!.perTc : attributes[k]!.plain, startTime, end, def.value(p)));
+    return counter ? new CumulativeSumMetric(descriptor, dataPoints) : new GaugeMetric(descriptor, dataPoints);
+  });
   if (!scaleUp) metrics.push(egressBufferHistogram(snap, attributes, gaugeStart, end));
-  return { resource: switchResource(snap.device), scopeMetrics: [{ scope: SCOPE, metrics }] };
+  return new SwitchResourceMetrics(switchResource(snap.device), metrics);
 }
 
 /**
@@ -135,19 +189,50 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
 function egressBufferHistogram(snap: SwitchSnapshot, attributes: readonly InterfaceAttributes[], start: HrTime, end: HrTime): MetricData {
   // One bounds array for every port of the export: the serialiser only reads it.
   const boundaries = [...EGRESS_HISTOGRAM_BOUNDS];
-  const dataPoints = [];
-  for (let k = 0; k < snap.ports.length; k++) {
-    const counts = snap.ports[k]!.egress_histogram;
+  return new DeltaHistogramMetric(
+    HISTOGRAM_DESCRIPTOR,
+    snap.ports.map((p, k) => new HistogramPoint(attributes[k]!.histogram, start, end, new HistogramValue(new HistogramBuckets(boundaries, p.egress_histogram)))),
+  );
+}
+
+class HistogramBuckets {
+  constructor(
+    readonly boundaries: number[],
+    readonly counts: number[],
+  ) {}
+}
+
+class HistogramValue {
+  readonly buckets: HistogramBuckets;
+  readonly count: number;
+  constructor(buckets: HistogramBuckets) {
+    this.buckets = buckets;
     let count = 0;
-    for (const c of counts) count += c;
-    dataPoints.push({ attributes: attributes[k]!.histogram, startTime: start, endTime: end, value: { buckets: { boundaries, counts }, count } });
+    for (const c of buckets.counts) count += c;
+    this.count = count;
   }
-  return {
-    descriptor: HISTOGRAM_DESCRIPTOR,
-    aggregationTemporality: AggregationTemporality.DELTA,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints,
-  };
+}
+
+class HistogramPoint {
+  constructor(
+    readonly attributes: Readonly<Record<string, string | number>>,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly value: HistogramValue,
+  ) {}
+}
+
+class DeltaHistogramMetric {
+  readonly descriptor: MetricData['descriptor'];
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: DataPointType.HISTOGRAM;
+  readonly dataPoints: HistogramPoint[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: HistogramPoint[]) {
+    this.descriptor = descriptor;
+    this.aggregationTemporality = AggregationTemporality.DELTA;
+    this.dataPointType = DataPointType.HISTOGRAM;
+    this.dataPoints = dataPoints;
+  }
 }
 
 /** One OTLP/HTTP exporter per switch, as each switch pushes its own telemetry. */
