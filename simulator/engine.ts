@@ -15,6 +15,7 @@ import { createGpuStates, sampleGpu, stragglerClockRatio, type GpuState } from '
 import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './outputs.js';
 import { PhaseReplayer } from './phase-replay.js';
 import { Prng, hash32 } from './prng.js';
+import { PortSample, SwitchSample } from './switch-samples.js';
 import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 
 /** A flapping link stays down for this part of every period (scaled by severity). */
@@ -35,6 +36,15 @@ export interface EngineOptions {
   phaseReplay?: boolean;
 }
 
+/** One switch's ports: fabric indices with full and local names. */
+interface SwitchPorts {
+  device: string;
+  scaleUp: boolean;
+  indices: number[];
+  names: string[];
+  interfaces: string[];
+}
+
 export class SimulationEngine implements CollectiveHost {
   readonly scenario: Scenario;
   readonly topology: Topology;
@@ -49,7 +59,8 @@ export class SimulationEngine implements CollectiveHost {
   private readonly busy: Array<Array<[number, number]>>;
   private readonly gpuNoise: Prng;
   private readonly completed: CompletedCollective[] = [];
-  private readonly portsByDevice: Map<string, number[]>;
+  /** Each switch's ports with their names resolved once, as every switch snapshot lists them. */
+  private readonly switchPorts: SwitchPorts[];
   private nextFaultChangeUs = 0;
   private lastSwitchSampleUs = 0;
   private lastGpuSampleUs = 0;
@@ -74,13 +85,16 @@ export class SimulationEngine implements CollectiveHost {
     this.gpus.forEach((g, i) => this.gpuIndex.set(g.name, i));
     this.busy = this.gpus.map(() => []);
     this.gpuNoise = new Prng(`${scenario.seed}|gpu-noise`);
-    this.portsByDevice = new Map();
+    const portsByDevice = new Map<string, SwitchPorts>();
     this.fabric.names.forEach((name, i) => {
-      const dev = name.slice(0, name.indexOf('/'));
-      const list = this.portsByDevice.get(dev) ?? [];
-      list.push(i);
-      this.portsByDevice.set(dev, list);
+      const device = name.slice(0, name.indexOf('/'));
+      let sw = portsByDevice.get(device);
+      if (!sw) portsByDevice.set(device, (sw = { device, scaleUp: device.startsWith('nvsw-'), indices: [], names: [], interfaces: [] }));
+      sw.indices.push(i);
+      sw.names.push(name);
+      sw.interfaces.push(name.slice(name.indexOf('/') + 1));
     });
+    this.switchPorts = [...portsByDevice.values()];
     const { leaves, spines } = scenario.topology;
     this.uplinkPort = new Int32Array(leaves * spines);
     this.spineDownPort = new Int32Array(leaves * spines);
@@ -176,18 +190,11 @@ export class SimulationEngine implements CollectiveHost {
     const prev = this.epochMs(this.lastSwitchSampleUs);
     this.lastSwitchSampleUs = this.nowUs;
     this.fabric.accrueTimeCounters();
-    const out: SwitchSnapshot[] = [];
-    for (const [device, idx] of this.portsByDevice) {
-      out.push({
-        device,
-        ts_ms: ts,
-        prev_ts_ms: prev,
-        ports: idx.map((i) => {
-          const name = this.fabric.names[i]!;
-          return { port: name, interface: name.slice(name.indexOf('/') + 1), scale_up: device.startsWith('nvsw-'), ...this.fabric.counters(i) };
-        }),
-      });
-    }
+    // map and constructors, not literals and push: see switch-samples.ts.
+    const out = this.switchPorts.map(
+      ({ device, scaleUp, indices, names, interfaces }) =>
+        new SwitchSample(device, ts, prev, indices.map((p, k) => new PortSample(names[k]!, interfaces[k]!, scaleUp, this.fabric.counters(p)))),
+    );
     this.fabric.resetWatermarks();
     return out;
   }

@@ -2439,9 +2439,15 @@ export class FluidFabric {
     }
     if (this.pauseShare[p]! > 0) this.countRxRefresh(p, this.now);
     const bins = this.nBins;
-    const hist: number[] = new Array(bins);
+    const base = p * bins;
+    // Time since the port's last accounted segment is spent empty: it goes to bin 0.
     const idle = this.now - (this.histSnapshotUs + this.histAccountedUs[p]!);
-    for (let b = 0; b < bins; b++) hist[b] = Math.round(this.histogram[p * bins + b]! + (b === 0 ? Math.max(0, idle) : 0));
+    const scratch = this.histScratch;
+    scratch[0] = Math.round(this.histogram[base]! + Math.max(0, idle));
+    for (let b = 1; b < bins; b++) scratch[b] = Math.round(this.histogram[base + b]!);
+    // A copy of a scratch array, not an array literal: the snapshot keeps it for a whole round,
+    // and V8 would pretenure a literal site (see switch-samples.ts).
+    const hist = scratch.slice();
     return {
       tx_bytes: Math.round(this.txBytes[p]!),
       tx_packets: Math.round(this.txBytes[p]! / this.p.mtuBytes),
@@ -2464,6 +2470,7 @@ export class FluidFabric {
   }
 
   private histSnapshotUs = 0;
+  private readonly histScratch: number[] = Array.from({ length: EGRESS_HISTOGRAM_BOUNDS.length + 1 }, () => 0);
 
   /** Periodic watermark and histogram: the peak since the last snapshot, then restart. */
   resetWatermarks(): void {

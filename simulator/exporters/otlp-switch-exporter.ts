@@ -46,33 +46,135 @@ const METRICS: MetricDef[] = [
   { name: 'fabricscope_scaleup_credit_stall_microseconds_total', description: 'Time the scale-up port had data queued but no credits to send', unit: 'us', kind: 'counter', perTc: false, scaleUpOnly: true, value: (p) => p.credit_stall_us },
 ];
 
+/** What every sample of a metric shares: its descriptor and point shape, built once. */
+interface PreparedMetric {
+  def: MetricDef;
+  descriptor: MetricData['descriptor'];
+  counter: boolean;
+}
+
+const prepare = (def: MetricDef): PreparedMetric => ({
+  def,
+  descriptor: Object.freeze({ name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT }),
+  counter: def.kind === 'counter',
+});
+const SPECTRUM_METRICS = METRICS.filter((d) => !d.scaleUpOnly).map(prepare);
+const SCALE_UP_METRICS = METRICS.map(prepare);
+// Shared by every payload, so frozen: an exported payload may still be held by the exporter.
+const HISTOGRAM_DESCRIPTOR = Object.freeze({ name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT });
+const SCOPE = Object.freeze({ name: 'fabricscope.simulator.switch', version: '0.1.0' });
+
+/**
+ * The data-point attribute sets of one interface name, shared by every sample and switch that
+ * has it (frozen: exported payloads hold them, so they must never change).
+ */
+interface InterfaceAttributes {
+  plain: Readonly<{ interface: string }>;
+  perTc: Readonly<{ interface: string; tc: string }>;
+  histogram: Readonly<{ interface: string; tc: number }>;
+}
+const attributesByInterface = new Map<string, InterfaceAttributes>();
+function interfaceAttributes(name: string): InterfaceAttributes {
+  let a = attributesByInterface.get(name);
+  if (!a) {
+    a = {
+      plain: Object.freeze({ interface: name }),
+      perTc: Object.freeze({ interface: name, tc: ROCE_TC }),
+      histogram: Object.freeze({ interface: name, tc: Number(ROCE_TC) }),
+    };
+    attributesByInterface.set(name, a);
+  }
+  return a;
+}
+
+/** One Resource per switch, as an SDK keeps one per process for all its exports. */
+const resourceByDevice = new Map<string, ResourceMetrics['resource']>();
+function switchResource(device: string): ResourceMetrics['resource'] {
+  let r = resourceByDevice.get(device);
+  if (!r) {
+    r = resourceFromAttributes({ 'host.name': device, 'service.name': SWITCH_SERVICE_NAME });
+    resourceByDevice.set(device, r);
+  }
+  return r;
+}
+
+/*
+ * The payload is built from class instances and Array.prototype.map, not object and array
+ * literals, for the GC reason given in ../switch-samples.ts. The own properties are the ones
+ * the literals had, in the same (declaration) order.
+ */
+
+/** A gauge or sum data point. */
+class NumberPoint {
+  constructor(
+    readonly attributes: Readonly<Record<string, string | number>>,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly value: number,
+  ) {}
+}
+
+class GaugeMetric {
+  readonly descriptor: MetricData['descriptor'];
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: DataPointType.GAUGE;
+  readonly dataPoints: NumberPoint[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: NumberPoint[]) {
+    this.descriptor = descriptor;
+    this.aggregationTemporality = AggregationTemporality.CUMULATIVE;
+    this.dataPointType = DataPointType.GAUGE;
+    this.dataPoints = dataPoints;
+  }
+}
+
+class CumulativeSumMetric {
+  readonly descriptor: MetricData['descriptor'];
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: DataPointType.SUM;
+  readonly isMonotonic: boolean;
+  readonly dataPoints: NumberPoint[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: NumberPoint[]) {
+    this.descriptor = descriptor;
+    this.aggregationTemporality = AggregationTemporality.CUMULATIVE;
+    this.dataPointType = DataPointType.SUM;
+    this.isMonotonic = true;
+    this.dataPoints = dataPoints;
+  }
+}
+
+class SwitchScopeMetrics {
+  readonly scope: typeof SCOPE;
+  readonly metrics: MetricData[];
+  constructor(metrics: MetricData[]) {
+    this.scope = SCOPE;
+    this.metrics = metrics;
+  }
+}
+
+class SwitchResourceMetrics {
+  readonly resource: ResourceMetrics['resource'];
+  readonly scopeMetrics: SwitchScopeMetrics[];
+  constructor(resource: ResourceMetrics['resource'], metrics: MetricData[]) {
+    this.resource = resource;
+    this.scopeMetrics = Array.of(new SwitchScopeMetrics(metrics));
+  }
+}
+
 /** Builds the OTLP ResourceMetrics of one switch sample. `resetMs` is when counters started. */
 export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number): ResourceMetrics {
   const end = hrTime(snap.ts_ms);
   const gaugeStart = hrTime(snap.prev_ts_ms);
   const counterStart = hrTime(resetMs);
   const scaleUp = snap.device.startsWith('nvsw-');
-  const metrics: MetricData[] = [];
-  for (const def of METRICS) {
-    if (def.scaleUpOnly && !scaleUp) continue;
-    const dataPoints = snap.ports.map((p) => ({
-      attributes: def.perTc ? { interface: p.interface, tc: ROCE_TC } : { interface: p.interface },
-      startTime: def.kind === 'counter' ? counterStart : gaugeStart,
-      endTime: end,
-      value: def.value(p),
-    }));
-    const descriptor = { name: def.name, description: def.description, unit: def.unit, valueType: def.kind === 'gauge_double' ? ValueType.DOUBLE : ValueType.INT };
-    if (def.kind === 'counter') {
-      metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
-    } else {
-      metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints });
-    }
-  }
-  if (!scaleUp) metrics.push(egressBufferHistogram(snap, gaugeStart, end));
-  return {
-    resource: resourceFromAttributes({ 'host.name': snap.device, 'service.name': SWITCH_SERVICE_NAME }),
-    scopeMetrics: [{ scope: { name: 'fabricscope.simulator.switch', version: '0.1.0' }, metrics }],
-  };
+  const ports = snap.ports;
+  const attributes = ports.map((p) => interfaceAttributes(p.interface));
+  const metrics: MetricData[] = (scaleUp ? SCALE_UP_METRICS : SPECTRUM_METRICS).map(({ def, descriptor, counter }) => {
+    const startTime = counter ? counterStart : gaugeStart;
+    const dataPoints = ports.map((p, k) => new NumberPoint(def.perTc ? attributes[k]!.perTc : attributes[k]!.plain, startTime, end, def.value(p)));
+    return counter ? new CumulativeSumMetric(descriptor, dataPoints) : new GaugeMetric(descriptor, dataPoints);
+  });
+  if (!scaleUp) metrics.push(egressBufferHistogram(snap, attributes, gaugeStart, end));
+  return new SwitchResourceMetrics(switchResource(snap.device), metrics);
 }
 
 /**
@@ -84,20 +186,53 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
  * NVLink (`nvsw-*`) switches. `tc` is an integer here, unlike the buffer gauges' string, as
  * in NVIDIA's own examples (telemetry-formats.md §2.1).
  */
-function egressBufferHistogram(snap: SwitchSnapshot, start: HrTime, end: HrTime): MetricData {
+function egressBufferHistogram(snap: SwitchSnapshot, attributes: readonly InterfaceAttributes[], start: HrTime, end: HrTime): MetricData {
   // One bounds array for every port of the export: the serialiser only reads it.
   const boundaries = [...EGRESS_HISTOGRAM_BOUNDS];
-  return {
-    descriptor: { name: 'nvswitch_histogram_interface_egress_buffer', description: 'NVIDIA Ethernet Switch Histogram Interface Egress Buffer Queue Depth', unit: 'bytes', valueType: ValueType.INT },
-    aggregationTemporality: AggregationTemporality.DELTA,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: snap.ports.map((p) => ({
-      attributes: { interface: p.interface, tc: Number(ROCE_TC) },
-      startTime: start,
-      endTime: end,
-      value: { buckets: { boundaries, counts: p.egress_histogram }, count: p.egress_histogram.reduce((a, b) => a + b, 0) },
-    })),
-  };
+  return new DeltaHistogramMetric(
+    HISTOGRAM_DESCRIPTOR,
+    snap.ports.map((p, k) => new HistogramPoint(attributes[k]!.histogram, start, end, new HistogramValue(new HistogramBuckets(boundaries, p.egress_histogram)))),
+  );
+}
+
+class HistogramBuckets {
+  constructor(
+    readonly boundaries: number[],
+    readonly counts: number[],
+  ) {}
+}
+
+class HistogramValue {
+  readonly buckets: HistogramBuckets;
+  readonly count: number;
+  constructor(buckets: HistogramBuckets) {
+    this.buckets = buckets;
+    let count = 0;
+    for (const c of buckets.counts) count += c;
+    this.count = count;
+  }
+}
+
+class HistogramPoint {
+  constructor(
+    readonly attributes: Readonly<Record<string, string | number>>,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly value: HistogramValue,
+  ) {}
+}
+
+class DeltaHistogramMetric {
+  readonly descriptor: MetricData['descriptor'];
+  readonly aggregationTemporality: AggregationTemporality;
+  readonly dataPointType: DataPointType.HISTOGRAM;
+  readonly dataPoints: HistogramPoint[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: HistogramPoint[]) {
+    this.descriptor = descriptor;
+    this.aggregationTemporality = AggregationTemporality.DELTA;
+    this.dataPointType = DataPointType.HISTOGRAM;
+    this.dataPoints = dataPoints;
+  }
 }
 
 /** One OTLP/HTTP exporter per switch, as each switch pushes its own telemetry. */
