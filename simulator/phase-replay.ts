@@ -335,10 +335,8 @@ class Recorder {
 /** A recorded phase playing out on its ports from `startUs`. */
 class Replay {
   readonly endUs: number;
-  /** Activity already added to the ports. */
-  private readonly shown: Float64Array;
-  private readonly target: Float64Array;
-  private readonly delta: Float64Array;
+  /** Activity already added to the ports; none until a sample falls inside the replay. */
+  private shown: Float64Array | undefined;
   /** Checkpoint stretches whose peaks the watermarks already hold. */
   private peaksShown = 0;
 
@@ -348,19 +346,18 @@ class Replay {
     private readonly width: number,
   ) {
     this.endUs = startUs + recording.durationUs;
-    this.shown = new Float64Array(recording.final.length);
-    this.target = new Float64Array(recording.final.length);
-    this.delta = new Float64Array(width);
   }
 
   /** Brings the ports to the recording's state at `nowUs` (its end once past it). */
   showProgress(fabric: FluidFabric, nowUs: number): void {
     const rec = this.recording;
     const x = nowUs - this.startUs;
-    if (x <= 0) return;
+    // Before its start, or already shown to its end (the engine may ask again).
+    if (x <= 0 || this.peaksShown === rec.peaks.length) return;
+    let target: Float64Array;
     let peaksDone: number;
     if (x >= rec.durationUs) {
-      this.target.set(rec.final);
+      target = rec.final;
       peaksDone = rec.peaks.length;
     } else {
       // Checkpoint k is the last at or before x; interpolate towards the next (or the end).
@@ -371,22 +368,28 @@ class Replay {
       const next: ArrayLike<number> = k + 1 < rec.rows.length ? rec.rows[k + 1]! : rec.final;
       const f = (x - t0) / (t1 - t0);
       const from = k < 0 ? undefined : rec.rows[k]!;
-      for (let j = 0; j < this.target.length; j++) {
+      target = new Float64Array(rec.final.length);
+      for (let j = 0; j < target.length; j++) {
         const a = from ? from[j]! : 0;
-        this.target[j] = a + (next[j]! - a) * f;
+        target[j] = a + (next[j]! - a) * f;
       }
       peaksDone = k + 1;
     }
     const w = this.width;
+    const shown = this.shown;
+    const delta = shown ? new Float64Array(w) : target;
     for (let i = 0; i < rec.ports.length; i++) {
       const p = rec.ports[i]!;
-      for (let k = 0; k < w; k++) this.delta[k] = this.target[i * w + k]! - this.shown[i * w + k]!;
-      fabric.addPortActivity(p, this.delta, 0);
+      if (shown) {
+        for (let k = 0; k < w; k++) delta[k] = target[i * w + k]! - shown[i * w + k]!;
+        fabric.addPortActivity(p, delta, 0);
+      } else fabric.addPortActivity(p, target, i * w);
       if (this.peaksShown === 0 && peaksDone === rec.peaks.length) fabric.raiseWatermark(p, rec.peak[i]!);
       else for (let s = this.peaksShown; s < peaksDone; s++) fabric.raiseWatermark(p, rec.peaks[s]![i]!);
       fabric.raiseWatermark(p, fabric.queue[p]!);
     }
-    this.shown.set(this.target);
+    // The end needs no record of what was shown: nothing follows it.
+    if (peaksDone < rec.peaks.length) this.shown = target;
     this.peaksShown = peaksDone;
   }
 }
