@@ -25,6 +25,7 @@ import type { Topology } from '../core/topology.js';
 import { allToAllTransfers, placeRanks, ringTransfers, treeTransfers, type RankPlace, type Transfer } from '../core/collective-routing.js';
 import { gpuName, nodeName } from '../core/names.js';
 import type { Flow, FlowGroup, FluidFabric } from './fluid-fabric.js';
+import { KernelSpan, RankRecord } from './collective-samples.js';
 import type { CollectiveRecord } from './outputs.js';
 import { Prng, hashHex } from './prng.js';
 import type { CollectiveKind, ScenarioJob } from './scenario.js';
@@ -349,30 +350,32 @@ export class JobRun {
       const endEpoch = Math.round(this.host.epochUs(endUs[r]!));
       const exec = Math.max(1, endEpoch - startEpoch);
       const algbw = bytes / 1e9 / (exec / 1e6);
-      const kernels = [];
+      const kernels: KernelSpan[] = [];
       for (let c = 0; c < CHANNELS; c++) {
         const ks = startEpoch + 1 + c;
         const ke = Math.max(ks, endEpoch - CHANNELS + c);
-        kernels.push({ channel_id: c, start_us: ks, stop_us: ke, record_us: ke + 1 });
+        kernels.push(new KernelSpan(c, ks, ke, ke + 1));
       }
-      records.push({
-        job: this.job.id,
-        comm_id: this.commId,
-        rank: this.ranks[r]!.rank,
-        n_ranks: n,
-        host: this.rankHosts[r]!,
-        collective: NCCL_NAMES[this.job.collective],
-        seq,
-        msg_bytes: bytes,
-        start_us: startEpoch,
-        end_us: endEpoch,
-        exec_time_us: exec,
-        algbw_gbs: algbw,
-        busbw_gbs: algbw * busFactor(this.job.collective, n),
-        nnodes: this.nodes.length,
-        gpu: this.rankGpus[r]!,
-        kernel_events: kernels,
-      });
+      records.push(
+        new RankRecord(
+          this.job.id,
+          this.commId,
+          this.ranks[r]!.rank,
+          n,
+          this.rankHosts[r]!,
+          NCCL_NAMES[this.job.collective],
+          seq,
+          bytes,
+          startEpoch,
+          endEpoch,
+          exec,
+          algbw,
+          algbw * busFactor(this.job.collective, n),
+          this.nodes.length,
+          this.rankGpus[r]!,
+          kernels,
+        ),
+      );
     }
     return records;
   }

@@ -28,6 +28,18 @@ const STORM_PERIOD_US = 1000;
 /** Jobs start a little after t=0, staggered, like processes that launched at different times. */
 const JOB_START_US = 1000;
 
+/**
+ * A stretch a GPU was busy. A class, not a [from, to] literal: each collective adds two per GPU
+ * that live until the next GPU sample, and V8 pretenures literal sites whose objects live that
+ * long (see simulator/switch-samples.ts).
+ */
+class BusySpan {
+  constructor(
+    public fromUs: number,
+    public toUs: number,
+  ) {}
+}
+
 export interface EngineOptions {
   /**
    * Replay recorded collective phases instead of carrying them again (simulator/phase-replay.ts).
@@ -56,7 +68,7 @@ export class SimulationEngine implements CollectiveHost {
   private readonly gpus: GpuState[];
   private readonly gpuIndex = new Map<string, number>();
   /** Busy intervals per GPU not yet fully accounted in a sample. */
-  private readonly busy: Array<Array<[number, number]>>;
+  private readonly busy: BusySpan[][];
   private readonly gpuNoise: Prng;
   private readonly completed: CompletedCollective[] = [];
   /** Each switch's ports with their names resolved once, as every switch snapshot lists them. */
@@ -294,8 +306,8 @@ export class SimulationEngine implements CollectiveHost {
     // Closing the open interval (a collective in progress; always the last one, intervals come
     // in time order) or adding a new one.
     const last = list[list.length - 1];
-    if (last && last[1] === Infinity) last[1] = toUs;
-    else list.push([fromUs, toUs]);
+    if (last && last.toUs === Infinity) last.toUs = toUs;
+    else list.push(new BusySpan(fromUs, toUs));
   }
 
   /** Busy µs of GPU i inside [from, to); forgets intervals that ended before `to`. */
@@ -303,10 +315,10 @@ export class SimulationEngine implements CollectiveHost {
     const list = this.busy[i]!;
     let total = 0;
     for (const iv of list) {
-      total += Math.max(0, Math.min(iv[1], to) - Math.max(iv[0], from));
-      if (iv[0] < to) iv[0] = Math.max(iv[0], to);
+      total += Math.max(0, Math.min(iv.toUs, to) - Math.max(iv.fromUs, from));
+      if (iv.fromUs < to) iv.fromUs = Math.max(iv.fromUs, to);
     }
-    this.busy[i] = list.filter(([, b]) => b > to);
+    this.busy[i] = list.filter((iv) => iv.toUs > to);
     return total;
   }
 
