@@ -3,15 +3,18 @@
  *
  * A training job repeats the same collective every iteration: the same flows, on the same ECMP
  * paths, at the same rates. When a phase starts on ports that are idle (no other flow, queue,
- * PAUSE or storm on anything the job may cross) and their conditions (capacities, oper state,
- * credits) are those of a phase recorded before, the fabric would carry it exactly as it did then,
- * shifted in time: every flow sees the same events at the same offsets. So the first such phase
- * is simulated and recorded, and later ones replay the recording: they end after the recorded
- * duration and add the recorded counters to their ports, at a fraction of the cost.
+ * PAUSE or storm on the ports its flows cross or the NICs they leave from) and their conditions
+ * (capacities, oper state, credits) are those of a phase recorded before, the fabric would carry
+ * it as it did then, shifted in time. So the first such phase is carried and recorded, and later
+ * ones replay the recording: they end after the recorded duration and add the recorded counters
+ * to their ports, at a fraction of the cost.
  *
  * What a replay reproduces, and how closely:
- * - the phase's duration and the counters at its end (bytes, ECN marks, PFC frames and pause
- *   time, credit stalls, replays, histogram time): exactly, up to float rounding;
+ * - the recorded phase's duration and the counters at its end (bytes, ECN marks, PFC frames and
+ *   pause time, credit stalls, replays, histogram time), up to float rounding. Where congestion
+ *   control acts, identical phases the fabric carries differ a little (its updates keep to a
+ *   fabric-wide 50 µs grid, which meets each phase at another offset: a congested 8-node ring's
+ *   duration spreads by ~2 %); a replay repeats the recorded one (test/simulator/phase-replay.test.ts);
  * - a telemetry sample taken during a replay: counters and queue depth interpolated between
  *   checkpoints recorded every 50 µs (coarser for long phases, see MAX_CHECKPOINTS);
  *   watermarks are the recorded peak of each checkpoint stretch that ended before the sample,
