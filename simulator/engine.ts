@@ -13,6 +13,7 @@ import { FluidFabric, type Flow } from './fluid-fabric.js';
 import { healthyCreditLink, starvedCreditLink } from './credit-link.js';
 import { createGpuStates, sampleGpu, stragglerClockRatio, type GpuState } from './gpu-model.js';
 import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './outputs.js';
+import { BusyLedger } from './busy-ledger.js';
 import { PhaseReplayer } from './phase-replay.js';
 import { Prng, hash32 } from './prng.js';
 import { PortSample, SwitchSample } from './switch-samples.js';
@@ -27,18 +28,6 @@ const flapDownUs = (severity: number): number => Math.round((0.1 + 0.4 * severit
 const STORM_PERIOD_US = 1000;
 /** Jobs start a little after t=0, staggered, like processes that launched at different times. */
 const JOB_START_US = 1000;
-
-/**
- * A stretch a GPU was busy. A class, not a [from, to] literal: each collective adds two per GPU
- * that live until the next GPU sample, and V8 pretenures literal sites whose objects live that
- * long (see simulator/switch-samples.ts).
- */
-class BusySpan {
-  constructor(
-    public fromUs: number,
-    public toUs: number,
-  ) {}
-}
 
 export interface EngineOptions {
   /**
@@ -68,7 +57,7 @@ export class SimulationEngine implements CollectiveHost {
   private readonly gpus: GpuState[];
   private readonly gpuIndex = new Map<string, number>();
   /** Busy intervals per GPU not yet fully accounted in a sample. */
-  private readonly busy: BusySpan[][];
+  private readonly busy: BusyLedger;
   private readonly gpuNoise: Prng;
   private readonly completed: CompletedCollective[] = [];
   /** Each switch's ports with their names resolved once, as every switch snapshot lists them. */
@@ -95,7 +84,7 @@ export class SimulationEngine implements CollectiveHost {
     this.schedule = new FaultSchedule(scenario, this.startMs);
     this.gpus = createGpuStates(scenario.seed, nodes, gpus_per_node);
     this.gpus.forEach((g, i) => this.gpuIndex.set(g.name, i));
-    this.busy = this.gpus.map(() => []);
+    this.busy = new BusyLedger(this.gpus.length);
     this.gpuNoise = new Prng(`${scenario.seed}|gpu-noise`);
     const portsByDevice = new Map<string, SwitchPorts>();
     this.fabric.names.forEach((name, i) => {
@@ -217,7 +206,7 @@ export class SimulationEngine implements CollectiveHost {
     const intervalUs = now - this.lastGpuSampleUs;
     const G = this.scenario.topology.gpus_per_node;
     const gpus = this.gpus.map((gpu, i) => {
-      gpu.busyUs = this.takeBusy(i, this.lastGpuSampleUs, now);
+      gpu.busyUs = this.busy.take(i, this.lastGpuSampleUs, now);
       const straggler = this.schedule.activeAt('straggler_gpu', gpu.name, now);
       const sw = `nvsw-${gpu.node}`;
       const tx = G > 1 ? this.fabric.txBytes[this.fabric.portIndex(portName(sw, (gpu.index + 1) % G))]! : 0;
@@ -301,25 +290,7 @@ export class SimulationEngine implements CollectiveHost {
 
   markBusy(gpu: string, fromUs: number, toUs: number): void {
     const i = this.gpuIndex.get(gpu);
-    if (i === undefined || !(toUs > fromUs)) return;
-    const list = this.busy[i]!;
-    // Closing the open interval (a collective in progress; always the last one, intervals come
-    // in time order) or adding a new one.
-    const last = list[list.length - 1];
-    if (last && last.toUs === Infinity) last.toUs = toUs;
-    else list.push(new BusySpan(fromUs, toUs));
-  }
-
-  /** Busy µs of GPU i inside [from, to); forgets intervals that ended before `to`. */
-  private takeBusy(i: number, from: number, to: number): number {
-    const list = this.busy[i]!;
-    let total = 0;
-    for (const iv of list) {
-      total += Math.max(0, Math.min(iv.toUs, to) - Math.max(iv.fromUs, from));
-      if (iv.fromUs < to) iv.fromUs = Math.max(iv.fromUs, to);
-    }
-    this.busy[i] = list.filter((iv) => iv.toUs > to);
-    return total;
+    if (i !== undefined) this.busy.mark(i, fromUs, toUs);
   }
 
   // ---- faults ----
