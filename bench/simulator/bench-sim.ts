@@ -9,23 +9,9 @@
 import { SimulationEngine } from '../../simulator/engine.js';
 import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-exporter.js';
 import { parseScenario } from '../../simulator/scenario.js';
+import { benchScenarioYaml } from './bench-scenario.js';
 
-const SCENARIO = `
-name: bench-1024
-seed: 2026
-duration_s: ${Number(process.env.BENCH_SIM_SECONDS ?? 60)}
-start: "2026-01-01T00:00:00Z"
-telemetry: { switch_interval_ms: 100, gpu_interval_ms: 1000 }
-topology: { nodes: 128, gpus_per_node: 8, leaves: 32, spines: 16, link_gbps: 400 }
-jobs:
-  - { id: train-a, nodes: [${Array.from({ length: 64 }, (_, i) => i).join(', ')}], collective: allreduce, message_bytes: 268435456, compute_ms: 60 }
-  - { id: train-b, nodes: [${Array.from({ length: 64 }, (_, i) => 64 + i).join(', ')}], collective: allreduce, algorithm: tree, message_bytes: 134217728, compute_ms: 45 }
-background: { load: 0.1 }
-faults:
-  - { kind: incast_congestion, target: leaf-3/p5, start_s: 10, duration_s: 5, severity: 0.8 }
-  - { kind: link_degraded, target: leaf-20/p33, start_s: 25, duration_s: 8, severity: 0.75 }
-  - { kind: straggler_gpu, target: node-70/gpu-3, start_s: 40, duration_s: 8, severity: 0.7 }
-`;
+const SCENARIO = benchScenarioYaml(Number(process.env.BENCH_SIM_SECONDS ?? 60));
 
 const scenario = parseScenario(SCENARIO, 'bench-1024.yaml');
 const wallStart = process.hrtime.bigint();
