@@ -5,10 +5,6 @@
  * switches would push (not sent: the benchmark measures the emulator, not a receiver). Prints
  * progress to stderr and, as its last stdout line, one JSON object
  * {"gpus","simulated_s","wall_s","speedup","peak_rss_mb"}.
- *
- * `npm run bench:sim` gives node a 32 MB young-generation semi-space: the fabric's events leave
- * ~100 MB of short-lived values per simulated second of incast, and with Node 20's default the
- * scavenges took about a third of the run's CPU (60 s run: 20.4 -> 13.0 CPU s).
  */
 import { SimulationEngine } from '../../simulator/engine.js';
 import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-exporter.js';

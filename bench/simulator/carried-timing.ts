@@ -6,7 +6,7 @@
  *      which cannot be replayed (the engine is first advanced to 10 s, untimed).
  * Switch snapshots every 100 ms are taken as the bench does. Prints one JSON line.
  *
- *   node [--max-semi-space-size=32] dist/bench/simulator/carried-timing.js [--no-replay] [--only=a|b]
+ *   node dist/bench/simulator/carried-timing.js [--no-replay] [--only=a|b]
  */
 import { SimulationEngine } from '../../simulator/engine.js';
 import { parseScenario } from '../../simulator/scenario.js';
