@@ -58,19 +58,47 @@ export function newDcqcnState(lineRate: number): DcqcnState {
 
 /**
  * (1 − g)^(dt / period) for the last few interval lengths: updates come on a handful of fixed
- * intervals, and the power is the costliest step of an update.
+ * intervals, and the power is the costliest step of an update. One update advances every sender
+ * over the same interval, so the last one is checked before the map.
  */
 const decayCache = new Map<number, number>();
+let lastDecayDtUs = NaN;
+let lastDecay = 1;
 function alphaDecay(dtUs: number, p: DcqcnParams): number {
   if (p !== DCQCN_NVIDIA_DEFAULTS) return Math.pow(1 - p.alphaGain, dtUs / p.alphaPeriodUs);
+  if (dtUs === lastDecayDtUs) return lastDecay;
   let k = decayCache.get(dtUs);
   if (k === undefined) {
     k = Math.pow(1 - p.alphaGain, dtUs / p.alphaPeriodUs);
     if (decayCache.size > 64) decayCache.clear();
     decayCache.set(dtUs, k);
   }
+  lastDecayDtUs = dtUs;
+  lastDecay = k;
   return k;
 }
+
+/**
+ * Math.pow remembering its last arguments, one per call site: senders that share a path and a
+ * history (an incast's senders, a tree level's flows) come in a row with the same inputs, and the
+ * powers are most of an update's cost. The result is Math.pow's own, bit for bit.
+ */
+class LastPow {
+  private base = NaN;
+  private exponent = NaN;
+  private result = NaN;
+  of(base: number, exponent: number): number {
+    if (base !== this.base || exponent !== this.exponent) {
+      this.base = base;
+      this.exponent = exponent;
+      this.result = Math.pow(base, exponent);
+    }
+    return this.result;
+  }
+}
+const cnpPow = new LastPow();
+const cutPow = new LastPow();
+const noCutPow = new LastPow();
 
 /** Timer increases due in the time accrued; the stage is read before it advances (rdma-hw.cc). */
 function timerIncreases(s: DcqcnState, lineRate: number, p: DcqcnParams): void {
@@ -93,7 +121,7 @@ export function advanceDcqcn(s: DcqcnState, lineRate: number, markProb: number, 
   if (markProb > 0 && sentBytes > 0) {
     // Packets per CNP window; the receiver NIC answers a marked window with one CNP.
     const pkts = Math.max(1, (sentBytes / dtUs) * p.cnpSpacingUs / p.mtuBytes);
-    const cnpPerWindow = 1 - Math.pow(1 - Math.min(1, markProb), pkts);
+    const cnpPerWindow = 1 - cnpPow.of(1 - Math.min(1, markProb), pkts);
     if (!s.active) {
       s.active = true;
       s.alpha = p.initialAlpha;
@@ -115,10 +143,10 @@ export function advanceDcqcn(s: DcqcnState, lineRate: number, markProb: number, 
     // rate from before the episode as the target, and recovery returns towards it.
     if (s.timerStage > 0) s.target = s.rate;
     const factor = Math.max(p.minDecreaseFactor, 1 - meanAlpha / 2);
-    s.rate = Math.max(p.minRateBytesPerUs, s.rate * Math.pow(factor, cuts));
+    s.rate = Math.max(p.minRateBytesPerUs, s.rate * cutPow.of(factor, cuts));
     // The timer restarts at every cut: it runs on only if no window of the interval cut, and
     // otherwise holds the time since the last cut (about one gap between cuts, at most dt/2).
-    const noCut = Math.pow(1 - cnpPerWindow, windows);
+    const noCut = noCutPow.of(1 - cnpPerWindow, windows);
     const sinceCut = Math.min(dtUs / 2, p.decreasePeriodUs / cnpPerWindow);
     s.timerAccUs = noCut * (s.timerAccUs + dtUs) + (1 - noCut) * sinceCut;
     if (noCut < 0.5) s.timerStage = 0;

@@ -871,22 +871,27 @@ export class FluidFabric {
     while (oldest < n && (fDead[oldest] || fExternal[oldest])) oldest++;
     const share = oldest < n ? completionBatchShare * (t - this.fStartUs[oldest]!) : 0;
     let count = this.nextHeap.collectAtMost(t + Math.max(completionBatchUs, eventBatchUs, share) + 1e-9, candidates, 0);
+    // (Indexed loops, and lengths set only when rows drop out: this runs at every event.)
+    const noEventRows = this.noEventRows;
     let kept = 0;
-    for (const fi of this.noEventRows) {
+    for (let i = 0; i < noEventRows.length; i++) {
+      const fi = noEventRows[i]!;
       if (fDead[fi] || fNextUs[fi] !== Infinity) this.noEventFlag[fi] = 0;
       else {
-        this.noEventRows[kept++] = fi;
+        noEventRows[kept++] = fi;
         candidates[count++] = fi;
       }
     }
-    this.noEventRows.length = kept;
+    if (kept !== noEventRows.length) noEventRows.length = kept;
+    const externalRows = this.externalRows;
     kept = 0;
-    for (const fi of this.externalRows) {
+    for (let i = 0; i < externalRows.length; i++) {
+      const fi = externalRows[i]!;
       if (fDead[fi]) continue;
-      this.externalRows[kept++] = fi;
+      externalRows[kept++] = fi;
       candidates[count++] = fi;
     }
-    this.externalRows.length = kept;
+    if (kept !== externalRows.length) externalRows.length = kept;
     if (count < 2) return count;
     candidates.subarray(0, count).sort();
     // An external sender may have come from the heap too.
@@ -1460,7 +1465,7 @@ export class FluidFabric {
       if (this.queue[p]! > 0 || this.xoff[p]) this.touch(p);
     }
     for (let i = 0; i < this.nextPausedCount; i++) this.touch(nextPaused[i]!);
-    for (const p of this.forcedPorts) this.touch(p);
+    for (let i = 0; i < this.forcedPorts.length; i++) this.touch(this.forcedPorts[i]!);
     // Devices of the old active set lose their usage; the new set adds it back below.
     for (let i = 0; i < this.activeCount; i++) {
       const d = this.deviceOf[this.activePorts[i]!]!;
@@ -1727,11 +1732,12 @@ export class FluidFabric {
     this.nicPausedCount = 0;
     this.nextPausedCount = 0;
     this.pauseBuild++;
-    for (const p of this.forcedPorts) {
+    for (let i = 0; i < this.forcedPorts.length; i++) {
+      const p = this.forcedPorts[i]!;
       if (this.peerNic[p]! >= 0) this.pauseNic(this.peerNic[p]!, 1);
       else this.pausePort(this.peerPort[p]!, list, 1);
     }
-    for (const k of this.forcedNics) this.pausePort(this.nicPort[k]!, list, 1);
+    for (let i = 0; i < this.forcedNics.length; i++) this.pausePort(this.nicPort[this.forcedNics[i]!]!, list, 1);
     if (this.xoffSeenCount === 0) return;
     if (this.levelsStale) this.rebuildLevels();
     const edges = this.pauseEdges;
@@ -2060,8 +2066,9 @@ export class FluidFabric {
         dirtyA!.take(fi);
         this.rateSender(fi, windowed, final, mirrored);
       }
-      for (const fi of this.externalRows) this.rateSender(fi, windowed, final, mirrored);
-      if (final) for (const fi of this.scaleUpRows) this.rateSender(fi, windowed, final, mirrored);
+      const { externalRows, scaleUpRows } = this;
+      for (let i = 0; i < externalRows.length; i++) this.rateSender(externalRows[i]!, windowed, final, mirrored);
+      if (final) for (let i = 0; i < scaleUpRows.length; i++) this.rateSender(scaleUpRows[i]!, windowed, final, mirrored);
     }
     // Rows marked while this pass ran (their own moves) wait for the next one.
     dirty.dropFirst(listed);
