@@ -156,7 +156,7 @@ export class SimulationEngine implements CollectiveHost {
     while (this.nowUs < tUs) {
       replayer.advance(this.nowUs);
       if (this.nowUs >= this.nextFaultChangeUs) {
-        replayer.interrupt(this.nowUs);
+        replayer.faultEdge();
         this.applyFaults(this.nowUs);
       }
       let nextJob = Infinity;
@@ -176,8 +176,8 @@ export class SimulationEngine implements CollectiveHost {
         if (job?.flowDone(flow, this.nowUs)) replayer.phaseDone(job, this.nowUs);
       }
     }
-    // Telemetry is read next: replays show their progress, recordings stop.
-    replayer.interrupt(this.nowUs);
+    // Telemetry is read next: replays show their progress up to now.
+    replayer.beforeTelemetryRead(this.nowUs);
   }
 
   /** Collective records completed since the last call. */

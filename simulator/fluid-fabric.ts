@@ -189,7 +189,9 @@ export class FluidFabric {
   private readonly srv: Float64Array;
   private readonly dq: Float64Array;
   readonly watermark: Float64Array;
+  /** Bytes the flows sent (other tenants' background bytes are kept apart, in backgroundTxBytes). */
   readonly txBytes: Float64Array;
+  private readonly backgroundTxBytes: Float64Array;
   readonly ecnMarked: Float64Array;
   private readonly markIntegral: Float64Array;
   private readonly markIntegralAtCc: Float64Array;
@@ -501,6 +503,8 @@ export class FluidFabric {
     this.dq = new Float64Array(n);
     this.watermark = new Float64Array(n);
     this.txBytes = new Float64Array(n);
+    this.backgroundTxBytes = new Float64Array(n);
+    this.stretchPeak = new Float64Array(n);
     this.ecnMarked = new Float64Array(n);
     this.markIntegral = new Float64Array(n);
     this.markIntegralAtCc = new Float64Array(n);
@@ -2361,6 +2365,7 @@ export class FluidFabric {
       // The PFC thresholds read the shared-buffer usage at every event, crossings or not.
       this.devUsage[this.deviceOf[p]!]! += q1 - q0;
       if (q1 > this.watermark[p]!) this.watermark[p] = q1;
+      if (q1 > this.stretchPeak[p]!) this.stretchPeak[p] = q1;
       if (q0 > 0 || q1 > 0) {
         const pm = this.meanMarkProbability(q0, q1);
         if (pm > 0) {
@@ -2433,7 +2438,7 @@ export class FluidFabric {
     for (let p = 0; p < this.cap.length; p++) {
       const f = this.capacityFactor[p]!;
       if (this.isScaleUp[p] || !this.operUp[p]) continue;
-      if (this.backgroundLoad > 0) this.txBytes[p]! += this.backgroundLoad * this.nominal[p]! * f * dt;
+      if (this.backgroundLoad > 0) this.backgroundTxBytes[p]! += this.backgroundLoad * this.nominal[p]! * f * dt;
       // A degraded link shows FEC/CRC errors roughly in proportion to how bad it is.
       if (f < 1) this.linkErrors[p]! += (1 - f) * 0.05 * dt;
     }
@@ -2456,8 +2461,8 @@ export class FluidFabric {
     // and V8 would pretenure a literal site (see switch-samples.ts).
     const hist = scratch.slice();
     return {
-      tx_bytes: Math.round(this.txBytes[p]!),
-      tx_packets: Math.round(this.txBytes[p]! / this.p.mtuBytes),
+      tx_bytes: Math.round(this.txBytes[p]! + this.backgroundTxBytes[p]!),
+      tx_packets: Math.round((this.txBytes[p]! + this.backgroundTxBytes[p]!) / this.p.mtuBytes),
       ecn_marked_pkts: Math.floor(this.ecnMarked[p]!),
       pfc_tx_pause_frames: Math.floor(this.pfcTx[p]!),
       pfc_rx_pause_frames: Math.floor(this.pfcRx[p]!),
@@ -2485,6 +2490,7 @@ export class FluidFabric {
     this.histogram.fill(0);
     this.histAccountedUs.fill(0);
     this.histSnapshotUs = this.now;
+    this.snapshotCount++;
   }
 
   // ---- phase replay (simulator/phase-replay.ts) --------------------------------------------
@@ -2519,6 +2525,36 @@ export class FluidFabric {
     if (this.queue[p]! < 0) this.queue[p] = 0;
     const base = p * this.nBins;
     for (let b = 0; b < this.nBins; b++) this.histogram[base + b]! += delta[at + counters.length + b]!;
+  }
+
+  /**
+   * Each port's peak queue since markStretch(p): what a recording measures its checkpoint
+   * stretches with, apart from the periodic watermark that telemetry restarts.
+   */
+  private readonly stretchPeak: Float64Array;
+
+  /** Starts a new stretch on port p; returns the peak queue of the one that ends. */
+  markStretch(p: number): number {
+    const peak = this.stretchPeak[p]!;
+    this.stretchPeak[p] = this.queue[p]!;
+    return peak;
+  }
+
+  /**
+   * Snapshots taken so far: each restarts the periodic watermarks and the egress histograms
+   * (resetWatermarks), which a recording in progress must rebase on.
+   */
+  get snapshotsTaken(): number {
+    return this.snapshotCount;
+  }
+  private snapshotCount = 0;
+
+  /** Activity-vector fields a snapshot restarts from zero: histogram time and bins. */
+  get snapshotRestartedFields(): number[] {
+    const counters = this.activityCounters();
+    const fields = [counters.indexOf(this.histAccountedUs)];
+    for (let b = 0; b < this.nBins; b++) fields.push(counters.length + b);
+    return fields;
   }
 
   /** Raises port p's periodic watermark to `bytes` (the peak of a replayed stretch). */

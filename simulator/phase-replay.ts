@@ -21,9 +21,9 @@
  *   and the stretch around the sample counts towards the next one.
  *
  * A phase is only recorded and replayed for a job whose ports and NICs no other job can use (the
- * footprints are checked once), never across a fault edge (the replay must end before the next
- * one; a recording stops at one), and a recording stops when telemetry is read during it (its
- * watermarks would be split). Two jobs can still share a switch's buffer: a replayed phase's queues
+ * footprints are checked once) and never across a fault edge (the replay must end before the next
+ * one; a recording stops at one). Recordings measure their own stretch peaks and carry the
+ * histogram time a snapshot restarts, so telemetry may be read while one runs. Two jobs can still share a switch's buffer: a replayed phase's queues
  * do not lower another job's dynamic PFC thresholds on that switch (documented simplification).
  */
 import type { JobRun, PhaseFlow } from './collective-engine.js';
@@ -71,7 +71,7 @@ export interface PhaseReplayStats {
   replayed: number;
   /** Recordings completed. */
   recorded: number;
-  /** Recordings given up (a fault edge or a telemetry read during the phase). */
+  /** Recordings given up (a fault edge during the phase). */
   abandoned: number;
   /** Memory the recordings hold (bytes). */
   recordedBytes: number;
@@ -177,14 +177,18 @@ export class PhaseReplayer {
   }
 
   /**
-   * Before telemetry is read or faults change: recordings in progress are given up (their
-   * watermarks restored) and replays in progress show their progress up to now.
+   * Telemetry is read next: replays in progress show their progress up to now, recordings keep
+   * what a snapshot would restart.
    */
-  interrupt(nowUs: number): void {
-    for (const r of this.recorders.values()) r.abandon();
+  beforeTelemetryRead(nowUs: number): void {
+    for (const r of this.recorders.values()) r.beforeTelemetryRead();
+    for (const replay of this.replays) replay.showProgress(this.fabric, nowUs);
+  }
+
+  /** Faults change the fabric under the recordings in progress: they are given up. */
+  faultEdge(): void {
     this.stats.abandoned += this.recorders.size;
     this.recorders.clear();
-    for (const replay of this.replays) replay.showProgress(this.fabric, nowUs);
   }
 
   private describe(flows: readonly PhaseFlow[], ports: Int32Array): Float64Array {
@@ -211,12 +215,15 @@ class Recorder {
   nextStopUs: number;
   private stepUs = CHECKPOINT_US;
   private readonly base: Float64Array;
-  private readonly savedWatermark: Float64Array;
   private readonly peak: Float64Array;
   private readonly times: number[] = [];
   private readonly rows: Float32Array[] = [];
   private readonly peaks: Float32Array[] = [];
   private readonly scratch: Float64Array;
+  /** Snapshot-restarted fields as they stood just before telemetry was last read. */
+  private readonly beforeRead: Float64Array;
+  private readonly restarted: number[];
+  private snapshotsSeen: number;
 
   constructor(
     private readonly fabric: FluidFabric,
@@ -228,11 +235,12 @@ class Recorder {
   ) {
     this.base = new Float64Array(ports.length * width);
     this.scratch = new Float64Array(ports.length * width);
+    this.beforeRead = new Float64Array(ports.length * width);
+    this.restarted = fabric.snapshotRestartedFields;
+    this.snapshotsSeen = fabric.snapshotsTaken;
     for (let i = 0; i < ports.length; i++) fabric.readPortActivity(ports[i]!, this.base, i * width);
-    // The fabric's watermarks measure each stretch's peak; the periodic ones are restored after.
-    this.savedWatermark = Float64Array.from(ports, (p) => fabric.watermark[p]!);
     this.peak = new Float64Array(ports.length);
-    this.restartWatermarks();
+    for (const p of ports) fabric.markStretch(p);
     this.nextStopUs = startUs + this.stepUs;
   }
 
@@ -246,12 +254,20 @@ class Recorder {
     this.nextStopUs = this.startUs + this.times[this.times.length - 1]! + this.stepUs;
   }
 
+  /**
+   * Telemetry may be read now: a snapshot restarts the histograms, so their values are kept to
+   * rebase on (rebaseAfterSnapshot) once one was taken.
+   */
+  beforeTelemetryRead(): void {
+    this.rebaseAfterSnapshot();
+    for (let i = 0; i < this.ports.length; i++) this.fabric.readPortActivity(this.ports[i]!, this.beforeRead, i * this.width);
+  }
+
   finish(nowUs: number): PhaseRecording | undefined {
     const durationUs = nowUs - this.startUs;
     const final = new Float64Array(this.ports.length * this.width);
     this.readDelta(final);
     const lastPeaks = this.takePeaks();
-    this.restoreWatermarks();
     if (!(durationUs > 0)) return undefined;
     // Checkpoints at the very end add nothing the final vector does not hold.
     while (this.times.length > 0 && this.times[this.times.length - 1]! >= durationUs) {
@@ -272,12 +288,9 @@ class Recorder {
     };
   }
 
-  abandon(): void {
-    this.restoreWatermarks();
-  }
-
   /** Activity since the start, per port. */
   private readDelta(out: Float64Array): void {
+    this.rebaseAfterSnapshot();
     const w = this.width;
     for (let i = 0; i < this.ports.length; i++) {
       this.fabric.readPortActivity(this.ports[i]!, out, i * w);
@@ -285,26 +298,27 @@ class Recorder {
     }
   }
 
-  /** Each port's peak queue since the last checkpoint; the fabric's watermark then restarts. */
+  /**
+   * A snapshot restarted the histogram fields from zero at the last telemetry read: what they had
+   * gained by then stays counted, as a base below zero.
+   */
+  private rebaseAfterSnapshot(): void {
+    if (this.fabric.snapshotsTaken === this.snapshotsSeen) return;
+    this.snapshotsSeen = this.fabric.snapshotsTaken;
+    for (let i = 0; i < this.ports.length; i++) {
+      for (const f of this.restarted) this.base[i * this.width + f]! -= this.beforeRead[i * this.width + f]!;
+    }
+  }
+
+  /** Each port's peak queue since the last checkpoint; a new stretch starts. */
   private takePeaks(): Float32Array {
     const out = new Float32Array(this.ports.length);
     for (let i = 0; i < this.ports.length; i++) {
-      const w = this.fabric.watermark[this.ports[i]!]!;
+      const w = this.fabric.markStretch(this.ports[i]!);
       out[i] = w;
       if (w > this.peak[i]!) this.peak[i] = w;
     }
-    this.restartWatermarks();
     return out;
-  }
-
-  private restartWatermarks(): void {
-    for (const p of this.ports) this.fabric.watermark[p] = this.fabric.queue[p]!;
-  }
-
-  private restoreWatermarks(): void {
-    this.ports.forEach((p, i) => {
-      this.fabric.watermark[p] = Math.max(this.savedWatermark[i]!, this.peak[i]!, this.fabric.watermark[p]!);
-    });
   }
 
   /** Keeps every second checkpoint (merging the stretches' peaks) and doubles the spacing. */

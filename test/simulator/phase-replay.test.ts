@@ -76,6 +76,21 @@ describe('phase replay', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 
+  it('records phases while telemetry is read during them', () => {
+    // A switch sample every 0.25 ms lands inside every scale-out phase, the recorded ones included.
+    const off = play(CONGESTED, false, 80, 0.25);
+    const on = play(CONGESTED, true, 80, 0.25);
+    expect(on.stats.recorded).toBeGreaterThanOrEqual(2);
+    expect(on.stats.replayed).toBeGreaterThan(20);
+    // Histogram time a sample restarts stays with the recording: replays add none below zero,
+    // and the time queues spent above the first bin matches the fabric's.
+    const queuedUs = (run: Run) => run.samples.flat().reduce((sum, p) => sum + p.egress_histogram.slice(1).reduce((a, b) => a + b, 0), 0);
+    for (const p of on.samples.flat()) expect(Math.min(...p.egress_histogram)).toBeGreaterThanOrEqual(0);
+    expect(queuedUs(on) / queuedUs(off)).toBeGreaterThan(0.75);
+    expect(queuedUs(on) / queuedUs(off)).toBeLessThan(1.33);
+    expect(total(on.samples.at(-1)!, 'tx_bytes') / total(off.samples.at(-1)!, 'tx_bytes')).toBeCloseTo(1, 1);
+  });
+
   it('under congestion repeats one realization within the spread of the phases the fabric carries', () => {
     const off = play(CONGESTED, false, 500, 5);
     const on = play(CONGESTED, true, 500, 5);
