@@ -104,27 +104,24 @@ function switchResource(device: string): ResourceMetrics['resource'] {
  * the literals had, in the same (declaration) order.
  */
 
-/** A gauge or sum data point. */
-class NumberPoint {
+/** A data point: a number (gauges, sums) or a histogram value. */
+class Point<V> {
   constructor(
     readonly attributes: Readonly<Record<string, string | number>>,
     readonly startTime: HrTime,
     readonly endTime: HrTime,
-    readonly value: number,
+    readonly value: V,
   ) {}
 }
 
-class GaugeMetric {
-  readonly descriptor: MetricData['descriptor'];
-  readonly aggregationTemporality: AggregationTemporality;
-  readonly dataPointType: DataPointType.GAUGE;
-  readonly dataPoints: NumberPoint[];
-  constructor(descriptor: MetricData['descriptor'], dataPoints: NumberPoint[]) {
-    this.descriptor = descriptor;
-    this.aggregationTemporality = AggregationTemporality.CUMULATIVE;
-    this.dataPointType = DataPointType.GAUGE;
-    this.dataPoints = dataPoints;
-  }
+/** A gauge (cumulative temporality, as the SDK reports gauges) or a delta histogram. */
+class PointsMetric<T extends DataPointType.GAUGE | DataPointType.HISTOGRAM, V> {
+  constructor(
+    readonly descriptor: MetricData['descriptor'],
+    readonly aggregationTemporality: AggregationTemporality,
+    readonly dataPointType: T,
+    readonly dataPoints: Point<V>[],
+  ) {}
 }
 
 class CumulativeSumMetric {
@@ -132,8 +129,8 @@ class CumulativeSumMetric {
   readonly aggregationTemporality: AggregationTemporality;
   readonly dataPointType: DataPointType.SUM;
   readonly isMonotonic: boolean;
-  readonly dataPoints: NumberPoint[];
-  constructor(descriptor: MetricData['descriptor'], dataPoints: NumberPoint[]) {
+  readonly dataPoints: Point<number>[];
+  constructor(descriptor: MetricData['descriptor'], dataPoints: Point<number>[]) {
     this.descriptor = descriptor;
     this.aggregationTemporality = AggregationTemporality.CUMULATIVE;
     this.dataPointType = DataPointType.SUM;
@@ -170,8 +167,8 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
   const attributes = ports.map((p) => interfaceAttributes(p.interface));
   const metrics: MetricData[] = (scaleUp ? SCALE_UP_METRICS : SPECTRUM_METRICS).map(({ def, descriptor, counter }) => {
     const startTime = counter ? counterStart : gaugeStart;
-    const dataPoints = ports.map((p, k) => new NumberPoint(def.perTc ? attributes[k]!.perTc : attributes[k]!.plain, startTime, end, def.value(p)));
-    return counter ? new CumulativeSumMetric(descriptor, dataPoints) : new GaugeMetric(descriptor, dataPoints);
+    const dataPoints = ports.map((p, k) => new Point(def.perTc ? attributes[k]!.perTc : attributes[k]!.plain, startTime, end, def.value(p)));
+    return counter ? new CumulativeSumMetric(descriptor, dataPoints) : new PointsMetric(descriptor, AggregationTemporality.CUMULATIVE, DataPointType.GAUGE, dataPoints);
   });
   if (!scaleUp) metrics.push(egressBufferHistogram(snap, attributes, gaugeStart, end));
   return new SwitchResourceMetrics(switchResource(snap.device), metrics);
@@ -189,9 +186,11 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
 function egressBufferHistogram(snap: SwitchSnapshot, attributes: readonly InterfaceAttributes[], start: HrTime, end: HrTime): MetricData {
   // One bounds array for every port of the export: the serialiser only reads it.
   const boundaries = [...EGRESS_HISTOGRAM_BOUNDS];
-  return new DeltaHistogramMetric(
+  return new PointsMetric(
     HISTOGRAM_DESCRIPTOR,
-    snap.ports.map((p, k) => new HistogramPoint(attributes[k]!.histogram, start, end, new HistogramValue(new HistogramBuckets(boundaries, p.egress_histogram)))),
+    AggregationTemporality.DELTA,
+    DataPointType.HISTOGRAM,
+    snap.ports.map((p, k) => new Point(attributes[k]!.histogram, start, end, new HistogramValue(new HistogramBuckets(boundaries, p.egress_histogram)))),
   );
 }
 
@@ -210,28 +209,6 @@ class HistogramValue {
     let count = 0;
     for (const c of buckets.counts) count += c;
     this.count = count;
-  }
-}
-
-class HistogramPoint {
-  constructor(
-    readonly attributes: Readonly<Record<string, string | number>>,
-    readonly startTime: HrTime,
-    readonly endTime: HrTime,
-    readonly value: HistogramValue,
-  ) {}
-}
-
-class DeltaHistogramMetric {
-  readonly descriptor: MetricData['descriptor'];
-  readonly aggregationTemporality: AggregationTemporality;
-  readonly dataPointType: DataPointType.HISTOGRAM;
-  readonly dataPoints: HistogramPoint[];
-  constructor(descriptor: MetricData['descriptor'], dataPoints: HistogramPoint[]) {
-    this.descriptor = descriptor;
-    this.aggregationTemporality = AggregationTemporality.DELTA;
-    this.dataPointType = DataPointType.HISTOGRAM;
-    this.dataPoints = dataPoints;
   }
 }
 
