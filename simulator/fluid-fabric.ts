@@ -2495,12 +2495,13 @@ export class FluidFabric {
 
   // ---- phase replay (simulator/phase-replay.ts) --------------------------------------------
 
+  private activityCache: Float64Array[] | undefined;
+
   /**
    * What a collective phase adds to one port, in activity-vector order: the cumulative counters,
    * then the queue (additive too: a phase starts and ends on an empty queue), then the
    * egress-histogram bins of the current snapshot interval.
    */
-  private activityCache: Float64Array[] | undefined;
   private activityCounters(): Float64Array[] {
     return (this.activityCache ??= [this.txBytes, this.ecnMarked, this.pfcTx, this.pfcRx, this.pauseUs, this.pauseTxUs, this.creditStallUs, this.replays, this.histAccountedUs, this.queue]);
   }
@@ -2579,9 +2580,10 @@ export class FluidFabric {
 
   /**
    * True when nothing moves on these ports and NICs: no live flow crosses them, no queue, no
-   * PAUSE sent, received or on its way, no storm. Then a phase started on them runs exactly as
-   * it would from a fresh fabric, and marks its queues took before their flows all finished are
-   * dropped (settled), not charged to the next flows' first congestion-control update.
+   * PAUSE sent, received or on its way, no storm. Then a phase started on them runs as it would
+   * from a fresh fabric (up to the congestion-control grid, see phase-replay.ts), and marks its
+   * queues took before their flows all finished are dropped (settled), not charged to the next
+   * flows' first congestion-control update.
    */
   settleIfIdle(ports: Int32Array, nics: Int32Array): boolean {
     const stamp = (this.idleStamp ??= new Int32Array(this.queue.length));
