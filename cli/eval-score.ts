@@ -16,7 +16,7 @@
  *   it is listed as "no job waited", not missed; blaming it would still be a wrong verdict.
  * - Detection delay: event time from the fault's start to the end of the first stall that named it.
  */
-import { allToAllTransfers, ringTransfers, treeTransfers, type Transfer } from '../core/collective-routing.js';
+import { allToAllTransfers, ringTransfers, transferPorts, treeTransfers, type Transfer } from '../core/collective-routing.js';
 import { FAULT_KINDS, gpuName, nicName, parseName, type RootCauseKind } from '../core/names.js';
 import type { GroundTruthFault, RootCause } from '../core/records.js';
 import { Topology, type TopologySpec } from '../core/topology.js';
@@ -124,16 +124,14 @@ export class Footprint {
   ) {
     const G = topology.spec.gpus_per_node;
     for (const n of job.nodes) for (let g = 0; g < G; g++) this.gpus.add(gpuName(n, g));
-    for (const t of jobTransfers(job, G)) {
-      if (t.fabric === 'up') {
-        for (const p of topology.scaleUpPath(t.dst.node, t.dst.gpu)) this.links.add(topology.linkId(p));
-        continue;
-      }
+    const transfers = jobTransfers(job, G);
+    for (const p of transferPorts(topology, transfers)) this.links.add(topology.linkId(p));
+    for (const t of transfers) {
+      if (t.fabric === 'up') continue;
       this.nics.add(nicName(t.src.node, t.src.gpu));
       this.nics.add(nicName(t.dst.node, t.dst.gpu));
       // The NIC links themselves (both directions): the source's downlink carries its traffic in.
       this.links.add(topology.linkId(topology.nicAttachment(t.src.node, t.src.gpu).port));
-      for (const path of topology.scaleOutPaths(t.src, t.dst)) for (const p of path) this.links.add(topology.linkId(p));
     }
   }
 

@@ -10,6 +10,7 @@
  *   nvsw-<n>), then one inter-node ring per rail g (node-a/nic-g → node-b/nic-g, the job's
  *   nodes in order, wrapping around), then the intra-node ring again.
  */
+import type { Topology } from './topology.js';
 
 export interface RankPlace {
   rank: number;
@@ -112,4 +113,30 @@ export function allToAllTransfers(nodes: readonly number[], gpusPerNode: number)
     }
   }
   return out;
+}
+
+/**
+ * Every egress port the transfers may cross, over all ECMP paths (a job's footprint). Leaf pairs
+ * repeat across a job's transfers, so each pair's spine paths are listed once.
+ */
+export function transferPorts(topology: Topology, transfers: readonly Transfer[]): Set<string> {
+  const ports = new Set<string>();
+  const leafPairs = new Set<number>();
+  const { leaves, spines } = topology.spec;
+  for (const t of transfers) {
+    if (t.fabric === 'up') {
+      for (const p of topology.scaleUpPath(t.dst.node, t.dst.gpu)) ports.add(p);
+      continue;
+    }
+    const a = topology.nicAttachment(t.src.node, t.src.gpu);
+    const b = topology.nicAttachment(t.dst.node, t.dst.gpu);
+    ports.add(b.port);
+    if (a.leaf === b.leaf || leafPairs.has(a.leaf * leaves + b.leaf)) continue;
+    leafPairs.add(a.leaf * leaves + b.leaf);
+    for (let j = 0; j < spines; j++) {
+      ports.add(topology.leafUplink(a.leaf, j));
+      ports.add(topology.spineDownlink(j, b.leaf));
+    }
+  }
+  return ports;
 }

@@ -89,10 +89,16 @@ export class Topology {
     const b = this.nicAttachment(dst.node, dst.gpu);
     if (a.leaf === b.leaf) return [[b.port]];
     const paths: string[][] = [];
-    for (let j = 0; j < this.spec.spines; j++) {
-      paths.push([this.leafUplink(a.leaf, j), this.spineDownlink(j, b.leaf), b.port]);
-    }
+    for (let j = 0; j < this.spec.spines; j++) paths.push(this.scaleOutPath(src, dst, j));
     return paths;
+  }
+
+  /** The egress ports of a transfer through spine j (just the destination downlink on one leaf). */
+  scaleOutPath(src: { node: number; gpu: number }, dst: { node: number; gpu: number }, spine: number): string[] {
+    const a = this.nicAttachment(src.node, src.gpu);
+    const b = this.nicAttachment(dst.node, dst.gpu);
+    if (a.leaf === b.leaf) return [b.port];
+    return [this.leafUplink(a.leaf, spine), this.spineDownlink(spine, b.leaf), b.port];
   }
 
   /** Egress ports of a scale-up transfer inside one node: the nvsw port towards the receiver. */

@@ -17,7 +17,7 @@
  * 4. Otherwise `unknown`, with the evidence there is. Ports no transfer of the job uses are never
  *    looked at, so benign congestion elsewhere cannot be blamed.
  */
-import { allToAllTransfers, ringTransfers, treeTransfers, type Transfer } from '../core/collective-routing.js';
+import { allToAllTransfers, ringTransfers, transferPorts, treeTransfers, type Transfer } from '../core/collective-routing.js';
 import { deviceOfPort, leafName, type RootCauseKind } from '../core/names.js';
 import type { Evidence, GpuSample, PortSample, RootCause } from '../core/records.js';
 import type { PortInfo, Topology } from '../core/topology.js';
@@ -237,12 +237,7 @@ export function candidatePorts(topology: Topology, nodes: readonly number[], col
     : /allreduce/i.test(collective)
       ? [...ringTransfers(nodes, G), ...treeTransfers(nodes, G)]
       : ringTransfers(nodes, G);
-  const set = new Set<string>();
-  for (const t of transfers) {
-    if (t.fabric === 'up') for (const p of topology.scaleUpPath(t.dst.node, t.dst.gpu)) set.add(p);
-    else for (const path of topology.scaleOutPaths(t.src, t.dst)) for (const p of path) set.add(p);
-  }
-  return [...set].sort();
+  return [...transferPorts(topology, transfers)].sort();
 }
 
 export function attribute(input: AttributionInput): RootCause {

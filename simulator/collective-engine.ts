@@ -22,7 +22,7 @@
  * computed as nccl-tests does.
  */
 import type { Topology } from '../core/topology.js';
-import { allToAllTransfers, placeRanks, ringTransfers, treeTransfers, type RankPlace, type Transfer } from '../core/collective-routing.js';
+import { allToAllTransfers, placeRanks, ringTransfers, transferPorts, treeTransfers, type RankPlace, type Transfer } from '../core/collective-routing.js';
 import { gpuName, nodeName } from '../core/names.js';
 import type { Flow, FlowGroup, FluidFabric } from './fluid-fabric.js';
 import { KernelSpan, RankRecord } from './collective-samples.js';
@@ -269,22 +269,20 @@ export class JobRun {
     for (const t of this.transfers) {
       if (t.fabric !== phase.fabric) continue;
       if (t.fabric === 'up') {
-        const path = this.resolvedPaths(t)[0]!;
+        const path = this.resolvedPath(t, -1);
         out.push({ path, srcNic: -1, bytes: phase.bytesPerEdge, rate: fabric.nominalRate(path[0]!), group: groupOf(`n${t.src.node}`), window });
         continue;
       }
       // NCCL splits a ring or tree over channels, each its own QP: separate flows that ECMP
       // hashes independently, sharing the NIC's line rate.
       const srcNic = topo.nicIndex(t.src.node, t.src.gpu);
-      const paths = this.resolvedPaths(t);
       // The NIC sends at what other tenants leave of its link, not at line rate into a link they
       // already load: a healthy fabric then runs without standing queues or DCQCN activity.
       const dstNic = topo.nicIndex(t.dst.node, t.dst.gpu);
       const sharers = Math.max(fanOut.get(srcNic)!, coupled ? fanIn.get(dstNic)! : 1);
       const rate = (fabric.availableShare(topo.linkBytesPerSecond / 1e6) * NET_PAYLOAD_EFFICIENCY) / CHANNELS / sharers;
       for (let ch = 0; ch < CHANNELS; ch++) {
-        const spine = this.host.chooseSpine(this.job.id, t.src, t.dst, ch);
-        const path = spine < 0 ? paths[0]! : paths[spine]!;
+        const path = this.resolvedPath(t, this.host.chooseSpine(this.job.id, t.src, t.dst, ch));
         out.push({ path, srcNic, bytes: phase.bytesPerEdge / CHANNELS, rate, group: groupOf(`r${t.src.gpu}c${ch}`), window });
       }
     }
@@ -299,9 +297,9 @@ export class JobRun {
     const topo = this.host.topology;
     const fabric = this.host.fabric;
     const ports = new Set<number>();
+    for (const name of transferPorts(topo, this.transfers)) ports.add(fabric.portIndex(name));
     const nics = new Set<number>();
     for (const t of this.transfers) {
-      for (const path of this.resolvedPaths(t)) for (const p of path) ports.add(p);
       if (t.fabric !== 'out') continue;
       const nic = topo.nicIndex(t.src.node, t.src.gpu);
       nics.add(nic);
@@ -311,17 +309,20 @@ export class JobRun {
     return { ports: Int32Array.from([...ports].sort((a, b) => a - b)), nics: Int32Array.from([...nics].sort((a, b) => a - b)) };
   }
 
-  /** Port-index paths of a transfer (one per spine for scale-out), resolved once per job. */
+  /** Port-index paths of each transfer, by spine + 1 (0: no spine), resolved when first used. */
   private readonly pathCache = new Map<Transfer, Int32Array[]>();
-  private resolvedPaths(t: Transfer): Int32Array[] {
+
+  /** A transfer's path through `spine` (-1 for none: scale-up, or both ends on one leaf). */
+  private resolvedPath(t: Transfer, spine: number): Int32Array {
     let paths = this.pathCache.get(t);
-    if (!paths) {
+    if (!paths) this.pathCache.set(t, (paths = []));
+    let path = paths[spine + 1];
+    if (!path) {
       const topo = this.host.topology;
-      const names = t.fabric === 'up' ? [topo.scaleUpPath(t.src.node, t.dst.gpu)] : topo.scaleOutPaths(t.src, t.dst);
-      paths = names.map((p) => Int32Array.from(p, (name) => this.host.fabric.portIndex(name)));
-      this.pathCache.set(t, paths);
+      const names = t.fabric === 'up' ? topo.scaleUpPath(t.src.node, t.dst.gpu) : topo.scaleOutPath(t.src, t.dst, spine);
+      path = paths[spine + 1] = Int32Array.from(names, (name) => this.host.fabric.portIndex(name));
     }
-    return paths;
+    return path;
   }
 
   /** Every rank has finished the collective at about `nowUs`: marks it and starts the next compute. */
