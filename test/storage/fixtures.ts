@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alert, CollectiveEvent, CongestionEpisode, GpuSample, PortSample, Stall } from '../../core/records.js';
 import type { RootCauseKind } from '../../core/names.js';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { PortSeriesPoint, SeriesResolution, SeriesWindow } from '../../core/store.js';
+import { portSeriesQuery, type PortBucketRow } from '../../storage/series-queries.js';
+import { portPointOf } from '../../storage/series-points.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -112,3 +116,9 @@ export const alert = (id: string, state: Alert['state'], updated_ms: number): Al
   value: 0.42,
   updated_ms,
 });
+
+/** A port series' points as ClickHouse's grouped query over `resolution` computes them. */
+export async function groupedPortPoints(client: ClickHouseClient, port: string, w: SeriesWindow, resolution: SeriesResolution): Promise<PortSeriesPoint[]> {
+  const q = portSeriesQuery(port, w, resolution);
+  return (await (await client.query({ ...q, format: 'JSONEachRow' })).json<PortBucketRow>()).map(portPointOf);
+}

@@ -11,11 +11,10 @@ import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { MIGRATIONS, runMigrations } from '../../storage/schema/migrations.js';
 import { SchemaLayout } from '../../storage/schema/layout.js';
-import { portSeriesQuery, seriesResolutionFor, type PortBucketRow } from '../../storage/series-queries.js';
-import { portPointOf } from '../../storage/series-points.js';
+import { seriesResolutionFor } from '../../storage/series-queries.js';
 import type { PortSample } from '../../core/records.js';
 import type { SeriesResolution, SeriesWindow } from '../../core/store.js';
-import { T0, portSample, tempDataDir } from './fixtures.js';
+import { T0, groupedPortPoints, portSample, tempDataDir } from './fixtures.js';
 
 const PORT = 'leaf-3/p5';
 const OTHER = 'spine-1/p2';
@@ -41,10 +40,7 @@ const samples = (fromMinute: number, toMinute: number): PortSample[] =>
   );
 
 /** A series' points as the grouped query over `resolution` computes them. */
-async function pointsFrom(resolution: SeriesResolution, port: string, w: SeriesWindow) {
-  const q = portSeriesQuery(port, w, resolution);
-  return (await (await client.query({ ...q, format: 'JSONEachRow' })).json<PortBucketRow>()).map(portPointOf);
-}
+const pointsFrom = (resolution: SeriesResolution, port: string, w: SeriesWindow) => groupedPortPoints(client, port, w, resolution);
 
 beforeAll(async () => {
   ({ client } = openClickHouse({ kind: 'embedded', dataDir: tempDataDir('port-rollup-10s') }));

@@ -11,15 +11,13 @@ import type { ClickHouseStore } from '../../storage/clickhouse-store.js';
 import { openClickHouse } from '../../storage/clickhouse-connection.js';
 import {
   portRollupRowsQuery,
-  portSeriesQuery,
   seriesResolutionFor,
-  type PortBucketRow,
   rollupPortsOf,
   type RollupRow,
 } from '../../storage/series-queries.js';
-import { portPointOf, portPointsOfRollupRows, rollupRowsByPort } from '../../storage/series-points.js';
+import { portPointsOfRollupRows, rollupRowsByPort } from '../../storage/series-points.js';
 import type { SeriesWindow } from '../../core/store.js';
-import { T0, portSample, tempDataDir } from './fixtures.js';
+import { T0, groupedPortPoints, portSample, tempDataDir } from './fixtures.js';
 
 const PORT = 'leaf-3/p5';
 const OTHER = 'spine-1/p2';
@@ -42,10 +40,7 @@ afterAll(async () => {
   await store?.close();
 });
 
-async function grouped(port: string, w: SeriesWindow) {
-  const q = portSeriesQuery(port, w, seriesResolutionFor(w));
-  return (await (await client.query({ ...q, format: 'JSONEachRow' })).json<PortBucketRow>()).map(portPointOf);
-}
+const grouped = (port: string, w: SeriesWindow) => groupedPortPoints(client, port, w, seriesResolutionFor(w));
 
 /** Every series' points from one batched read of rollup rows (all windows of one resolution). */
 async function batched(series: Array<[string, SeriesWindow]>) {
