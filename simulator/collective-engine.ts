@@ -345,37 +345,37 @@ export class JobRun {
   recordsOf(seq: number, entryUs: Float64Array, endUs: Float64Array): CollectiveRecord[] {
     const n = this.ranks.length;
     const bytes = this.job.message_bytes;
-    const records: CollectiveRecord[] = [];
+    // Sized arrays, not `[]` literals: V8 pretenures an array-literal site whose arrays outlive a
+    // scavenge (see collective-samples.ts), and a drain's records all do.
+    const records = new Array<CollectiveRecord>(n);
     for (let r = 0; r < n; r++) {
       const startEpoch = Math.round(this.host.epochUs(entryUs[r]!));
       const endEpoch = Math.round(this.host.epochUs(endUs[r]!));
       const exec = Math.max(1, endEpoch - startEpoch);
       const algbw = bytes / 1e9 / (exec / 1e6);
-      const kernels: KernelSpan[] = [];
+      const kernels = new Array<KernelSpan>(CHANNELS);
       for (let c = 0; c < CHANNELS; c++) {
         const ks = startEpoch + 1 + c;
         const ke = Math.max(ks, endEpoch - CHANNELS + c);
-        kernels.push(new KernelSpan(c, ks, ke, ke + 1));
+        kernels[c] = new KernelSpan(c, ks, ke, ke + 1);
       }
-      records.push(
-        new RankRecord(
-          this.job.id,
-          this.commId,
-          this.ranks[r]!.rank,
-          n,
-          this.rankHosts[r]!,
-          NCCL_NAMES[this.job.collective],
-          seq,
-          bytes,
-          startEpoch,
-          endEpoch,
-          exec,
-          algbw,
-          algbw * busFactor(this.job.collective, n),
-          this.nodes.length,
-          this.rankGpus[r]!,
-          kernels,
-        ),
+      records[r] = new RankRecord(
+        this.job.id,
+        this.commId,
+        this.ranks[r]!.rank,
+        n,
+        this.rankHosts[r]!,
+        NCCL_NAMES[this.job.collective],
+        seq,
+        bytes,
+        startEpoch,
+        endEpoch,
+        exec,
+        algbw,
+        algbw * busFactor(this.job.collective, n),
+        this.nodes.length,
+        this.rankGpus[r]!,
+        kernels,
       );
     }
     return records;
