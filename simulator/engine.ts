@@ -16,7 +16,7 @@ import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './ou
 import { BusyLedger } from './busy-ledger.js';
 import { PhaseReplayer } from './phase-replay.js';
 import { Prng, hash32 } from './prng.js';
-import { PortSample, SwitchSample } from './switch-samples.js';
+import { COUNTER_COLUMNS, HISTOGRAM_COLUMNS, switchSnapshotsOf, type SwitchCounterRound, type SwitchLayout } from './switch-samples.js';
 import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 
 /** A flapping link stays down for this part of every period (scaled by severity). */
@@ -37,15 +37,6 @@ export interface EngineOptions {
   phaseReplay?: boolean;
 }
 
-/** One switch's ports: fabric indices with full and local names. */
-interface SwitchPorts {
-  device: string;
-  scaleUp: boolean;
-  indices: number[];
-  names: string[];
-  interfaces: string[];
-}
-
 export class SimulationEngine implements CollectiveHost {
   readonly scenario: Scenario;
   readonly topology: Topology;
@@ -60,8 +51,10 @@ export class SimulationEngine implements CollectiveHost {
   private readonly busy: BusyLedger;
   private readonly gpuNoise: Prng;
   private readonly completed: CompletedCollective[] = [];
-  /** Each switch's ports with their names resolved once, as every switch snapshot lists them. */
-  private readonly switchPorts: SwitchPorts[];
+  /** Each switch's ports with their names resolved once, in the order of a round's rows. */
+  readonly switchLayout: SwitchLayout;
+  /** Fabric port index of each row of a switch round. */
+  private readonly switchRowPorts: Int32Array;
   private nextFaultChangeUs = 0;
   private lastSwitchSampleUs = 0;
   private lastGpuSampleUs = 0;
@@ -86,16 +79,21 @@ export class SimulationEngine implements CollectiveHost {
     this.gpus.forEach((g, i) => this.gpuIndex.set(g.name, i));
     this.busy = new BusyLedger(this.gpus.length);
     this.gpuNoise = new Prng(`${scenario.seed}|gpu-noise`);
-    const portsByDevice = new Map<string, SwitchPorts>();
+    const portsByDevice = new Map<string, SwitchLayout['switches'][number] & { indices: number[] }>();
     this.fabric.names.forEach((name, i) => {
       const device = name.slice(0, name.indexOf('/'));
       let sw = portsByDevice.get(device);
-      if (!sw) portsByDevice.set(device, (sw = { device, scaleUp: device.startsWith('nvsw-'), indices: [], names: [], interfaces: [] }));
+      if (!sw) portsByDevice.set(device, (sw = { device, scaleUp: device.startsWith('nvsw-'), names: [], interfaces: [], indices: [] }));
       sw.indices.push(i);
       sw.names.push(name);
       sw.interfaces.push(name.slice(name.indexOf('/') + 1));
     });
-    this.switchPorts = [...portsByDevice.values()];
+    const switches = [...portsByDevice.values()];
+    this.switchRowPorts = Int32Array.from(switches.flatMap((sw) => sw.indices));
+    this.switchLayout = {
+      switches: switches.map(({ device, scaleUp, names, interfaces }) => ({ device, scaleUp, names, interfaces })),
+      ports: this.switchRowPorts.length,
+    };
     const { leaves, spines } = scenario.topology;
     this.uplinkPort = new Int32Array(leaves * spines);
     this.spineDownPort = new Int32Array(leaves * spines);
@@ -185,20 +183,32 @@ export class SimulationEngine implements CollectiveHost {
     return this.completed.splice(0, this.completed.length).flatMap((c) => c.records());
   }
 
-  /** Per-switch port counters at the current time; restarts the periodic watermarks. */
-  switchSnapshots(): SwitchSnapshot[] {
+  /**
+   * Every switch port's counters at the current time, as one round of typed rows (the order of
+   * switchLayout), written into `into`'s arrays when given (a round's arrays are large enough
+   * that allocating them every round makes V8 collect for their external memory);
+   * restarts the periodic watermarks and histograms.
+   */
+  switchCounters(into?: Pick<SwitchCounterRound, 'counters' | 'histograms'>): SwitchCounterRound {
     const ts = this.epochMs(this.nowUs);
     const prev = this.epochMs(this.lastSwitchSampleUs);
     this.lastSwitchSampleUs = this.nowUs;
     this.fabric.accrueTimeCounters();
-    // map and constructors, not literals and push: see switch-samples.ts.
-    const out = this.switchPorts.map(
-      ({ device, scaleUp, indices, names, interfaces }) =>
-        new SwitchSample(device, ts, prev, indices.map((p, k) => new PortSample(names[k]!, interfaces[k]!, scaleUp, this.fabric.counters(p)))),
-    );
+    const rows = this.switchRowPorts;
+    const counters = into?.counters.length === rows.length * COUNTER_COLUMNS ? into.counters : new Float64Array(rows.length * COUNTER_COLUMNS);
+    const histograms = into?.histograms.length === rows.length * HISTOGRAM_COLUMNS ? into.histograms : new Float64Array(rows.length * HISTOGRAM_COLUMNS);
+    for (let k = 0; k < rows.length; k++) this.fabric.readCounters(rows[k]!, counters, k * COUNTER_COLUMNS, histograms, k * HISTOGRAM_COLUMNS);
     this.fabric.resetWatermarks();
-    return out;
+    return { ts_ms: ts, prev_ts_ms: prev, counters, histograms };
   }
+
+  /** Per-switch port counters at the current time (a switchCounters round as snapshots). */
+  switchSnapshots(): SwitchSnapshot[] {
+    // The snapshots copy what they read, so one round's arrays serve every call.
+    this.snapshotRound = this.switchCounters(this.snapshotRound);
+    return switchSnapshotsOf(this.switchLayout, this.snapshotRound);
+  }
+  private snapshotRound?: SwitchCounterRound;
 
   /** Every GPU's DCGM view at the current time. */
   gpuSnapshot(): GpuIntervalSnapshot {

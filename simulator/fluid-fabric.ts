@@ -162,6 +162,29 @@ export interface PortCounters {
   egress_histogram: number[];
 }
 
+/**
+ * The numeric PortCounters fields in their declaration order: the columns of a counter row
+ * (readCounters), oper_up as 1 or 0. The egress histogram goes to a row of its own.
+ */
+export const PORT_COUNTER_FIELDS = [
+  'tx_bytes',
+  'tx_packets',
+  'ecn_marked_pkts',
+  'pfc_tx_pause_frames',
+  'pfc_rx_pause_frames',
+  'pfc_rx_pause_us',
+  'pfc_tx_pause_us',
+  'link_errors',
+  'symbol_errors',
+  'credit_stall_us',
+  'credits_available',
+  'replays',
+  'queue_bytes',
+  'watermark_bytes',
+  'oper_up',
+  'carrier_changes',
+] as const satisfies readonly (keyof PortCounters)[];
+
 const LEVEL_OF_ROLE = { leaf_uplink: 0, spine_downlink: 1, leaf_downlink: 2, nvsw_gpu: 0 } as const;
 const EPS_BYTES = 0.5;
 /** Smallest share of time a held queue lets its upstream send (keeps the balance able to recover). */
@@ -2444,7 +2467,23 @@ export class FluidFabric {
     }
   }
 
+  /** Port p's counters now, as an object (a counter row and a histogram row: readCounters). */
   counters(p: number): PortCounters {
+    const row = new Float64Array(PORT_COUNTER_FIELDS.length);
+    const hist = new Float64Array(this.nBins);
+    this.readCounters(p, row, 0, hist, 0);
+    const out = {} as Record<string, unknown>;
+    PORT_COUNTER_FIELDS.forEach((field, i) => (out[field] = field === 'oper_up' ? row[i] === 1 : row[i]));
+    out.egress_histogram = Array.from(hist);
+    return out as unknown as PortCounters;
+  }
+
+  /**
+   * Writes port p's counters now into `row` from `at` (PORT_COUNTER_FIELDS order) and its egress
+   * histogram since the last snapshot into `hist` from `histAt` (EGRESS_HISTOGRAM_BOUNDS + 1
+   * bins): typed rows a whole round of 3,072 ports fills without an object per port.
+   */
+  readCounters(p: number, row: Float64Array, at: number, hist: Float64Array, histAt: number): void {
     // Refresh frames of pauses still running, up to now.
     if (this.xoff[p] || this.forcedXoff[p]) {
       this.countPauseRefresh(p, this.now);
@@ -2454,35 +2493,28 @@ export class FluidFabric {
     const base = p * bins;
     // Time since the port's last accounted segment is spent empty: it goes to bin 0.
     const idle = this.now - (this.histSnapshotUs + this.histAccountedUs[p]!);
-    const scratch = this.histScratch;
-    scratch[0] = Math.round(this.histogram[base]! + Math.max(0, idle));
-    for (let b = 1; b < bins; b++) scratch[b] = Math.round(this.histogram[base + b]!);
-    // A copy of a scratch array, not an array literal: the snapshot keeps it for a whole round,
-    // and V8 would pretenure a literal site (see switch-samples.ts).
-    const hist = scratch.slice();
-    return {
-      tx_bytes: Math.round(this.txBytes[p]! + this.backgroundTxBytes[p]!),
-      tx_packets: Math.round((this.txBytes[p]! + this.backgroundTxBytes[p]!) / this.p.mtuBytes),
-      ecn_marked_pkts: Math.floor(this.ecnMarked[p]!),
-      pfc_tx_pause_frames: Math.floor(this.pfcTx[p]!),
-      pfc_rx_pause_frames: Math.floor(this.pfcRx[p]!),
-      pfc_rx_pause_us: Math.round(this.pauseUs[p]!),
-      pfc_tx_pause_us: Math.round(this.pauseTxUs[p]!),
-      link_errors: Math.floor(this.linkErrors[p]!),
-      symbol_errors: Math.floor(this.linkErrors[p]! * 3),
-      credit_stall_us: Math.round(this.creditStallUs[p]!),
-      credits_available: this.isScaleUp[p] ? this.credit[p]!.credits : 0,
-      replays: Math.floor(this.replays[p]!),
-      queue_bytes: Math.round(this.queue[p]!),
-      watermark_bytes: Math.round(this.watermark[p]!),
-      oper_up: this.operUp[p] === 1,
-      carrier_changes: this.carrierChanges[p]!,
-      egress_histogram: hist,
-    };
+    hist[histAt] = Math.round(this.histogram[base]! + Math.max(0, idle));
+    for (let b = 1; b < bins; b++) hist[histAt + b] = Math.round(this.histogram[base + b]!);
+    const tx = this.txBytes[p]! + this.backgroundTxBytes[p]!;
+    row[at] = Math.round(tx);
+    row[at + 1] = Math.round(tx / this.p.mtuBytes);
+    row[at + 2] = Math.floor(this.ecnMarked[p]!);
+    row[at + 3] = Math.floor(this.pfcTx[p]!);
+    row[at + 4] = Math.floor(this.pfcRx[p]!);
+    row[at + 5] = Math.round(this.pauseUs[p]!);
+    row[at + 6] = Math.round(this.pauseTxUs[p]!);
+    row[at + 7] = Math.floor(this.linkErrors[p]!);
+    row[at + 8] = Math.floor(this.linkErrors[p]! * 3);
+    row[at + 9] = Math.round(this.creditStallUs[p]!);
+    row[at + 10] = this.isScaleUp[p] ? this.credit[p]!.credits : 0;
+    row[at + 11] = Math.floor(this.replays[p]!);
+    row[at + 12] = Math.round(this.queue[p]!);
+    row[at + 13] = Math.round(this.watermark[p]!);
+    row[at + 14] = this.operUp[p] === 1 ? 1 : 0;
+    row[at + 15] = this.carrierChanges[p]!;
   }
 
   private histSnapshotUs = 0;
-  private readonly histScratch: number[] = Array.from({ length: EGRESS_HISTOGRAM_BOUNDS.length + 1 }, () => 0);
 
   /** Periodic watermark and histogram: the peak since the last snapshot, then restart. */
   resetWatermarks(): void {

@@ -11,7 +11,7 @@ import { asFabricscopeError } from '../core/errors.js';
 import { SimulationEngine } from './engine.js';
 import { DcgmEndpoint } from './exporters/dcgm-endpoint.js';
 import { NcclInspectorWriter } from './exporters/nccl-inspector-writer.js';
-import { OtlpSwitchExporter } from './exporters/otlp-switch-exporter.js';
+import { SwitchExportThread, type SwitchExportResult } from './exporters/switch-export-thread.js';
 import { writeGroundTruth, writeTopology } from './ground-truth.js';
 import type { GpuSnapshot } from './outputs.js';
 import type { Scenario } from './scenario.js';
@@ -55,7 +55,10 @@ export class ScenarioPlayer {
   private readonly opts: ScenarioPlayerOptions;
   private readonly speed: number | 'max';
   private readonly dcgm: DcgmEndpoint[];
-  private readonly otlp?: OtlpSwitchExporter;
+  /** OTLP pushes of the switch rounds, on a worker thread. */
+  private readonly switchExport?: SwitchExportThread;
+  /** The round the export thread is still on (one at a time, in order). */
+  private switchRoundInFlight?: Promise<void>;
   private readonly nccl?: NcclInspectorWriter;
   private stopRequested = false;
   private wakeStop?: () => void;
@@ -71,7 +74,7 @@ export class ScenarioPlayer {
     if (this.speed !== 'max' && !(this.speed > 0)) throw new Error(`speed must be a positive number or 'max' (got ${this.speed})`);
     this.engine = new SimulationEngine(options.scenario);
     this.dcgm = Array.from({ length: options.scenario.topology.nodes }, (_, n) => new DcgmEndpoint(n));
-    if (options.otlpUrl) this.otlp = new OtlpSwitchExporter(options.otlpUrl, this.engine.startMs);
+    if (options.otlpUrl) this.switchExport = new SwitchExportThread({ layout: this.engine.switchLayout, resetMs: this.engine.startMs, url: options.otlpUrl });
     if (options.ncclDir) this.nccl = new NcclInspectorWriter(options.ncclDir, options.scenario.seed);
   }
 
@@ -151,7 +154,8 @@ export class ScenarioPlayer {
     this.closed = true;
     await Promise.all(this.dcgm.map((d) => d.stop()));
     await this.nccl?.flush();
-    await this.otlp?.shutdown();
+    await this.switchRoundInFlight;
+    await this.switchExport?.close();
   }
 
   private async sleepUnlessStopped(ms: number): Promise<void> {
@@ -166,22 +170,29 @@ export class ScenarioPlayer {
     }
   }
 
+  /**
+   * Reads a round of switch counters and hands it to the export thread. The simulation goes on
+   * while the thread pushes it, up to the next round; with an afterInterval hook (lockstep) the
+   * round is pushed before the hook runs.
+   */
   private async exportSwitches(): Promise<void> {
-    const snaps = this.engine.switchSnapshots();
-    this.counts.switch_samples += snaps.length;
-    for (const s of snaps) this.counts.port_samples += s.ports.length;
-    if (!this.otlp) return;
-    // Bounded parallelism: every switch pushes at once, like a real fabric, but not unboundedly.
-    const batch = 16;
-    for (let i = 0; i < snaps.length; i += batch) {
-      const results = await Promise.allSettled(snaps.slice(i, i + batch).map((s) => this.otlp!.export(s)));
-      for (const r of results) {
-        if (r.status === 'rejected') {
-          this.otlpFailures++;
-          if (this.otlpFailures <= 5 || this.otlpFailures % 100 === 0) {
-            this.opts.logger?.warn('OTLP export failed', { error: asFabricscopeError(r.reason).message, failures: this.otlpFailures });
-          }
-        }
+    await this.switchRoundInFlight;
+    const round = this.engine.switchCounters(this.switchExport?.spareArrays());
+    this.counts.switch_samples += this.engine.switchLayout.switches.length;
+    this.counts.port_samples += this.engine.switchLayout.ports;
+    if (!this.switchExport) return;
+    this.switchRoundInFlight = this.switchExport.submit(round).then(
+      (result) => this.noteSwitchExport(result),
+      (e: unknown) => this.noteSwitchExport({ points: 0, failures: this.engine.switchLayout.switches.length, error: asFabricscopeError(e).message }),
+    );
+    if (this.opts.hooks?.afterInterval) await this.switchRoundInFlight;
+  }
+
+  private noteSwitchExport(result: SwitchExportResult): void {
+    for (let i = 0; i < result.failures; i++) {
+      this.otlpFailures++;
+      if (this.otlpFailures <= 5 || this.otlpFailures % 100 === 0) {
+        this.opts.logger?.warn('OTLP export failed', { error: result.error, failures: this.otlpFailures });
       }
     }
   }

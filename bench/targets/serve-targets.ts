@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { ScenarioPlayer } from '../../simulator/player.js';
 import { loadScenario } from '../../simulator/scenario.js';
 import type { SwitchSnapshot } from '../../simulator/outputs.js';
+import { switchSnapshotsOf } from '../../simulator/switch-samples.js';
 import { CollectiveHistogram } from './collective-histogram.js';
 import { renderSwitchExposition } from './switch-exposition.js';
 
@@ -28,8 +29,13 @@ async function main(): Promise<void> {
   // samples the exporters send (calling the engine a second time would shift its intervals).
   let latest: SwitchSnapshot[] = [];
   const histogram = new CollectiveHistogram();
-  const switchSnapshots = engine.switchSnapshots.bind(engine);
-  engine.switchSnapshots = () => (latest = switchSnapshots());
+  const switchCounters = engine.switchCounters.bind(engine);
+  engine.switchCounters = (into) => {
+    const round = switchCounters(into);
+    // Snapshots now: the round's arrays move to the export thread next.
+    latest = switchSnapshotsOf(engine.switchLayout, round);
+    return round;
+  };
   const drainCollectives = engine.drainCollectives.bind(engine);
   engine.drainCollectives = () => {
     const records = drainCollectives();

@@ -174,6 +174,13 @@ export function buildSwitchResourceMetrics(snap: SwitchSnapshot, resetMs: number
   return new SwitchResourceMetrics(switchResource(snap.device), metrics);
 }
 
+/** Data points of a ResourceMetrics over all its metrics. */
+export function dataPointCount(rm: ResourceMetrics): number {
+  let n = 0;
+  for (const scope of rm.scopeMetrics) for (const m of scope.metrics) n += m.dataPoints.length;
+  return n;
+}
+
 /**
  * `nvswitch_histogram_interface_egress_buffer`: the time each egress queue spent in each depth
  * range during the interval (1 µs samples), with delta temporality as Cumulus exports by
@@ -230,12 +237,12 @@ export class OtlpSwitchExporter {
     return e;
   }
 
-  /** Sends one switch's sample; resolves once the receiver answered, rejects on failure. */
-  export(snap: SwitchSnapshot): Promise<void> {
+  /** Sends one switch's sample; resolves with its data points once the receiver answered, rejects on failure. */
+  export(snap: SwitchSnapshot): Promise<number> {
     const rm = buildSwitchResourceMetrics(snap, this.resetMs);
     return new Promise((resolve, reject) => {
       this.exporterFor(snap.device).export(rm, (result) => {
-        if (result.code === 0) resolve();
+        if (result.code === 0) resolve(dataPointCount(rm));
         else reject(result.error ?? new Error(`OTLP export of ${snap.device} failed`));
       });
     });

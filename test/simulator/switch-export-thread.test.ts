@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimulationEngine } from '../../simulator/engine.js';
+import { buildSwitchResourceMetrics, dataPointCount } from '../../simulator/exporters/otlp-switch-exporter.js';
+import { SwitchExportThread } from '../../simulator/exporters/switch-export-thread.js';
+import { parseScenario } from '../../simulator/scenario.js';
+import { switchSnapshotsOf, type SwitchCounterRound } from '../../simulator/switch-samples.js';
+
+const SCENARIO = `
+name: export-thread
+seed: 3
+start: "2026-01-01T00:00:00Z"
+topology: { nodes: 4, gpus_per_node: 2, leaves: 2, spines: 2 }
+jobs: [{ id: j, message_bytes: 16777216, compute_ms: 5 }]
+faults: [{ kind: incast_congestion, target: leaf-0/p1, start_s: 0.05, duration_s: 0.1, severity: 0.6 }]
+`;
+
+interface Receiver {
+  url: string;
+  bodies: any[];
+  /** Most pushes received and not yet answered at any moment. */
+  maxUnanswered: number;
+  server: Server;
+}
+
+/** A receiver that answers `status` after `delayMs` and keeps each push's JSON body. */
+async function receiver(status: number, delayMs = 0): Promise<Receiver> {
+  let unanswered = 0;
+  const rx: Receiver = { url: '', bodies: [], maxUnanswered: 0, server: undefined as unknown as Server };
+  rx.server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      rx.bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      rx.maxUnanswered = Math.max(rx.maxUnanswered, ++unanswered);
+      setTimeout(() => {
+        unanswered--;
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((r) => rx.server.listen(0, '127.0.0.1', () => r()));
+  rx.url = `http://127.0.0.1:${(rx.server.address() as AddressInfo).port}`;
+  return rx;
+}
+
+const copy = (r: SwitchCounterRound): SwitchCounterRound => ({ ...r, counters: r.counters.slice(), histograms: r.histograms.slice() });
+const open: { thread?: SwitchExportThread; server?: Server }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    await o.thread?.close();
+    o.server?.close();
+  }
+});
+
+describe('switch telemetry export thread', () => {
+  it('builds every round as the simulation thread would, and hands the arrays back for reuse', async () => {
+    const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
+    const thread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs });
+    open.push({ thread });
+    expect(thread.spareArrays()).toBeUndefined();
+    for (let t = 50_000; t <= 200_000; t += 50_000) {
+      engine.advanceTo(t);
+      const round = engine.switchCounters(thread.spareArrays());
+      const expected = switchSnapshotsOf(engine.switchLayout, copy(round)).reduce((n, s) => n + dataPointCount(buildSwitchResourceMetrics(s, engine.startMs)), 0);
+      const result = await thread.submit(round);
+      // The arrays moved to the thread and came back.
+      expect(round.counters.length).toBe(0);
+      expect(result).toEqual({ points: expected, failures: 0 });
+      expect(thread.spareArrays()?.counters.length).toBe(engine.switchLayout.ports * 16);
+    }
+  });
+
+  it('pushes each switch its own payload, one round at a time in event-time order, identical to an in-thread build', async () => {
+    const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
+    // A slow receiver: a round pushed before the last one was answered would overlap it.
+    const rx = await receiver(200, 30);
+    const thread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs, url: rx.url });
+    open.push({ thread, server: rx.server });
+    const pending: Promise<unknown>[] = [];
+    const expectedOctets = new Map<string, number[]>();
+    for (let t = 25_000; t <= 150_000; t += 25_000) {
+      engine.advanceTo(t);
+      const round = engine.switchCounters();
+      for (const s of switchSnapshotsOf(engine.switchLayout, copy(round))) {
+        expectedOctets.set(s.device, [...(expectedOctets.get(s.device) ?? []), ...s.ports.map((p) => p.tx_bytes)]);
+      }
+      // No waiting between rounds: the thread must still push them in order.
+      pending.push(thread.submit(round));
+    }
+    const results = (await Promise.all(pending)) as { failures: number }[];
+    expect(results.every((r) => r.failures === 0)).toBe(true);
+    const switches = engine.switchLayout.switches.length;
+    expect(rx.bodies).toHaveLength(6 * switches);
+    expect(rx.maxUnanswered).toBeLessThanOrEqual(switches);
+    const seen = new Map<string, { times: number[]; octets: number[] }>();
+    for (const body of rx.bodies) {
+      const rm = body.resourceMetrics[0];
+      const host = rm.resource.attributes.find((a: any) => a.key === 'host.name').value.stringValue as string;
+      const octets = rm.scopeMetrics[0].metrics.find((m: any) => m.name === 'nvswitch_interface_if_out_octets').gauge.dataPoints;
+      const entry = seen.get(host) ?? { times: [], octets: [] };
+      entry.times.push(Number(octets[0].timeUnixNano));
+      entry.octets.push(...octets.map((d: any) => d.asDouble));
+      seen.set(host, entry);
+    }
+    expect([...seen.keys()].sort()).toEqual(engine.switchLayout.switches.map((s) => s.device).sort());
+    for (const [host, { times, octets }] of seen) {
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(new Set(times).size).toBe(6);
+      expect(octets).toEqual(expectedOctets.get(host));
+    }
+  });
+
+  it('counts the pushes a receiver refuses as failures and goes on with the next round', async () => {
+    const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
+    const rx = await receiver(400);
+    const thread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs, url: rx.url });
+    open.push({ thread, server: rx.server });
+    const switches = engine.switchLayout.switches.length;
+    for (const t of [50_000, 100_000]) {
+      engine.advanceTo(t);
+      const result = await thread.submit(engine.switchCounters(thread.spareArrays()));
+      expect(result.failures).toBe(switches);
+      expect(result.error).toMatch(/400|Bad Request/i);
+    }
+    await thread.close();
+    await expect(thread.submit(engine.switchCounters())).rejects.toThrow(/closed/);
+  });
+});
