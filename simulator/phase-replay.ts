@@ -276,7 +276,7 @@ class Recorder {
       const merged = this.peaks.pop()!;
       for (let i = 0; i < merged.length; i++) lastPeaks[i] = Math.max(lastPeaks[i]!, merged[i]!);
     }
-    return {
+    return this.withoutIdlePorts({
       descriptor: this.descriptor,
       durationUs,
       ports: this.ports,
@@ -285,6 +285,38 @@ class Recorder {
       peaks: [...this.peaks, lastPeaks],
       peak: new Float32Array(this.peak),
       final,
+    });
+  }
+
+  /**
+   * The recording restricted to the ports the phase used: a job's footprint spans every port any
+   * of its phases may take, a scale-up phase touches none of its scale-out ports, and each replay
+   * would otherwise add zeros to all of them.
+   */
+  private withoutIdlePorts(rec: PhaseRecording): PhaseRecording {
+    const w = this.width;
+    const used = (values: ArrayLike<number>, i: number): boolean => {
+      for (let k = i * w; k < (i + 1) * w; k++) if (values[k] !== 0) return true;
+      return false;
+    };
+    const keep: number[] = [];
+    for (let i = 0; i < rec.ports.length; i++) {
+      if (rec.peak[i]! > 0 || used(rec.final, i) || rec.rows.some((row) => used(row, i))) keep.push(i);
+    }
+    if (keep.length === rec.ports.length) return rec;
+    const rows = <T extends Float32Array | Float64Array>(values: T, make: (n: number) => T): T => {
+      const out = make(keep.length * w);
+      keep.forEach((i, j) => out.set(values.subarray(i * w, (i + 1) * w), j * w));
+      return out;
+    };
+    const perPort = (values: Float32Array): Float32Array => Float32Array.from(keep, (i) => values[i]!);
+    return {
+      ...rec,
+      ports: Int32Array.from(keep, (i) => rec.ports[i]!),
+      rows: rec.rows.map((row) => rows(row, (n) => new Float32Array(n))),
+      peaks: rec.peaks.map(perPort),
+      peak: perPort(rec.peak),
+      final: rows(rec.final, (n) => new Float64Array(n)),
     };
   }
 
