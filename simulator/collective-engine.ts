@@ -25,8 +25,7 @@ import type { Topology } from '../core/topology.js';
 import { allToAllTransfers, placeRanks, ringTransfers, transferPorts, treeTransfers, type RankPlace, type Transfer } from '../core/collective-routing.js';
 import { gpuName, nodeName } from '../core/names.js';
 import type { Flow, FlowGroup, FluidFabric } from './fluid-fabric.js';
-import { KernelSpan, RankRecord } from './collective-samples.js';
-import type { CollectiveRecord } from './outputs.js';
+import type { CollectiveJobLayout } from './collective-samples.js';
 import { Prng, hashHex } from './prng.js';
 import type { CollectiveKind, ScenarioJob } from './scenario.js';
 
@@ -341,63 +340,31 @@ export class JobRun {
     return done;
   }
 
-  /** The NCCL Inspector records of a completed collective, one per rank. */
-  recordsOf(seq: number, entryUs: Float64Array, endUs: Float64Array): CollectiveRecord[] {
-    const n = this.ranks.length;
-    const bytes = this.job.message_bytes;
-    // Sized arrays, not `[]` literals: V8 pretenures an array-literal site whose arrays outlive a
-    // scavenge (see collective-samples.ts), and a drain's records all do.
-    const records = new Array<CollectiveRecord>(n);
-    for (let r = 0; r < n; r++) {
-      const startEpoch = Math.round(this.host.epochUs(entryUs[r]!));
-      const endEpoch = Math.round(this.host.epochUs(endUs[r]!));
-      const exec = Math.max(1, endEpoch - startEpoch);
-      const algbw = bytes / 1e9 / (exec / 1e6);
-      const kernels = new Array<KernelSpan>(CHANNELS);
-      for (let c = 0; c < CHANNELS; c++) {
-        const ks = startEpoch + 1 + c;
-        const ke = Math.max(ks, endEpoch - CHANNELS + c);
-        kernels[c] = new KernelSpan(c, ks, ke, ke + 1);
-      }
-      records[r] = new RankRecord(
-        this.job.id,
-        this.commId,
-        this.ranks[r]!.rank,
-        n,
-        this.rankHosts[r]!,
-        NCCL_NAMES[this.job.collective],
-        seq,
-        bytes,
-        startEpoch,
-        endEpoch,
-        exec,
-        algbw,
-        algbw * busFactor(this.job.collective, n),
-        this.nodes.length,
-        this.rankGpus[r]!,
-        kernels,
-      );
-    }
-    return records;
+  /** What every record of this job's collectives shares. */
+  recordLayout(): CollectiveJobLayout {
+    return {
+      job: this.job.id,
+      commId: this.commId,
+      collective: NCCL_NAMES[this.job.collective],
+      msgBytes: this.job.message_bytes,
+      busFactor: busFactor(this.job.collective, this.ranks.length),
+      nnodes: this.nodes.length,
+      channels: CHANNELS,
+      ranks: this.ranks.map((p) => p.rank),
+      hosts: [...this.rankHosts],
+      gpus: [...this.rankGpus],
+    };
   }
 }
 
-/**
- * A collective every rank finished. Its per-rank records are built when read (up to a telemetry
- * interval later): hundreds of small objects per call would otherwise live that long and cost
- * the garbage collector more than building them.
- */
+/** A collective every rank finished: its ranks' entry and end times (simulated µs). */
 export class CompletedCollective {
   constructor(
-    private readonly run: JobRun,
-    private readonly seq: number,
-    private readonly entryUs: Float64Array,
-    private readonly endUs: Float64Array,
+    readonly run: JobRun,
+    readonly seq: number,
+    readonly entryUs: Float64Array,
+    readonly endUs: Float64Array,
   ) {}
-
-  records(): CollectiveRecord[] {
-    return this.run.recordsOf(this.seq, this.entryUs, this.endUs);
-  }
 }
 
 function buildPhases(kind: CollectiveKind, algorithm: CollectiveAlgorithm, bytes: number, nodes: number, G: number): Phase[] {

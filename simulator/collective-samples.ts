@@ -1,7 +1,10 @@
 /**
- * A rank's collective record and its kernel spans as classes rather than object literals, for the
- * reason simulator/switch-samples.ts gives: a drain builds a second's records at once (hundreds
- * of thousands at 1,024 GPUs), they outlive a scavenge, and V8 would then pretenure the literal
+ * NCCL Inspector records of completed collectives: what a drain packs (CompletedCollectives, cheap
+ * to hand to the export thread) and the per-rank records built from it.
+ *
+ * A rank's record and its kernel spans are classes rather than object literals, for the reason
+ * simulator/switch-samples.ts gives: a drain builds a second's records at once (hundreds of
+ * thousands at 1,024 GPUs), they outlive a scavenge, and V8 would then pretenure the literal
  * site, making every later drain cost several times its work in GC. Same own properties in the
  * same order as the literals they replace.
  */
@@ -35,4 +38,84 @@ export class RankRecord implements CollectiveRecord {
     readonly gpu: string,
     readonly kernel_events: KernelEvent[],
   ) {}
+}
+
+/** What every record of one job's collectives shares: fixed for a run. */
+export interface CollectiveJobLayout {
+  job: string;
+  commId: string;
+  /** NCCL's name of the collective (`AllReduce`, ...). */
+  collective: string;
+  msgBytes: number;
+  /** busbw = algbw × this (nccl-tests' factor for the collective and rank count). */
+  busFactor: number;
+  nnodes: number;
+  /** NCCL channels: the kernel spans each record lists. */
+  channels: number;
+  /** Rank number, host and GPU of each rank, in rank order. */
+  ranks: number[];
+  hosts: string[];
+  gpus: string[];
+}
+
+/**
+ * Collectives completed since the last drain, packed in one array (cheap to hand to another
+ * thread): for each, [job index, seq, entry epoch µs of each rank…, end epoch µs of each rank…],
+ * the rank count being the job's.
+ */
+export interface CompletedCollectives {
+  data: Float64Array;
+  /** Collectives and rank records in `data`. */
+  collectives: number;
+  records: number;
+}
+
+/** The NCCL Inspector records of completed collectives, one per rank, in completion and rank order. */
+export function collectiveRecordsOf(jobs: readonly CollectiveJobLayout[], done: CompletedCollectives): CollectiveRecord[] {
+  // Sized arrays, not `[]` literals: V8 pretenures an array-literal site whose arrays outlive a
+  // scavenge (see switch-samples.ts), and a drain's records all do.
+  const records = new Array<CollectiveRecord>(done.records);
+  const d = done.data;
+  let at = 0;
+  let out = 0;
+  for (let c = 0; c < done.collectives; c++) {
+    const layout = jobs[d[at]!]!;
+    const seq = d[at + 1]!;
+    const n = layout.ranks.length;
+    const entry = at + 2;
+    const end = entry + n;
+    for (let r = 0; r < n; r++) {
+      const startEpoch = Math.round(d[entry + r]!);
+      const endEpoch = Math.round(d[end + r]!);
+      const exec = Math.max(1, endEpoch - startEpoch);
+      const algbw = layout.msgBytes / 1e9 / (exec / 1e6);
+      const channels = layout.channels;
+      const kernels = new Array<KernelSpan>(channels);
+      for (let k = 0; k < channels; k++) {
+        const ks = startEpoch + 1 + k;
+        const ke = Math.max(ks, endEpoch - channels + k);
+        kernels[k] = new KernelSpan(k, ks, ke, ke + 1);
+      }
+      records[out++] = new RankRecord(
+        layout.job,
+        layout.commId,
+        layout.ranks[r]!,
+        n,
+        layout.hosts[r]!,
+        layout.collective,
+        seq,
+        layout.msgBytes,
+        startEpoch,
+        endEpoch,
+        exec,
+        algbw,
+        algbw * layout.busFactor,
+        layout.nnodes,
+        layout.gpus[r]!,
+        kernels,
+      );
+    }
+    at = end + n;
+  }
+  return records;
 }

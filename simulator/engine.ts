@@ -16,6 +16,7 @@ import type { CollectiveRecord, GpuIntervalSnapshot, SwitchSnapshot } from './ou
 import { BusyLedger } from './busy-ledger.js';
 import { PhaseReplayer } from './phase-replay.js';
 import { Prng, hash32 } from './prng.js';
+import { collectiveRecordsOf, type CollectiveJobLayout, type CompletedCollectives } from './collective-samples.js';
 import { COUNTER_COLUMNS, HISTOGRAM_COLUMNS, switchSnapshotsOf, type SwitchCounterRound, type SwitchLayout } from './switch-samples.js';
 import { jobNodes, scenarioStartMs, type Scenario } from './scenario.js';
 
@@ -180,7 +181,37 @@ export class SimulationEngine implements CollectiveHost {
 
   /** Collective records completed since the last call. */
   drainCollectives(): CollectiveRecord[] {
-    return this.completed.splice(0, this.completed.length).flatMap((c) => c.records());
+    return collectiveRecordsOf(this.collectiveLayouts, this.drainCompleted());
+  }
+
+  /** Each job's record layout, by job index (the first number of each collective a drain packs). */
+  get collectiveLayouts(): CollectiveJobLayout[] {
+    return (this.recordLayouts ??= this.jobs.map((j) => j.recordLayout()));
+  }
+  private recordLayouts?: CollectiveJobLayout[];
+
+  /** Collectives completed since the last call, packed (their records: collectiveRecordsOf). */
+  drainCompleted(): CompletedCollectives {
+    const done = this.completed.splice(0, this.completed.length);
+    let length = 0;
+    let records = 0;
+    for (const c of done) {
+      length += 2 + 2 * c.entryUs.length;
+      records += c.entryUs.length;
+    }
+    const data = new Float64Array(length);
+    let at = 0;
+    for (const c of done) {
+      data[at] = this.jobs.indexOf(c.run);
+      data[at + 1] = c.seq;
+      const n = c.entryUs.length;
+      for (let r = 0; r < n; r++) {
+        data[at + 2 + r] = this.epochUs(c.entryUs[r]!);
+        data[at + 2 + n + r] = this.epochUs(c.endUs[r]!);
+      }
+      at += 2 + 2 * n;
+    }
+    return { data, collectives: done.length, records };
   }
 
   /**

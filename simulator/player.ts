@@ -10,8 +10,7 @@ import type { Logger } from '../core/log.js';
 import { asFabricscopeError } from '../core/errors.js';
 import { SimulationEngine } from './engine.js';
 import { DcgmEndpoint } from './exporters/dcgm-endpoint.js';
-import { NcclInspectorWriter } from './exporters/nccl-inspector-writer.js';
-import { SwitchExportThread, type SwitchExportResult } from './exporters/switch-export-thread.js';
+import { TelemetryExportThread, type ExportResult } from './exporters/telemetry-export-thread.js';
 import { writeGroundTruth, writeTopology } from './ground-truth.js';
 import type { GpuSnapshot } from './outputs.js';
 import type { Scenario } from './scenario.js';
@@ -55,11 +54,10 @@ export class ScenarioPlayer {
   private readonly opts: ScenarioPlayerOptions;
   private readonly speed: number | 'max';
   private readonly dcgm: DcgmEndpoint[];
-  /** OTLP pushes of the switch rounds, on a worker thread. */
-  private readonly switchExport?: SwitchExportThread;
-  /** The round the export thread is still on (one at a time, in order). */
+  /** OTLP pushes of the switch rounds and NCCL Inspector files, on a worker thread. */
+  private readonly exportThread?: TelemetryExportThread;
+  /** The switch round the export thread is still on (one at a time, in order). */
   private switchRoundInFlight?: Promise<void>;
-  private readonly nccl?: NcclInspectorWriter;
   private stopRequested = false;
   private wakeStop?: () => void;
   private started = false;
@@ -74,8 +72,12 @@ export class ScenarioPlayer {
     if (this.speed !== 'max' && !(this.speed > 0)) throw new Error(`speed must be a positive number or 'max' (got ${this.speed})`);
     this.engine = new SimulationEngine(options.scenario);
     this.dcgm = Array.from({ length: options.scenario.topology.nodes }, (_, n) => new DcgmEndpoint(n));
-    if (options.otlpUrl) this.switchExport = new SwitchExportThread({ layout: this.engine.switchLayout, resetMs: this.engine.startMs, url: options.otlpUrl });
-    if (options.ncclDir) this.nccl = new NcclInspectorWriter(options.ncclDir, options.scenario.seed);
+    if (options.otlpUrl || options.ncclDir) {
+      this.exportThread = new TelemetryExportThread({
+        switches: options.otlpUrl ? { layout: this.engine.switchLayout, resetMs: this.engine.startMs, url: options.otlpUrl } : undefined,
+        collectives: options.ncclDir ? { jobs: this.engine.collectiveLayouts, seed: options.scenario.seed, dir: options.ncclDir } : undefined,
+      });
+    }
   }
 
   /** Starts the dcgm endpoints (with a t=0 sample) and writes the topology. */
@@ -153,9 +155,8 @@ export class ScenarioPlayer {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.dcgm.map((d) => d.stop()));
-    await this.nccl?.flush();
     await this.switchRoundInFlight;
-    await this.switchExport?.close();
+    await this.exportThread?.close();
   }
 
   private async sleepUnlessStopped(ms: number): Promise<void> {
@@ -177,18 +178,19 @@ export class ScenarioPlayer {
    */
   private async exportSwitches(): Promise<void> {
     await this.switchRoundInFlight;
-    const round = this.engine.switchCounters(this.switchExport?.spareArrays());
+    const thread = this.opts.otlpUrl ? this.exportThread : undefined;
+    const round = this.engine.switchCounters(thread?.spareArrays());
     this.counts.switch_samples += this.engine.switchLayout.switches.length;
     this.counts.port_samples += this.engine.switchLayout.ports;
-    if (!this.switchExport) return;
-    this.switchRoundInFlight = this.switchExport.submit(round).then(
+    if (!thread) return;
+    this.switchRoundInFlight = thread.submitSwitches(round).then(
       (result) => this.noteSwitchExport(result),
-      (e: unknown) => this.noteSwitchExport({ points: 0, failures: this.engine.switchLayout.switches.length, error: asFabricscopeError(e).message }),
+      (e: unknown) => this.noteSwitchExport({ items: 0, failures: this.engine.switchLayout.switches.length, error: asFabricscopeError(e).message }),
     );
     if (this.opts.hooks?.afterInterval) await this.switchRoundInFlight;
   }
 
-  private noteSwitchExport(result: SwitchExportResult): void {
+  private noteSwitchExport(result: ExportResult): void {
     for (let i = 0; i < result.failures; i++) {
       this.otlpFailures++;
       if (this.otlpFailures <= 5 || this.otlpFailures % 100 === 0) {
@@ -209,12 +211,13 @@ export class ScenarioPlayer {
     for (const d of this.dcgm) d.update(gpus.filter((g) => g.node === d.node), tsMs);
   }
 
+  /** Hands the collectives completed since the last call to the export thread and waits until their lines are written. */
   private async flushCollectives(eventMs: number): Promise<void> {
-    const records = this.engine.drainCollectives();
-    this.counts.collective_records += records.length;
-    if (!this.nccl) return;
-    this.nccl.add(records, eventMs * 1000);
-    await this.nccl.flush();
+    const done = this.engine.drainCompleted();
+    this.counts.collective_records += done.records;
+    if (!this.opts.ncclDir || !this.exportThread) return;
+    const result = await this.exportThread.submitCollectives(done, eventMs * 1000);
+    if (result.failures > 0) this.opts.logger?.warn('NCCL Inspector write failed', { error: result.error, records: result.failures });
   }
 
   /** Rewrites ground-truth.json when a new fault occurrence has started. */

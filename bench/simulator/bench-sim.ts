@@ -7,7 +7,7 @@
  * {"gpus","simulated_s","wall_s","speedup","peak_rss_mb"}.
  */
 import { SimulationEngine } from '../../simulator/engine.js';
-import { SwitchExportThread, type SwitchExportResult } from '../../simulator/exporters/switch-export-thread.js';
+import { TelemetryExportThread, type ExportResult } from '../../simulator/exporters/telemetry-export-thread.js';
 import { benchScenario } from './bench-scenario.js';
 
 const scenario = benchScenario(Number(process.env.BENCH_SIM_SECONDS ?? 60));
@@ -15,7 +15,10 @@ const scenario = benchScenario(Number(process.env.BENCH_SIM_SECONDS ?? 60));
 const MAX_ROUNDS_IN_FLIGHT = 8;
 const wallStart = process.hrtime.bigint();
 const engine = new SimulationEngine(scenario);
-const exportThread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs });
+const exportThread = new TelemetryExportThread({
+  switches: { layout: engine.switchLayout, resetMs: engine.startMs },
+  collectives: { jobs: engine.collectiveLayouts, seed: scenario.seed },
+});
 const switchUs = scenario.telemetry.switch_interval_ms * 1000;
 const gpuUs = scenario.telemetry.gpu_interval_ms * 1000;
 const endUs = scenario.duration_s * 1e6;
@@ -23,20 +26,23 @@ let peakRss = process.memoryUsage().rss;
 let dataPoints = 0;
 let records = 0;
 const inFlight: Promise<void>[] = [];
-const collect = (r: SwitchExportResult): void => {
-  dataPoints += r.points;
+const countPoints = (r: ExportResult): void => {
+  dataPoints += r.items;
+};
+const countRecords = (r: ExportResult): void => {
+  records += r.items;
 };
 // Wall time the simulation thread spends on switch telemetry: reading counters, handing them over.
 let switchTelemetryNs = 0n;
 for (let t = switchUs; t <= endUs; t += switchUs) {
   engine.advanceTo(t);
   const telemetryStart = process.hrtime.bigint();
-  inFlight.push(exportThread.submit(engine.switchCounters(exportThread.spareArrays())).then(collect));
+  inFlight.push(exportThread.submitSwitches(engine.switchCounters(exportThread.spareArrays())).then(countPoints));
   switchTelemetryNs += process.hrtime.bigint() - telemetryStart;
   if (inFlight.length > MAX_ROUNDS_IN_FLIGHT) await inFlight.shift();
   if (t % gpuUs === 0) {
     engine.gpuSnapshot();
-    records += engine.drainCollectives().length;
+    inFlight.push(exportThread.submitCollectives(engine.drainCompleted(), engine.epochUs(t)).then(countRecords));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const wall = Number(process.hrtime.bigint() - wallStart) / 1e9;
     const phases = engine.replayer.stats;

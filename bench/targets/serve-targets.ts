@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { ScenarioPlayer } from '../../simulator/player.js';
 import { loadScenario } from '../../simulator/scenario.js';
 import type { SwitchSnapshot } from '../../simulator/outputs.js';
+import { collectiveRecordsOf } from '../../simulator/collective-samples.js';
 import { switchSnapshotsOf } from '../../simulator/switch-samples.js';
 import { CollectiveHistogram } from './collective-histogram.js';
 import { renderSwitchExposition } from './switch-exposition.js';
@@ -36,11 +37,12 @@ async function main(): Promise<void> {
     latest = switchSnapshotsOf(engine.switchLayout, round);
     return round;
   };
-  const drainCollectives = engine.drainCollectives.bind(engine);
-  engine.drainCollectives = () => {
-    const records = drainCollectives();
-    for (const r of records) histogram.observe(r.job, r.exec_time_us);
-    return records;
+  const drainCompleted = engine.drainCompleted.bind(engine);
+  engine.drainCompleted = () => {
+    const done = drainCompleted();
+    // Records now: the packed array moves to the export thread next.
+    for (const r of collectiveRecordsOf(engine.collectiveLayouts, done)) histogram.observe(r.job, r.exec_time_us);
+    return done;
   };
 
   const extra = createServer((req, res) => {

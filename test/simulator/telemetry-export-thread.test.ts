@@ -1,9 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SimulationEngine } from '../../simulator/engine.js';
 import { buildSwitchResourceMetrics, dataPointCount } from '../../simulator/exporters/otlp-switch-exporter.js';
-import { SwitchExportThread } from '../../simulator/exporters/switch-export-thread.js';
+import { TelemetryExportThread } from '../../simulator/exporters/telemetry-export-thread.js';
+import { NcclInspectorWriter } from '../../simulator/exporters/nccl-inspector-writer.js';
+import { collectiveRecordsOf, type CompletedCollectives } from '../../simulator/collective-samples.js';
 import { parseScenario } from '../../simulator/scenario.js';
 import { switchSnapshotsOf, type SwitchCounterRound } from '../../simulator/switch-samples.js';
 
@@ -47,28 +52,29 @@ async function receiver(status: number, delayMs = 0): Promise<Receiver> {
 }
 
 const copy = (r: SwitchCounterRound): SwitchCounterRound => ({ ...r, counters: r.counters.slice(), histograms: r.histograms.slice() });
-const open: { thread?: SwitchExportThread; server?: Server }[] = [];
+const open: { thread?: TelemetryExportThread; server?: Server; dir?: string }[] = [];
 afterEach(async () => {
   for (const o of open.splice(0)) {
     await o.thread?.close();
     o.server?.close();
+    if (o.dir) await rm(o.dir, { recursive: true, force: true });
   }
 });
 
-describe('switch telemetry export thread', () => {
+describe('telemetry export thread', () => {
   it('builds every round as the simulation thread would, and hands the arrays back for reuse', async () => {
     const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
-    const thread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs });
+    const thread = new TelemetryExportThread({ switches: { layout: engine.switchLayout, resetMs: engine.startMs } });
     open.push({ thread });
     expect(thread.spareArrays()).toBeUndefined();
     for (let t = 50_000; t <= 200_000; t += 50_000) {
       engine.advanceTo(t);
       const round = engine.switchCounters(thread.spareArrays());
       const expected = switchSnapshotsOf(engine.switchLayout, copy(round)).reduce((n, s) => n + dataPointCount(buildSwitchResourceMetrics(s, engine.startMs)), 0);
-      const result = await thread.submit(round);
+      const result = await thread.submitSwitches(round);
       // The arrays moved to the thread and came back.
       expect(round.counters.length).toBe(0);
-      expect(result).toEqual({ points: expected, failures: 0 });
+      expect(result).toEqual({ items: expected, failures: 0 });
       expect(thread.spareArrays()?.counters.length).toBe(engine.switchLayout.ports * 16);
     }
   });
@@ -77,7 +83,7 @@ describe('switch telemetry export thread', () => {
     const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
     // A slow receiver: a round pushed before the last one was answered would overlap it.
     const rx = await receiver(200, 30);
-    const thread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs, url: rx.url });
+    const thread = new TelemetryExportThread({ switches: { layout: engine.switchLayout, resetMs: engine.startMs, url: rx.url } });
     open.push({ thread, server: rx.server });
     const pending: Promise<unknown>[] = [];
     const expectedOctets = new Map<string, number[]>();
@@ -88,7 +94,7 @@ describe('switch telemetry export thread', () => {
         expectedOctets.set(s.device, [...(expectedOctets.get(s.device) ?? []), ...s.ports.map((p) => p.tx_bytes)]);
       }
       // No waiting between rounds: the thread must still push them in order.
-      pending.push(thread.submit(round));
+      pending.push(thread.submitSwitches(round));
     }
     const results = (await Promise.all(pending)) as { failures: number }[];
     expect(results.every((r) => r.failures === 0)).toBe(true);
@@ -116,16 +122,42 @@ describe('switch telemetry export thread', () => {
   it('counts the pushes a receiver refuses as failures and goes on with the next round', async () => {
     const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
     const rx = await receiver(400);
-    const thread = new SwitchExportThread({ layout: engine.switchLayout, resetMs: engine.startMs, url: rx.url });
+    const thread = new TelemetryExportThread({ switches: { layout: engine.switchLayout, resetMs: engine.startMs, url: rx.url } });
     open.push({ thread, server: rx.server });
     const switches = engine.switchLayout.switches.length;
     for (const t of [50_000, 100_000]) {
       engine.advanceTo(t);
-      const result = await thread.submit(engine.switchCounters(thread.spareArrays()));
+      const result = await thread.submitSwitches(engine.switchCounters(thread.spareArrays()));
       expect(result.failures).toBe(switches);
       expect(result.error).toMatch(/400|Bad Request/i);
     }
     await thread.close();
-    await expect(thread.submit(engine.switchCounters())).rejects.toThrow(/closed/);
+    await expect(thread.submitSwitches(engine.switchCounters())).rejects.toThrow(/closed/);
+  });
+
+  it('writes the NCCL Inspector lines of each drain, as the in-thread writer would, before it answers', async () => {
+    const engine = new SimulationEngine(parseScenario(SCENARIO, 'export-thread.yaml'));
+    const threadDir = await mkdtemp(join(tmpdir(), 'fabricscope-export-'));
+    const localDir = await mkdtemp(join(tmpdir(), 'fabricscope-export-'));
+    const thread = new TelemetryExportThread({ collectives: { jobs: engine.collectiveLayouts, seed: 3, dir: threadDir } });
+    open.push({ thread, dir: threadDir }, { dir: localDir });
+    const local = new NcclInspectorWriter(localDir, 3);
+    let total = 0;
+    for (let t = 100_000; t <= 300_000; t += 100_000) {
+      engine.advanceTo(t);
+      const done = engine.drainCompleted();
+      const copy: CompletedCollectives = { ...done, data: done.data.slice() };
+      const records = collectiveRecordsOf(engine.collectiveLayouts, copy);
+      local.add(records, engine.epochUs(t));
+      await local.flush();
+      const result = await thread.submitCollectives(done, engine.epochUs(t));
+      expect(result).toEqual({ items: records.length, failures: 0 });
+      total += records.length;
+      // Answered only once written: the files already match.
+      const files = (await readdir(localDir)).sort();
+      expect((await readdir(threadDir)).sort()).toEqual(files);
+      for (const f of files) expect(await readFile(join(threadDir, f), 'utf8')).toBe(await readFile(join(localDir, f), 'utf8'));
+    }
+    expect(total).toBeGreaterThan(0);
   });
 });
