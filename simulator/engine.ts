@@ -435,9 +435,13 @@ export class SimulationEngine implements CollectiveHost {
     const rate = info.capacity_bps / 1e6;
     const spines = this.scenario.topology.spines;
     const out: Flow[] = [];
-    for (let k = 0; k < senders; k++) {
-      const path = spines > 0 ? [this.topology.spineDownlink(k % spines, leafIndex), target] : [target];
-      out.push(f.addFlow(path, -1, Infinity, rate, { external: true }));
+    // Sender k comes through spine k mod spines: the senders sharing a spine share a path, so
+    // they stay identical and are one fabric row weighted by their number.
+    const rows = spines > 0 ? Math.min(senders, spines) : 1;
+    for (let j = 0; j < rows; j++) {
+      const weight = spines > 0 ? Math.floor((senders - 1 - j) / spines) + 1 : senders;
+      const path = spines > 0 ? [this.topology.spineDownlink(j, leafIndex), target] : [target];
+      out.push(f.addFlow(path, -1, Infinity, rate, { external: true, weight }));
     }
     return out;
   }

@@ -28,6 +28,7 @@ import { creditBoundBytesPerUs, healthyCreditLink, replaysPerByte, type CreditLi
 import { EGRESS_HISTOGRAM_BOUNDS, addLinearSegment } from './queue-histogram.js';
 import { DirtyRows } from './dirty-rows.js';
 import { RowHeap } from './row-heap.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Fabric parameters: 400G defaults from fabric-modeling.md §1.4/§4 (SimAI/ASTRA-sim ns-3 configs). */
 export const FABRIC_DEFAULTS = {
@@ -130,6 +131,12 @@ export interface Flow {
   /** Bytes to deliver (Infinity for an external sender that runs until removed). */
   readonly size: number;
   readonly lineRate: number;
+  /**
+   * Identical senders this row stands for: same path, size, line rate and start, hence the same
+   * DCQCN state and rates at all times (an incast's senders sharing a spine). The per-row work
+   * is done once; the row's rates and bytes count this many times at every port it crosses.
+   */
+  readonly weight: number;
   /** Row of this flow in the fabric's flow tables (its index in `flows`; moves on compaction). */
   slot: number;
   /** Bytes in flight a ring sender may have before it waits on its predecessor. */
@@ -299,6 +306,8 @@ export class FluidFabric {
   private hopLast = new Uint8Array(1024);
   /** Level of the hop the rate pass visits for its flow there, −1 for a hop it skips. */
   private hopLevel = new Int8Array(1024);
+  /** The flow's weight (Flow.weight), per hop: what its rates and bytes count for at the port. */
+  private hopWeight = new Float64Array(1024);
   private hopCount = 0;
   /**
    * Per-flow state, row = index in `flows`: first hop entry, hop count, bytes left to inject,
@@ -626,8 +635,10 @@ export class FluidFabric {
     srcNic: number,
     size: number,
     lineRate: number,
-    opts: { group?: FlowGroup; window?: number; external?: boolean; tag?: unknown } = {},
+    opts: { group?: FlowGroup; window?: number; external?: boolean; weight?: number; tag?: unknown } = {},
   ): Flow {
+    const weight = opts.weight ?? 1;
+    if (!Number.isInteger(weight) || weight < 1) throw new InvalidArgumentError(`a flow's weight must be a whole number of senders, at least 1 (got ${weight})`, 'addFlow weight');
     const path = pathNames instanceof Int32Array ? pathNames : Int32Array.from(pathNames, (p) => this.portIndex(p));
     const hops = path.length;
     const scaleUp = this.isScaleUp[path[0]!] === 1;
@@ -643,6 +654,7 @@ export class FluidFabric {
       scaleUp,
       size,
       lineRate,
+      weight,
       slot: this.flows.length,
       window: opts.window ?? Infinity,
       group: opts.group,
@@ -651,7 +663,7 @@ export class FluidFabric {
       tag: opts.tag,
     };
     opts.group?.members.push(flow);
-    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel, flow.slot));
+    this.appendFlowRow(flow, this.appendHops(path, hopAtLevel, flow.slot, weight));
     this.flows.push(flow);
     this.dirty = true;
     return flow;
@@ -664,7 +676,7 @@ export class FluidFabric {
     this.syncFlows();
     for (let h = 0; h < flow.path.length; h++) {
       const p = flow.path[h]!;
-      this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]!);
+      this.queue[p] = Math.max(0, this.queue[p]! - this.hopBacklog[this.fBase[flow.slot]! + h]! * flow.weight);
     }
     this.retire(flow);
     this.compactIfSparse();
@@ -779,6 +791,7 @@ export class FluidFabric {
       const e = this.pendingPause.shift()!;
       if (this.xoffSeen[e.port] !== (e.on ? 1 : 0)) this.xoffSeenCount += e.on ? 1 : -1;
       this.xoffSeen[e.port] = e.on ? 1 : 0;
+      this.markExternalSendersAt(e.port);
       if (e.on && !this.xoffListed[e.port]) {
         this.xoffListed[e.port] = 1;
         this.xoffSeenPorts.push(e.port);
@@ -828,7 +841,7 @@ export class FluidFabric {
           const p = hopPort[e]!;
           const net = hopIn[e]! - hopOut[e]!;
           if (this.isScaleUp[p] || (this.queue[p]! > 0 && !(net < 0 && b <= -net * eventBatchUs))) continue;
-          this.queue[p] = Math.max(0, this.queue[p]! - b);
+          this.queue[p] = Math.max(0, this.queue[p]! - b * this.hopWeight[e]!);
           hopBacklog[e] = 0;
           this.deliverAtOnce(fi, e - base, b);
           this.dirty = true;
@@ -870,7 +883,7 @@ export class FluidFabric {
       const base = fBase[f.slot]!;
       for (let h = 0; h < f.path.length; h++) {
         const p = f.path[h]!;
-        const b = hopBacklog[base + h]!;
+        const b = hopBacklog[base + h]! * f.weight;
         this.queue[p] = Math.max(0, this.queue[p]! - b);
         if (h === last) this.txBytes[p]! += b;
         hopBacklog[base + h] = 0;
@@ -920,7 +933,7 @@ export class FluidFabric {
     }
     if (kept !== externalRows.length) externalRows.length = kept;
     if (count < 2) return count;
-    candidates.subarray(0, count).sort();
+    sortRows(candidates, count);
     // An external sender may have come from the heap too.
     let w = 1;
     for (let i = 1; i < count; i++) if (candidates[i] !== candidates[w - 1]) candidates[w++] = candidates[i]!;
@@ -934,7 +947,7 @@ export class FluidFabric {
    */
   private deliverAtOnce(fi: number, fromHop: number, bytes: number): void {
     const base = this.fBase[fi]!;
-    for (let e = base + fromHop; e < base + this.fHops[fi]!; e++) this.txBytes[this.hopPort[e]!]! += bytes;
+    for (let e = base + fromHop; e < base + this.fHops[fi]!; e++) this.txBytes[this.hopPort[e]!]! += bytes * this.hopWeight[e]!;
     this.fDelivered[fi] = Math.min(this.fSize[fi]!, this.fDelivered[fi]! + bytes);
     this.markSender(fi);
   }
@@ -1013,6 +1026,7 @@ export class FluidFabric {
           this.hopBacklog[hw + h] = this.hopBacklog[base + h]!;
           this.hopLast[hw + h] = this.hopLast[base + h]!;
           this.hopLevel[hw + h] = this.hopLevel[base + h]!;
+          this.hopWeight[hw + h] = this.hopWeight[base + h]!;
           this.hopInA[hw + h] = this.hopInA[base + h]!;
           this.hopRow[hw + h] = w;
           this.hopOutA[hw + h] = this.hopOutA[base + h]!;
@@ -1065,7 +1079,7 @@ export class FluidFabric {
   }
 
   /** Appends a new flow's hops to the tables (zero rates and backlog); returns its base. */
-  private appendHops(path: Int32Array, hopAtLevel: Int8Array, row: number): number {
+  private appendHops(path: Int32Array, hopAtLevel: Int8Array, row: number, weight: number): number {
     const base = this.hopCount;
     const need = base + path.length;
     if (need > this.hopPort.length) {
@@ -1081,6 +1095,7 @@ export class FluidFabric {
       this.hopBacklog = grow(this.hopBacklog, (n) => new Float64Array(n));
       this.hopLast = grow(this.hopLast, (n) => new Uint8Array(n));
       this.hopLevel = grow(this.hopLevel, (n) => new Int8Array(n));
+      this.hopWeight = grow(this.hopWeight, (n) => new Float64Array(n));
       this.hopInA = grow(this.hopInA, (n) => new Float64Array(n));
       this.hopOutA = grow(this.hopOutA, (n) => new Float64Array(n));
       this.hopRow = grow(this.hopRow, (n) => new Int32Array(n));
@@ -1094,6 +1109,7 @@ export class FluidFabric {
       this.hopInA[e] = 0;
       this.hopOutA[e] = 0;
       this.hopRow[e] = row;
+      this.hopWeight[e] = weight;
       this.portChanged(path[h]!);
       this.hopLast[e] = h === path.length - 1 ? 1 : 0;
       // The rate pass visits one hop per level (the last, should a path repeat a level).
@@ -1752,6 +1768,15 @@ export class FluidFabric {
     for (const fi of this.nicRows[k]!) this.markSender(fi);
   }
 
+  /** The held share of port p's PAUSE changed or it arrived or ended: external senders entering there re-rate. */
+  private markExternalSendersAt(p: number): void {
+    const { externalRows, fDead, fBase, hopPort } = this;
+    for (let i = 0; i < externalRows.length; i++) {
+      const fi = externalRows[i]!;
+      if (!fDead[fi] && hopPort[fBase[fi]!] === p) this.markSender(fi);
+    }
+  }
+
   /** buildPauses without noting which NICs changed. */
   private collectPauses(clear: Int32Array, clearCount: number, list: Int32Array): void {
     for (let i = 0; i < clearCount; i++) this.pauseShare[clear[i]!] = 0;
@@ -1895,6 +1920,7 @@ export class FluidFabric {
       if (move > pfcRebalanceShare * pass || Math.abs(this.queue[p]! - this.heldQueueAt[p]!) >= pfcHoldBandBytes - EPS_BYTES) {
         this.heldShare[p] = 1 - next;
         this.heldQueueAt[p] = this.queue[p]!;
+        this.markExternalSendersAt(p);
         changed = true;
       }
     }
@@ -2031,7 +2057,7 @@ export class FluidFabric {
     if (this.levelsStale) this.rebuildLevels();
     const hopIn = final ? this.hopIn : this.hopInA;
     const hopOut = final ? this.hopOut : this.hopOutA;
-    const { hopInA, hopOutA, hopPort, hopBacklog, hopLast, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
+    const { hopInA, hopOutA, hopPort, hopBacklog, hopLast, hopWeight, portHops, portHopFirst, portHopCount, dirtyAtLevel, dirtyCount } = this;
     this.dirtyGen++;
     dirtyCount.fill(0);
     // Rows several final passes of one recompute change are all re-planned after them.
@@ -2064,8 +2090,9 @@ export class FluidFabric {
     const { fBase, fHops, fRemaining, fSend, fScaleUp, fGroup, groupCap } = this;
     const nFlows = this.flows.length;
     // Sender rates: the rows whose inputs changed since this pass last ran (all of them after a
-    // compaction, or when the final pass switches between windowed and not), and the external
-    // and scale-up senders, whose rates follow state kept elsewhere.
+    // compaction, or when the final pass switches between windowed and not), and the scale-up
+    // senders, whose rates follow the credit links. (An external sender's rate follows the PAUSE
+    // held at its first port: markExternalSendersAt lists it when that changes.)
     const dirty = final ? this.senderDirtyB : this.senderDirtyA;
     // A mirrored pass stands for the unwindowed one too: it takes that pass's rows as well.
     const dirtyA = mirrored ? this.senderDirtyA : undefined;
@@ -2093,8 +2120,7 @@ export class FluidFabric {
         dirtyA!.take(fi);
         this.rateSender(fi, windowed, final, mirrored);
       }
-      const { externalRows, scaleUpRows } = this;
-      for (let i = 0; i < externalRows.length; i++) this.rateSender(externalRows[i]!, windowed, final, mirrored);
+      const scaleUpRows = this.scaleUpRows;
       if (final) for (let i = 0; i < scaleUpRows.length; i++) this.rateSender(scaleUpRows[i]!, windowed, final, mirrored);
     }
     // Rows marked while this pass ran (their own moves) wait for the next one.
@@ -2110,7 +2136,10 @@ export class FluidFabric {
         const first = portHopFirst[p]!;
         const end = first + portHopCount[p]!;
         let l = 0;
-        for (let k = first; k < end; k++) l += hopIn[portHops[k]!]!;
+        for (let k = first; k < end; k++) {
+          const e = portHops[k]!;
+          l += hopIn[e]! * hopWeight[e]!;
+        }
         lam[p] = l;
         if (mirrored) lamA[p] = l;
         const c = capNow[p]!;
@@ -2643,6 +2672,26 @@ export class FluidFabric {
   /** Current service rate of a port (bytes/µs) and arrival rate, for tests and tools. */
   rates(p: number): { arrival: number; service: number; capacity: number; paused: boolean } {
     return { arrival: this.lam[p]!, service: this.srv[p]!, capacity: this.cap[p]!, paused: this.pauseShare[p]! > 0 };
+  }
+}
+
+/**
+ * Sorts the first `count` rows of `rows` ascending in place. Most events check a few dozen rows:
+ * an insertion sort then beats a typed-array sort (and the subarray it needs).
+ */
+function sortRows(rows: Int32Array, count: number): void {
+  if (count > 64) {
+    rows.subarray(0, count).sort();
+    return;
+  }
+  for (let i = 1; i < count; i++) {
+    const r = rows[i]!;
+    let j = i - 1;
+    while (j >= 0 && rows[j]! > r) {
+      rows[j + 1] = rows[j]!;
+      j--;
+    }
+    rows[j + 1] = r;
   }
 }
 
