@@ -2589,6 +2589,15 @@ export class FluidFabric {
     for (let b = 0; b < this.nBins; b++) this.histogram[base + b]! += delta[at + counters.length + b]!;
   }
 
+  /** Adds `value` to field `field` of port p's activity vector (one entry of addPortActivity). */
+  addPortActivityField(p: number, field: number, value: number): void {
+    const counters = this.activityCounters();
+    if (field < counters.length) {
+      counters[field]![p]! += value;
+      if (this.queue[p]! < 0) this.queue[p] = 0;
+    } else this.histogram[p * this.nBins + field - counters.length]! += value;
+  }
+
   /**
    * Each port's peak queue since markStretch(p): what a recording measures its checkpoint
    * stretches with, apart from the periodic watermark that telemetry restarts.

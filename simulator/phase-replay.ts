@@ -64,6 +64,17 @@ interface PhaseRecording {
   peak: Float32Array;
   /** Activity added by the whole phase, exactly. */
   final: Float64Array;
+  /** The non-zero entries of `final` (port position × width + field), built when first needed. */
+  finalEntries?: { at: Int32Array; values: Float64Array };
+}
+
+/** The non-zero entries of a recording's final activity: most of a port's fields stay zero. */
+function finalEntries(rec: PhaseRecording): { at: Int32Array; values: Float64Array } {
+  if (rec.finalEntries) return rec.finalEntries;
+  const at: number[] = [];
+  for (let k = 0; k < rec.final.length; k++) if (rec.final[k] !== 0) at.push(k);
+  rec.finalEntries = { at: Int32Array.from(at), values: Float64Array.from(at, (k) => rec.final[k]!) };
+  return rec.finalEntries;
 }
 
 export interface PhaseReplayStats {
@@ -426,13 +437,22 @@ class Replay {
     }
     const w = this.width;
     const shown = this.shown;
+    if (!shown && target === rec.final) {
+      // The whole phase at once (no sample fell inside it), the common case: its non-zero entries.
+      const { at, values } = finalEntries(rec);
+      for (let e = 0; e < at.length; e++) {
+        const k = at[e]!;
+        const i = (k / w) | 0;
+        fabric.addPortActivityField(rec.ports[i]!, k - i * w, values[e]!);
+      }
+    }
     const delta = shown ? new Float64Array(w) : target;
     for (let i = 0; i < rec.ports.length; i++) {
       const p = rec.ports[i]!;
       if (shown) {
         for (let k = 0; k < w; k++) delta[k] = target[i * w + k]! - shown[i * w + k]!;
         fabric.addPortActivity(p, delta, 0);
-      } else fabric.addPortActivity(p, target, i * w);
+      } else if (target !== rec.final) fabric.addPortActivity(p, target, i * w);
       if (this.peaksShown === 0 && peaksDone === rec.peaks.length) fabric.raiseWatermark(p, rec.peak[i]!);
       else for (let s = this.peaksShown; s < peaksDone; s++) fabric.raiseWatermark(p, rec.peaks[s]![i]!);
       fabric.raiseWatermark(p, fabric.queue[p]!);

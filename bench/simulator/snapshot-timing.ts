@@ -1,7 +1,8 @@
 /**
  * Switch-telemetry cost of the `bench:sim` scenario alone: builds the 1,024-GPU engine, advances
- * it to 0.1 s, then times N rounds of what bench-sim does per switch interval —
- * engine.switchSnapshots() plus buildSwitchResourceMetrics for every switch. Prints ms per round
+ * it to 0.1 s, then times N rounds of engine.switchSnapshots() plus buildSwitchResourceMetrics for
+ * every switch, in one thread (bench-sim has the export thread build the payloads, from the
+ * same snapshots). Prints ms per round
  * (wall, of it the snapshots', and CPU) and a fingerprint of one round's snapshots and ResourceMetrics, so a speed-up of
  * this path can be checked to leave every output value, attribute and order unchanged.
  *
