@@ -72,18 +72,30 @@ export interface CompletedCollectives {
 
 /** The NCCL Inspector records of completed collectives, one per rank, in completion and rank order. */
 export function collectiveRecordsOf(jobs: readonly CollectiveJobLayout[], done: CompletedCollectives): CollectiveRecord[] {
-  // Sized arrays, not `[]` literals: V8 pretenures an array-literal site whose arrays outlive a
-  // scavenge (see switch-samples.ts), and a drain's records all do.
+  // A sized array, not a `[]` literal: V8 pretenures an array-literal site whose arrays outlive
+  // a scavenge (see switch-samples.ts), and a drain's records all do.
   const records = new Array<CollectiveRecord>(done.records);
+  let out = 0;
+  forEachCollective(jobs, done, (ranks) => {
+    for (const r of ranks) records[out++] = r;
+  });
+  return records;
+}
+
+/**
+ * Each completed collective's rank records in turn, built only when visited: a reader done with
+ * one collective before the next keeps one collective's records alive, not the drain's.
+ */
+export function forEachCollective(jobs: readonly CollectiveJobLayout[], done: CompletedCollectives, visit: (records: CollectiveRecord[]) => void): void {
   const d = done.data;
   let at = 0;
-  let out = 0;
   for (let c = 0; c < done.collectives; c++) {
     const layout = jobs[d[at]!]!;
     const seq = d[at + 1]!;
     const n = layout.ranks.length;
     const entry = at + 2;
     const end = entry + n;
+    const records = new Array<CollectiveRecord>(n);
     for (let r = 0; r < n; r++) {
       const startEpoch = Math.round(d[entry + r]!);
       const endEpoch = Math.round(d[end + r]!);
@@ -96,7 +108,7 @@ export function collectiveRecordsOf(jobs: readonly CollectiveJobLayout[], done: 
         const ke = Math.max(ks, endEpoch - channels + k);
         kernels[k] = new KernelSpan(k, ks, ke, ke + 1);
       }
-      records[out++] = new RankRecord(
+      records[r] = new RankRecord(
         layout.job,
         layout.commId,
         layout.ranks[r]!,
@@ -115,7 +127,7 @@ export function collectiveRecordsOf(jobs: readonly CollectiveJobLayout[], done: 
         kernels,
       );
     }
+    visit(records);
     at = end + n;
   }
-  return records;
 }

@@ -40,16 +40,21 @@ export interface SwitchCounterRound {
 
 /** The per-switch snapshots of a round. */
 export function switchSnapshotsOf(layout: SwitchLayout, round: SwitchCounterRound): SwitchSnapshot[] {
+  const out = new Array<SwitchSnapshot>(layout.switches.length);
+  forEachSwitchSnapshot(layout, round, (snap, s) => (out[s] = snap));
+  return out;
+}
+
+/**
+ * Each switch's snapshot of a round in turn, built only when visited: a reader that is done
+ * with one before the next keeps a single switch's samples alive, not the round's.
+ */
+export function forEachSwitchSnapshot(layout: SwitchLayout, round: SwitchCounterRound, visit: (snap: SwitchSnapshot, index: number) => void): void {
   let row = 0;
-  return layout.switches.map(({ device, scaleUp, names, interfaces }) => {
+  layout.switches.forEach(({ device, scaleUp, names, interfaces }, s) => {
     const first = row;
     row += names.length;
-    return new SwitchSample(
-      device,
-      round.ts_ms,
-      round.prev_ts_ms,
-      names.map((name, k) => new PortSample(name, interfaces[k]!, scaleUp, round, first + k)),
-    );
+    visit(new SwitchSample(device, round.ts_ms, round.prev_ts_ms, names.map((name, k) => new PortSample(name, interfaces[k]!, scaleUp, round, first + k))), s);
   });
 }
 

@@ -7,8 +7,8 @@
  * lines. A round's arrays go back to the simulation thread with its result, to be filled again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectiveRecordsOf } from '../collective-samples.js';
-import { switchSnapshotsOf } from '../switch-samples.js';
+import { forEachCollective } from '../collective-samples.js';
+import { forEachSwitchSnapshot, switchSnapshotsOf } from '../switch-samples.js';
 import { NcclInspectorWriter } from './nccl-inspector-writer.js';
 import { OtlpSwitchExporter, buildSwitchResourceMetrics, dataPointCount } from './otlp-switch-exporter.js';
 import type { ExportResult, TelemetryExportRequest, TelemetryExportResponse, TelemetryExportSetup } from './telemetry-export-thread.js';
@@ -23,12 +23,12 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 async function exportSwitches(round: Extract<TelemetryExportRequest, { kind: 'switches' }>['round']): Promise<ExportResult> {
   const { layout, resetMs } = setup.switches!;
-  const snaps = switchSnapshotsOf(layout, round);
   const result: ExportResult = { items: 0, failures: 0 };
   if (!otlp) {
-    for (const snap of snaps) result.items += dataPointCount(buildSwitchResourceMetrics(snap, resetMs));
+    forEachSwitchSnapshot(layout, round, (snap) => (result.items += dataPointCount(buildSwitchResourceMetrics(snap, resetMs))));
     return result;
   }
+  const snaps = switchSnapshotsOf(layout, round);
   for (let i = 0; i < snaps.length; i += PUSH_BATCH) {
     const pushes = await Promise.allSettled(snaps.slice(i, i + PUSH_BATCH).map((s) => otlp.export(s)));
     for (const p of pushes) {
@@ -43,14 +43,14 @@ async function exportSwitches(round: Extract<TelemetryExportRequest, { kind: 'sw
 }
 
 async function exportCollectives(request: Extract<TelemetryExportRequest, { kind: 'collectives' }>): Promise<ExportResult> {
-  const records = collectiveRecordsOf(setup.collectives!.jobs, request.done);
-  if (!nccl) return { items: records.length, failures: 0 };
-  nccl.add(records, request.dumpTimestampUs);
+  // One collective's records at a time: the writer keeps only their lines.
+  forEachCollective(setup.collectives!.jobs, request.done, (records) => nccl?.add(records, request.dumpTimestampUs));
+  const records = request.done.records;
   try {
-    await nccl.flush();
-    return { items: records.length, failures: 0 };
+    await nccl?.flush();
+    return { items: records, failures: 0 };
   } catch (e) {
-    return { items: 0, failures: records.length, error: messageOf(e) };
+    return { items: 0, failures: records, error: messageOf(e) };
   }
 }
 
