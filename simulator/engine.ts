@@ -228,7 +228,7 @@ export class SimulationEngine implements CollectiveHost {
     const rows = this.switchRowPorts;
     const counters = into?.counters.length === rows.length * COUNTER_COLUMNS ? into.counters : new Float64Array(rows.length * COUNTER_COLUMNS);
     const histograms = into?.histograms.length === rows.length * HISTOGRAM_COLUMNS ? into.histograms : new Float64Array(rows.length * HISTOGRAM_COLUMNS);
-    for (let k = 0; k < rows.length; k++) this.fabric.readCounters(rows[k]!, counters, k * COUNTER_COLUMNS, histograms, k * HISTOGRAM_COLUMNS);
+    this.fabric.readCounters(rows, counters, histograms);
     this.fabric.resetWatermarks();
     return { ts_ms: ts, prev_ts_ms: prev, counters, histograms };
   }

@@ -2500,7 +2500,7 @@ export class FluidFabric {
   counters(p: number): PortCounters {
     const row = new Float64Array(PORT_COUNTER_FIELDS.length);
     const hist = new Float64Array(this.nBins);
-    this.readCounters(p, row, 0, hist, 0);
+    this.readCounters(Int32Array.of(p), row, hist);
     const out = {} as Record<string, unknown>;
     PORT_COUNTER_FIELDS.forEach((field, i) => (out[field] = field === 'oper_up' ? row[i] === 1 : row[i]));
     out.egress_histogram = Array.from(hist);
@@ -2508,39 +2508,52 @@ export class FluidFabric {
   }
 
   /**
-   * Writes port p's counters now into `row` from `at` (PORT_COUNTER_FIELDS order) and its egress
-   * histogram since the last snapshot into `hist` from `histAt` (EGRESS_HISTOGRAM_BOUNDS + 1
-   * bins): typed rows a whole round of 3,072 ports fills without an object per port.
+   * Writes the counters of `ports` now, row k for ports[k]: into `rows` (PORT_COUNTER_FIELDS
+   * order, PORT_COUNTER_FIELDS.length per row) and their egress histograms since the last
+   * snapshot into `hist` (EGRESS_HISTOGRAM_BOUNDS + 1 bins per row). Typed rows a whole round of
+   * 3,072 ports fills without an object per port, one field at a time over all ports.
    */
-  readCounters(p: number, row: Float64Array, at: number, hist: Float64Array, histAt: number): void {
+  readCounters(ports: Int32Array, rows: Float64Array, hist: Float64Array): void {
+    const n = ports.length;
     // Refresh frames of pauses still running, up to now.
-    if (this.xoff[p] || this.forcedXoff[p]) {
-      this.countPauseRefresh(p, this.now);
+    for (let k = 0; k < n; k++) {
+      const p = ports[k]!;
+      if (this.xoff[p] || this.forcedXoff[p]) this.countPauseRefresh(p, this.now);
+      if (this.pauseShare[p]! > 0) this.countRxRefresh(p, this.now);
     }
-    if (this.pauseShare[p]! > 0) this.countRxRefresh(p, this.now);
     const bins = this.nBins;
-    const base = p * bins;
-    // Time since the port's last accounted segment is spent empty: it goes to bin 0.
-    const idle = this.now - (this.histSnapshotUs + this.histAccountedUs[p]!);
-    hist[histAt] = Math.round(this.histogram[base]! + Math.max(0, idle));
-    for (let b = 1; b < bins; b++) hist[histAt + b] = Math.round(this.histogram[base + b]!);
-    const tx = this.txBytes[p]! + this.backgroundTxBytes[p]!;
-    row[at] = Math.round(tx);
-    row[at + 1] = Math.round(tx / this.p.mtuBytes);
-    row[at + 2] = Math.floor(this.ecnMarked[p]!);
-    row[at + 3] = Math.floor(this.pfcTx[p]!);
-    row[at + 4] = Math.floor(this.pfcRx[p]!);
-    row[at + 5] = Math.round(this.pauseUs[p]!);
-    row[at + 6] = Math.round(this.pauseTxUs[p]!);
-    row[at + 7] = Math.floor(this.linkErrors[p]!);
-    row[at + 8] = Math.floor(this.linkErrors[p]! * 3);
-    row[at + 9] = Math.round(this.creditStallUs[p]!);
-    row[at + 10] = this.isScaleUp[p] ? this.credit[p]!.credits : 0;
-    row[at + 11] = Math.floor(this.replays[p]!);
-    row[at + 12] = Math.round(this.queue[p]!);
-    row[at + 13] = Math.round(this.watermark[p]!);
-    row[at + 14] = this.operUp[p] === 1 ? 1 : 0;
-    row[at + 15] = this.carrierChanges[p]!;
+    const { histogram, histAccountedUs } = this;
+    for (let k = 0; k < n; k++) {
+      const base = ports[k]! * bins;
+      const at = k * bins;
+      // Time since the port's last accounted segment is spent empty: it goes to bin 0.
+      hist[at] = Math.round(histogram[base]! + Math.max(0, this.now - (this.histSnapshotUs + histAccountedUs[ports[k]!]!)));
+      for (let b = 1; b < bins; b++) hist[at + b] = Math.round(histogram[base + b]!);
+    }
+    const w = PORT_COUNTER_FIELDS.length;
+    const mtu = this.p.mtuBytes;
+    const { txBytes, backgroundTxBytes, ecnMarked, pfcTx, pfcRx, pauseUs, pauseTxUs, linkErrors, creditStallUs, replays, queue, watermark } = this;
+    for (let k = 0; k < n; k++) {
+      const p = ports[k]!;
+      const at = k * w;
+      const tx = txBytes[p]! + backgroundTxBytes[p]!;
+      rows[at] = Math.round(tx);
+      rows[at + 1] = Math.round(tx / mtu);
+      rows[at + 2] = Math.floor(ecnMarked[p]!);
+      rows[at + 3] = Math.floor(pfcTx[p]!);
+      rows[at + 4] = Math.floor(pfcRx[p]!);
+      rows[at + 5] = Math.round(pauseUs[p]!);
+      rows[at + 6] = Math.round(pauseTxUs[p]!);
+      rows[at + 7] = Math.floor(linkErrors[p]!);
+      rows[at + 8] = Math.floor(linkErrors[p]! * 3);
+      rows[at + 9] = Math.round(creditStallUs[p]!);
+      rows[at + 10] = this.isScaleUp[p] ? this.credit[p]!.credits : 0;
+      rows[at + 11] = Math.floor(replays[p]!);
+      rows[at + 12] = Math.round(queue[p]!);
+      rows[at + 13] = Math.round(watermark[p]!);
+      rows[at + 14] = this.operUp[p] === 1 ? 1 : 0;
+      rows[at + 15] = this.carrierChanges[p]!;
+    }
   }
 
   private histSnapshotUs = 0;
