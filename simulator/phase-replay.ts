@@ -64,16 +64,28 @@ interface PhaseRecording {
   peak: Float32Array;
   /** Activity added by the whole phase, exactly. */
   final: Float64Array;
-  /** The non-zero entries of `final` (port position × width + field), built when first needed. */
-  finalEntries?: { at: Int32Array; values: Float64Array };
+  /** What a replay shown all at once adds, built when first needed (finalEntries). */
+  finalEntries?: FinalEntries;
 }
 
-/** The non-zero entries of a recording's final activity: most of a port's fields stay zero. */
-function finalEntries(rec: PhaseRecording): { at: Int32Array; values: Float64Array } {
+/**
+ * The non-zero entries of a recording's final activity (port position × width + field, port
+ * by port) and the positions of the ports that queued: most of a port's fields stay zero, and
+ * most ports never queue.
+ */
+interface FinalEntries {
+  at: Int32Array;
+  values: Float64Array;
+  queued: Int32Array;
+}
+
+function finalEntries(rec: PhaseRecording): FinalEntries {
   if (rec.finalEntries) return rec.finalEntries;
   const at: number[] = [];
   for (let k = 0; k < rec.final.length; k++) if (rec.final[k] !== 0) at.push(k);
-  rec.finalEntries = { at: Int32Array.from(at), values: Float64Array.from(at, (k) => rec.final[k]!) };
+  const queued: number[] = [];
+  for (let i = 0; i < rec.peak.length; i++) if (rec.peak[i]! > 0) queued.push(i);
+  rec.finalEntries = { at: Int32Array.from(at), values: Float64Array.from(at, (k) => rec.final[k]!), queued: Int32Array.from(queued) };
   return rec.finalEntries;
 }
 
@@ -438,13 +450,8 @@ class Replay {
     const w = this.width;
     const shown = this.shown;
     if (!shown && target === rec.final) {
-      // The whole phase at once (no sample fell inside it), the common case: its non-zero entries.
-      const { at, values } = finalEntries(rec);
-      for (let e = 0; e < at.length; e++) {
-        const k = at[e]!;
-        const i = (k / w) | 0;
-        fabric.addPortActivityField(rec.ports[i]!, k - i * w, values[e]!);
-      }
+      this.showAllAtOnce(fabric);
+      return;
     }
     const delta = shown ? new Float64Array(w) : target;
     for (let i = 0; i < rec.ports.length; i++) {
@@ -452,7 +459,7 @@ class Replay {
       if (shown) {
         for (let k = 0; k < w; k++) delta[k] = target[i * w + k]! - shown[i * w + k]!;
         fabric.addPortActivity(p, delta, 0);
-      } else if (target !== rec.final) fabric.addPortActivity(p, target, i * w);
+      } else fabric.addPortActivity(p, target, i * w);
       if (this.peaksShown === 0 && peaksDone === rec.peaks.length) fabric.raiseWatermark(p, rec.peak[i]!);
       else for (let s = this.peaksShown; s < peaksDone; s++) fabric.raiseWatermark(p, rec.peaks[s]![i]!);
       fabric.raiseWatermark(p, fabric.queue[p]!);
@@ -460,6 +467,28 @@ class Replay {
     // The end needs no record of what was shown: nothing follows it.
     if (peaksDone < rec.peaks.length) this.shown = target;
     this.peaksShown = peaksDone;
+  }
+
+  /**
+   * The whole phase at once (no sample fell inside it), the common case: only its non-zero
+   * entries, and watermarks only where a queue formed or changed. Elsewhere a port's queue and
+   * watermark stay as they were (the watermark is never below the queue).
+   */
+  private showAllAtOnce(fabric: FluidFabric): void {
+    const rec = this.recording;
+    const w = this.width;
+    const { at, values, queued } = finalEntries(rec);
+    let last = -1;
+    for (let e = 0; e < at.length; e++) {
+      const k = at[e]!;
+      const i = (k / w) | 0;
+      if (i !== last && last >= 0) fabric.raiseWatermark(rec.ports[last]!, fabric.queue[rec.ports[last]!]!);
+      last = i;
+      fabric.addPortActivityField(rec.ports[i]!, k - i * w, values[e]!);
+    }
+    if (last >= 0) fabric.raiseWatermark(rec.ports[last]!, fabric.queue[rec.ports[last]!]!);
+    for (let q = 0; q < queued.length; q++) fabric.raiseWatermark(rec.ports[queued[q]!]!, rec.peak[queued[q]!]!);
+    this.peaksShown = rec.peaks.length;
   }
 }
 
