@@ -312,9 +312,9 @@ class Recorder {
   }
 
   /**
-   * The recording restricted to the ports the phase used: a job's footprint spans every port any
-   * of its phases may take, a scale-up phase touches none of its scale-out ports, and each replay
-   * would otherwise add zeros to all of them.
+   * The recording restricted to the ports the phase changed: the plan also lists the leaf port
+   * facing each sending NIC, for the PAUSE it may receive, which an uncongested phase never
+   * sends, and each replay would otherwise add zeros to all of them.
    */
   private withoutIdlePorts(rec: PhaseRecording): PhaseRecording {
     const w = this.width;
