@@ -63,7 +63,12 @@ export class TelemetryExportThread {
   private closing?: Promise<void>;
 
   constructor(readonly setup: TelemetryExportSetup) {
-    this.worker = new Worker(workerEntry(), { workerData: setup });
+    // Not the parent's node flags: some (--input-type, loaders of a test runner) do not apply to
+    // a worker's compiled entry, and it needs none.
+    this.worker = new Worker(workerEntry(), { workerData: setup, execArgv: [] });
+    // Idle, the thread does not keep the process alive (an owner that never closes it cannot
+    // hang the exit); with work handed over, it does until the work is answered.
+    this.worker.unref();
     this.worker.on('message', (m: TelemetryExportResponse) => this.onResponse(m));
     this.worker.on('error', (e) => this.fail(new FabricscopeError('INTERNAL', `telemetry export thread failed: ${e.message}`, { cause: e })));
     this.worker.on('exit', (code) => {
@@ -96,6 +101,7 @@ export class TelemetryExportThread {
         return;
       }
       const exited = once(this.worker, 'exit');
+      this.worker.ref();
       this.worker.postMessage({ kind: 'close' } satisfies TelemetryExportRequest);
       await exited;
     })();
@@ -106,6 +112,7 @@ export class TelemetryExportThread {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new FabricscopeError('INTERNAL', 'telemetry export thread is closed'));
     const done = new Promise<ExportResult>((resolve, reject) => this.pending.set(request.seq, { resolve, reject }));
+    this.worker.ref();
     this.worker.postMessage(request, transfer);
     return done;
   }
@@ -115,6 +122,7 @@ export class TelemetryExportThread {
     if (m.kind === 'switches') this.spare.push({ counters: m.counters, histograms: m.histograms });
     const waiter = this.pending.get(m.seq);
     this.pending.delete(m.seq);
+    if (this.pending.size === 0) this.worker.unref();
     waiter?.resolve(m.result);
   }
 

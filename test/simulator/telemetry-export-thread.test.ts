@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { SimulationEngine } from '../../simulator/engine.js';
 import { buildSwitchResourceMetrics, dataPointCount } from '../../simulator/exporters/otlp-switch-exporter.js';
 import { TelemetryExportThread } from '../../simulator/exporters/telemetry-export-thread.js';
@@ -159,5 +161,26 @@ describe('telemetry export thread', () => {
       for (const f of files) expect(await readFile(join(threadDir, f), 'utf8')).toBe(await readFile(join(localDir, f), 'utf8'));
     }
     expect(total).toBeGreaterThan(0);
+  });
+
+  it('keeps the process alive while work is handed over, and not once idle', async () => {
+    // A process whose only pending work is a round on the thread prints its result and exits;
+    // one that never closes its idle thread exits too.
+    const script = `
+      const { SimulationEngine } = await import(${JSON.stringify(new URL('../../dist/simulator/engine.js', import.meta.url).href)});
+      const { parseScenario } = await import(${JSON.stringify(new URL('../../dist/simulator/scenario.js', import.meta.url).href)});
+      const { TelemetryExportThread } = await import(${JSON.stringify(new URL('../../dist/simulator/exporters/telemetry-export-thread.js', import.meta.url).href)});
+      const engine = new SimulationEngine(parseScenario(${JSON.stringify(SCENARIO)}, 'x.yaml'));
+      const thread = new TelemetryExportThread({ switches: { layout: engine.switchLayout, resetMs: engine.startMs } });
+      engine.advanceTo(50000);
+      thread.submitSwitches(engine.switchCounters()).then((r) => console.log('points', r.items));
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(out).toMatch(/^points [1-9]\d*\n$/);
+    expect(code).toBe(0);
   });
 });
