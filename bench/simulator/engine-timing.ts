@@ -7,7 +7,7 @@
  *   node dist/bench/simulator/engine-timing.js examples/incast-and-straggler.yaml [seconds]
  */
 import { SimulationEngine } from '../../simulator/engine.js';
-import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-exporter.js';
+import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-payload.js';
 import { loadScenario } from '../../simulator/scenario.js';
 
 const file = process.argv[2];

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { SimulationEngine } from '../../simulator/engine.js';
-import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-exporter.js';
+import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-payload.js';
 import { benchScenario } from './bench-scenario.js';
 
 const rounds = Number(process.argv[2] ?? 50);

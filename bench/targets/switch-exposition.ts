@@ -4,7 +4,7 @@
  * the same samples. Labels: host_name (the switch) plus the OTLP attributes (interface, tc).
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-exporter.js';
+import { buildSwitchResourceMetrics } from '../../simulator/exporters/otlp-switch-payload.js';
 import type { SwitchSnapshot } from '../../simulator/outputs.js';
 
 const labelValue = (v: unknown) => String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -10,11 +10,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { forEachCollective } from '../collective-samples.js';
 import { forEachSwitchSnapshot, switchSnapshotsOf } from '../switch-samples.js';
 import { NcclInspectorWriter } from './nccl-inspector-writer.js';
-import { OtlpSwitchExporter, buildSwitchResourceMetrics, dataPointCount } from './otlp-switch-exporter.js';
+import { buildSwitchResourceMetrics, dataPointCount } from './otlp-switch-payload.js';
 import type { ExportResult, TelemetryExportRequest, TelemetryExportResponse, TelemetryExportSetup } from './telemetry-export-thread.js';
 
 const setup = workerData as TelemetryExportSetup;
-const otlp = setup.switches?.url ? new OtlpSwitchExporter(setup.switches.url, setup.switches.resetMs) : undefined;
+// The OTLP/HTTP exporter libraries are loaded only when something is sent.
+const otlp = setup.switches?.url ? new (await import('./otlp-switch-exporter.js')).OtlpSwitchExporter(setup.switches.url, setup.switches.resetMs) : undefined;
 const nccl = setup.collectives?.dir ? new NcclInspectorWriter(setup.collectives.dir, setup.collectives.seed) : undefined;
 /** Switches pushing at once, like a real fabric, but bounded. */
 const PUSH_BATCH = 16;

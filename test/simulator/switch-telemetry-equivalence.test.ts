@@ -8,7 +8,7 @@ import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { SimulationEngine } from '../../simulator/engine.js';
-import { buildSwitchResourceMetrics, SWITCH_SERVICE_NAME } from '../../simulator/exporters/otlp-switch-exporter.js';
+import { buildSwitchResourceMetrics, SWITCH_SERVICE_NAME } from '../../simulator/exporters/otlp-switch-payload.js';
 import type { PortSnapshot, SwitchSnapshot } from '../../simulator/outputs.js';
 import { EGRESS_HISTOGRAM_BOUNDS } from '../../simulator/queue-histogram.js';
 import { parseScenario } from '../../simulator/scenario.js';

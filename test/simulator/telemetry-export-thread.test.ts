@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { SimulationEngine } from '../../simulator/engine.js';
-import { buildSwitchResourceMetrics, dataPointCount } from '../../simulator/exporters/otlp-switch-exporter.js';
+import { buildSwitchResourceMetrics, dataPointCount } from '../../simulator/exporters/otlp-switch-payload.js';
 import { TelemetryExportThread } from '../../simulator/exporters/telemetry-export-thread.js';
 import { NcclInspectorWriter } from '../../simulator/exporters/nccl-inspector-writer.js';
 import { collectiveRecordsOf, type CompletedCollectives } from '../../simulator/collective-samples.js';
