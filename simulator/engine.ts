@@ -46,6 +46,8 @@ export class SimulationEngine implements CollectiveHost {
   /** Epoch ms of simulated t=0. */
   readonly startMs: number;
   readonly jobs: JobRun[] = [];
+  /** Each job's record layout, by job index (the first number of each collective a drain packs). */
+  readonly collectiveLayouts: CollectiveJobLayout[];
   private readonly gpus: GpuState[];
   private readonly gpuIndex = new Map<string, number>();
   /** Busy intervals per GPU not yet fully accounted in a sample. */
@@ -110,6 +112,7 @@ export class SimulationEngine implements CollectiveHost {
     scenario.jobs.forEach((job, j) => {
       this.jobs.push(new JobRun(job, jobNodes(job, nodes), this, scenario.seed, JOB_START_US * (j + 1)));
     });
+    this.collectiveLayouts = this.jobs.map((j) => j.recordLayout());
     this.replayer = new PhaseReplayer(this.fabric, options.phaseReplay ?? true);
     this.findReplayableJobs();
   }
@@ -183,12 +186,6 @@ export class SimulationEngine implements CollectiveHost {
   drainCollectives(): CollectiveRecord[] {
     return collectiveRecordsOf(this.collectiveLayouts, this.drainCompleted());
   }
-
-  /** Each job's record layout, by job index (the first number of each collective a drain packs). */
-  get collectiveLayouts(): CollectiveJobLayout[] {
-    return (this.recordLayouts ??= this.jobs.map((j) => j.recordLayout()));
-  }
-  private recordLayouts?: CollectiveJobLayout[];
 
   /** Collectives completed since the last call, packed (their records: collectiveRecordsOf). */
   drainCompleted(): CompletedCollectives {
